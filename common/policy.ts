@@ -1,0 +1,115 @@
+/**
+ * The policy: the JSON file IT deploys to configure Telltale on a device.
+ *
+ * Every field is optional; `resolvePolicy` fills defaults. The schema is the single source of truth
+ * for validation, for the TypeScript type, and for the README's configuration reference.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ApprovedToolSchema = Type.Object(
+  {
+    catalogId: Type.Optional(Type.String({ minLength: 1, description: 'Remote-tool catalog id, e.g. "teamviewer".' })),
+    signer: Type.Optional(Type.String({ minLength: 1, description: 'Code-signing subject (Windows/macOS).' })),
+    path: Type.Optional(Type.String({ minLength: 1, description: 'Absolute executable path.' })),
+    note: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false, description: 'An approved remote tool: reported as "approved", not as an alarm.' },
+);
+
+export const PolicySchema = Type.Object(
+  {
+    collectorUrl: Type.Optional(
+      Type.String({ description: 'Collector base URL. HTTPS, or plain HTTP to loopback only.' }),
+    ),
+    enrollmentSecret: Type.Optional(Type.String({ minLength: 8, description: 'Shared secret used once to enroll.' })),
+    approvedTools: Type.Optional(Type.Array(ApprovedToolSchema, { description: "The company's own remote tools." })),
+    allowQuit: Type.Optional(Type.Boolean({ description: 'Whether the tray menu offers Quit.' })),
+    intervals: Type.Optional(
+      Type.Object(
+        {
+          windowSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 600, description: 'Timing window length.' })),
+          windowKeystrokes: Type.Optional(
+            Type.Integer({ minimum: 10, maximum: 1000, description: 'Flush a window early after this many keystrokes.' }),
+          ),
+          scanSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600, description: 'Process/socket scan.' })),
+          hardwareScanSeconds: Type.Optional(
+            Type.Integer({ minimum: 60, maximum: 86400, description: 'Display and USB probe (also run on change).' }),
+          ),
+          reportSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400, description: 'Report period.' })),
+          heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400, description: 'Heartbeat period.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    retention: Type.Optional(
+      Type.Object(
+        {
+          maxDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Delete local data older than this.' })),
+          maxMegabytes: Type.Optional(Type.Number({ minimum: 1, maximum: 10000, description: 'Cap on the database file.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          maxReports: Type.Optional(
+            Type.Integer({ minimum: 10, maximum: 1000000, description: 'Undelivered reports kept when offline.' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Policy = Static<typeof PolicySchema>;
+export type ApprovedTool = Static<typeof ApprovedToolSchema>;
+
+/** A policy with every default filled in. */
+export interface ResolvedPolicy {
+  readonly collectorUrl: string | null;
+  readonly enrollmentSecret: string | null;
+  readonly approvedTools: readonly ApprovedTool[];
+  readonly allowQuit: boolean;
+  readonly intervals: {
+    readonly windowSeconds: number;
+    readonly windowKeystrokes: number;
+    readonly scanSeconds: number;
+    readonly hardwareScanSeconds: number;
+    readonly reportSeconds: number;
+    readonly heartbeatSeconds: number;
+  };
+  readonly retention: { readonly maxDays: number; readonly maxMegabytes: number };
+  readonly outbox: { readonly maxReports: number };
+}
+
+export const DEFAULT_POLICY: ResolvedPolicy = {
+  collectorUrl: null,
+  enrollmentSecret: null,
+  approvedTools: [],
+  allowQuit: false,
+  intervals: {
+    windowSeconds: 30,
+    windowKeystrokes: 50,
+    scanSeconds: 30,
+    hardwareScanSeconds: 60,
+    reportSeconds: 300,
+    heartbeatSeconds: 300,
+  },
+  retention: { maxDays: 30, maxMegabytes: 50 },
+  outbox: { maxReports: 10000 },
+};
+
+export function resolvePolicy(policy: Policy): ResolvedPolicy {
+  return {
+    collectorUrl: policy.collectorUrl ?? DEFAULT_POLICY.collectorUrl,
+    enrollmentSecret: policy.enrollmentSecret ?? DEFAULT_POLICY.enrollmentSecret,
+    approvedTools: policy.approvedTools ?? DEFAULT_POLICY.approvedTools,
+    allowQuit: policy.allowQuit ?? DEFAULT_POLICY.allowQuit,
+    intervals: { ...DEFAULT_POLICY.intervals, ...policy.intervals },
+    retention: { ...DEFAULT_POLICY.retention, ...policy.retention },
+    outbox: { ...DEFAULT_POLICY.outbox, ...policy.outbox },
+  };
+}

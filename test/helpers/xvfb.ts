@@ -1,0 +1,70 @@
+/**
+ * A real X display for integration tests: Xvfb plus a small focused window, because under a bare
+ * Xvfb the hook's receive times lag in bursts until some X client is reading input.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+
+export interface XDisplay {
+  /** e.g. ":93" */
+  readonly display: string;
+  readonly env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+function freeDisplayNumber(): number {
+  for (let n = 90 + Math.floor(Math.random() * 50); n < 400; n++) {
+    if (!fs.existsSync(`/tmp/.X${n}-lock`) && !fs.existsSync(`/tmp/.X11-unix/X${n}`)) return n;
+  }
+  throw new Error('No free X display number');
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface StartXvfbOptions {
+  readonly width?: number;
+  readonly height?: number;
+  /** Open a small focused xterm so X delivers input promptly (default true). */
+  readonly focusWindow?: boolean;
+}
+
+export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDisplay> {
+  const number = freeDisplayNumber();
+  const display = `:${number}`;
+  const children: ChildProcess[] = [];
+  const xvfb = spawn('Xvfb', [display, '-screen', '0', `${options.width ?? 1024}x${options.height ?? 768}x24`, '-nolisten', 'tcp'], {
+    stdio: 'ignore',
+  });
+  children.push(xvfb);
+  const env = { ...process.env, DISPLAY: display };
+  await waitFor(() => fs.existsSync(`/tmp/.X11-unix/X${number}`), 10_000, `Xvfb ${display}`);
+  if (options.focusWindow ?? true) {
+    const xterm = spawn('xterm', ['-geometry', '20x4+0+0', '-e', 'sleep', '100000'], { env, stdio: 'ignore' });
+    children.push(xterm);
+    await waitFor(
+      () => spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim() !== '',
+      10_000,
+      'focus window',
+    );
+    const id = spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim().split('\n')[0]!;
+    spawnSync('xdotool', ['windowfocus', '--sync', id], { env });
+  }
+  return {
+    display,
+    env,
+    async stop() {
+      for (const child of children.reverse()) {
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          await new Promise((resolve) => child.once('exit', resolve));
+        }
+      }
+    },
+  };
+}

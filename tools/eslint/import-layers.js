@@ -1,0 +1,89 @@
+// ESLint rule: imports only go downward through Telltale's layers.
+//
+//   common     pure types, schemas and functions: no Node, no DOM-only APIs, no Electron
+//   agent      the agent core under plain Node: common + Node, never electron
+//   collector  the IT server: common + Node, never electron, never the agent
+//   main       Electron glue: common + agent + electron
+//   preload    the bridge: common + electron (it is bundled, sandboxed)
+//   renderer   DOM only: common, nothing from Node or Electron
+//   test, bench, tools, scripts: anything
+import path from 'node:path';
+import { builtinModules } from 'node:module';
+
+const OWN_LAYERS = ['common', 'agent', 'collector', 'main', 'preload', 'renderer'];
+
+/** For each layer: which of our layers it may import, and which outside modules. */
+export const LAYER_RULES = {
+  common: { layers: ['common'], node: false, electron: false, packages: ['@sinclair/typebox'] },
+  agent: { layers: ['common', 'agent'], node: true, electron: false, packages: '*' },
+  collector: { layers: ['common', 'collector'], node: true, electron: false, packages: '*' },
+  main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: '*' },
+  preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
+  renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
+};
+
+const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+
+function layerOf(file, root) {
+  const relative = path.relative(root, file);
+  if (relative.startsWith('..')) return null;
+  const top = relative.split(path.sep)[0];
+  return OWN_LAYERS.includes(top) ? top : null;
+}
+
+function packageName(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/** Returns a message when `specifier` imported from `file` breaks the layering, else null. */
+export function checkImport(file, specifier, root) {
+  const layer = layerOf(file, root);
+  if (!layer) return null;
+  const rule = LAYER_RULES[layer];
+  if (specifier.startsWith('.')) {
+    const target = layerOf(path.resolve(path.dirname(file), specifier), root);
+    if (target === null) return `${layer}/ may not import outside the layered folders ('${specifier}')`;
+    if (!rule.layers.includes(target)) return `${layer}/ may not import from ${target}/ (allowed: ${rule.layers.join(', ')})`;
+    return null;
+  }
+  if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0])) {
+    return rule.node ? null : `${layer}/ may not import Node built-in '${specifier}'`;
+  }
+  const name = packageName(specifier);
+  if (name === 'electron') return rule.electron ? null : `${layer}/ may not import electron`;
+  if (rule.packages === '*' || rule.packages.includes(name)) return null;
+  return `${layer}/ may not import package '${name}'`;
+}
+
+export const importLayersRule = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'Imports go only downward through the layers: common <- agent/collector <- main; renderer and preload stay thin.' },
+    schema: [{ type: 'object', properties: { root: { type: 'string' } }, additionalProperties: false }],
+    messages: { layer: '{{message}}' },
+  },
+  create(context) {
+    const root = context.options[0]?.root ?? context.cwd;
+    const file = context.filename;
+    function check(node, source) {
+      if (!source || typeof source.value !== 'string') return;
+      // Type-only imports vanish at build time, but layering is about design, so they count too.
+      const message = checkImport(file, source.value, root);
+      if (message) context.report({ node, messageId: 'layer', data: { message } });
+    }
+    return {
+      ImportDeclaration: (node) => check(node, node.source),
+      ExportNamedDeclaration: (node) => check(node, node.source),
+      ExportAllDeclaration: (node) => check(node, node.source),
+      ImportExpression: (node) => check(node, node.source),
+      CallExpression(node) {
+        if (node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments[0]?.type === 'Literal') {
+          check(node, node.arguments[0]);
+        }
+      },
+    };
+  },
+};
+
+export default { rules: { 'import-layers': importLayersRule } };
