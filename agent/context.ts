@@ -6,6 +6,7 @@
  * unit tests can pass fakes with driver methods while integration tests use the real thing.
  */
 import type { ResolvedPolicy } from '../common/policy';
+import type { AgentEvents } from './events';
 import type { Db } from './store/database';
 
 export interface Clock {
@@ -33,6 +34,7 @@ export interface AgentContext {
   /** Folder for the agent's files (database, keys). */
   readonly dataDir: string;
   readonly agentVersion: string;
+  readonly events: AgentEvents;
 }
 
 /** A long-running part of the agent (input capture, scanner, reporter, sync, view server...). */
