@@ -4,5 +4,6 @@
  */
 import type { Migration } from '../migration';
 import { migration001Initial } from './001-initial';
+import { migration002Outbox } from './002-outbox';
 
-export const MIGRATIONS: readonly Migration[] = [migration001Initial];
+export const MIGRATIONS: readonly Migration[] = [migration001Initial, migration002Outbox];
