@@ -44,6 +44,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   }
   try {
     if (!options.readonly) {
+      // auto_vacuum can only be chosen before the first table exists: a brand-new file gets
+      // INCREMENTAL so retention (retention.ts) can give deleted pages back to the file system.
+      if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
     }

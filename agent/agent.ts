@@ -1,0 +1,176 @@
+/**
+ * The Agent: opens the database, builds the context and the services, starts and stops them.
+ *
+ * The same Agent runs headless (agent/cli.ts) and inside Electron (main/). Every long-running part
+ * is an AgentService built in one place, `createServices`, started in list order and stopped in
+ * reverse. Expected failures at creation (bad policy, unusable database, unsupported OS) come back
+ * as coded Results; bugs throw.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fail, ok, TelltaleError, type Result } from '../common/result';
+import { systemClock, type AgentContext, type AgentService, type Clock, type Logger } from './context';
+import { AgentEvents } from './events';
+import { HookInputSource } from './input/hook-source';
+import { InputCaptureService } from './input/input-capture-service';
+import type { InputSource } from './input/input-source';
+import { createJsonLogger } from './log';
+import { platformPaths } from './platform/paths';
+import { loadPolicy } from './policy/load-policy';
+import { openDatabase } from './store/database';
+import { DEFAULT_PRUNERS, RetentionService, type RetentionPruner } from './store/retention';
+
+/** The database file's name inside the data folder. */
+export const DATABASE_FILE_NAME = 'telltale.db';
+
+export interface AgentOptions {
+  /** An explicit policy file (`--policy`); it must exist. Default: the OS's managed policy, else defaults. */
+  readonly policyPath?: string;
+  /** Replaces the OS's managed policy location (tests; the real one is in agent/platform/). */
+  readonly managedPolicyPath?: string;
+  /** Folder for the database and keys. Default: the OS's per-user data folder. */
+  readonly dataDir?: string;
+  /** Where input timing comes from. Default: the real hook (uiohook-napi). `null`: no input capture. */
+  readonly inputSource?: InputSource | null;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly agentVersion?: string;
+  /** The OS to act as (default process.platform); with `env`, for path tests. */
+  readonly platform?: NodeJS.Platform;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Retention pruners for tables beyond timing_windows and findings (e.g. the outbox's). */
+  readonly retentionPruners?: readonly RetentionPruner[];
+}
+
+/**
+ * Build every service, in start order. Append new services here (detection, timing detector,
+ * reporter/sync, view server...): construct them from `ctx` and their OS seam from `options`.
+ */
+export function createServices(ctx: AgentContext, options: AgentOptions): AgentService[] {
+  const services: AgentService[] = [];
+  const inputSource = options.inputSource === undefined ? new HookInputSource(options.env ?? process.env) : options.inputSource;
+  if (inputSource !== null) services.push(new InputCaptureService(ctx, inputSource));
+  services.push(
+    new RetentionService(ctx, path.join(ctx.dataDir, DATABASE_FILE_NAME), [...DEFAULT_PRUNERS, ...(options.retentionPruners ?? [])]),
+  );
+  return services;
+}
+
+export class Agent {
+  private started: AgentService[] = [];
+  private state: 'created' | 'running' | 'stopped' = 'created';
+
+  private constructor(
+    readonly context: AgentContext,
+    readonly services: readonly AgentService[],
+    /** Absolute path of the database file. */
+    readonly databasePath: string,
+    /** Where the policy came from: a file path or "defaults". */
+    readonly policySource: string,
+  ) {}
+
+  /**
+   * Load the policy, open (and migrate) the database and build the services; does not start them.
+   * Fails with POLICY_INVALID, POLICY_UNREADABLE, DATABASE_CORRUPT, DATABASE_TOO_NEW,
+   * DATABASE_UNWRITABLE or UNSUPPORTED_PLATFORM.
+   */
+  static async create(options: AgentOptions = {}): Promise<Result<Agent>> {
+    const logger = options.logger ?? createJsonLogger();
+    const clock = options.clock ?? systemClock;
+    let managedFile = options.managedPolicyPath;
+    let dataDir = options.dataDir;
+    if (managedFile === undefined || dataDir === undefined) {
+      try {
+        const paths = platformPaths(options.platform, options.env ? { env: options.env, homedir: options.env.HOME ?? os.homedir() } : undefined);
+        managedFile ??= paths.managedPolicyFile;
+        dataDir ??= paths.dataDir;
+      } catch (error) {
+        if (error instanceof TelltaleError) return fail(error.code, error.message);
+        throw error;
+      }
+    }
+    const loaded = loadPolicy({ explicitFile: options.policyPath, managedFile });
+    if (!loaded.ok) return loaded;
+
+    const databasePath = path.resolve(dataDir, DATABASE_FILE_NAME);
+    let db;
+    try {
+      db = openDatabase(databasePath);
+    } catch (error) {
+      if (error instanceof TelltaleError) return fail(error.code, error.message);
+      throw error;
+    }
+    const context: AgentContext = {
+      db,
+      policy: loaded.value.policy,
+      clock,
+      logger,
+      dataDir: path.resolve(dataDir),
+      agentVersion: options.agentVersion ?? packageVersion(),
+      events: new AgentEvents(),
+    };
+    try {
+      return ok(new Agent(context, createServices(context, options), databasePath, loaded.value.source));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** The first service with this name, typed by the caller (e.g. `agent.service<InputCaptureService>('input-capture')`). */
+  service<T extends AgentService>(name: string): T | undefined {
+    return this.services.find((service) => service.name === name) as T | undefined;
+  }
+
+  /** Start every service in order. If one throws, the ones already started are stopped and it rethrows. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`Agent.start() called when ${this.state}`);
+    this.state = 'running';
+    for (const service of this.services) {
+      try {
+        await service.start();
+      } catch (error) {
+        this.context.logger.log('error', 'A service failed to start; stopping the agent', { service: service.name });
+        await this.stop();
+        throw error;
+      }
+      this.started.push(service);
+    }
+  }
+
+  /**
+   * Stop started services in reverse order (each flushes its pending state), checkpoint the WAL
+   * into the database file and close it. Safe to call more than once.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const service of this.started.reverse()) {
+      try {
+        await service.stop();
+      } catch (error) {
+        // Keep stopping the rest: a failed flush in one service must not strand the others.
+        this.context.logger.log('error', 'A service failed to stop cleanly', {
+          service: service.name,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    this.started = [];
+    if (this.context.db.open) {
+      this.context.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.context.db.close();
+    }
+  }
+}
+
+/** The version in package.json, read at run time so bundling or tsx see the same value. */
+function packageVersion(): string {
+  try {
+    const file = path.resolve(import.meta.dirname ?? '.', '..', 'package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

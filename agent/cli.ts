@@ -1,0 +1,145 @@
+/**
+ * The headless agent: `npm run agent -- [--policy FILE] [--data-dir DIR] [--duration-seconds N]`.
+ *
+ * Runs the same Agent the tray app runs, without Electron. stdout gets JSON lines: startup info
+ * (data folder, policy source, database path), one line per flushed timing window (features only),
+ * warnings. SIGINT/SIGTERM (or the duration running out) flush the open window and exit 0.
+ *
+ * An expected fatal condition (bad policy, corrupt/too-new/unwritable database, unsupported OS)
+ * prints ONE line to stderr and exits with that condition's own code, without a stack trace and
+ * without touching the offending file, so a service manager does not crash-loop over a stack dump.
+ */
+import { parseArgs } from 'node:util';
+import { assertNever, type ErrorCode } from '../common/result';
+import { Agent } from './agent';
+import { windowLogFields } from './input/window-fields';
+import { createJsonLogger } from './log';
+
+/** Exit codes, one per fatal condition, so scripts and service managers can tell them apart. */
+export const EXIT_CODES = {
+  ok: 0,
+  bug: 1,
+  usage: 2,
+  policyInvalid: 3,
+  policyUnreadable: 4,
+  databaseCorrupt: 5,
+  databaseTooNew: 6,
+  databaseUnwritable: 7,
+  unsupportedPlatform: 8,
+  other: 9,
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'POLICY_INVALID':
+      return EXIT_CODES.policyInvalid;
+    case 'POLICY_UNREADABLE':
+      return EXIT_CODES.policyUnreadable;
+    case 'DATABASE_CORRUPT':
+      return EXIT_CODES.databaseCorrupt;
+    case 'DATABASE_TOO_NEW':
+      return EXIT_CODES.databaseTooNew;
+    case 'DATABASE_UNWRITABLE':
+      return EXIT_CODES.databaseUnwritable;
+    case 'UNSUPPORTED_PLATFORM':
+      return EXIT_CODES.unsupportedPlatform;
+    case 'SYNC_UNREACHABLE':
+    case 'SYNC_REJECTED':
+    case 'SIGNATURE_INVALID':
+    case 'CHAIN_BROKEN':
+    case 'PAYLOAD_INVALID':
+    case 'SENDER_UNTRUSTED':
+    case 'NOT_FOUND':
+      return EXIT_CODES.other;
+    default:
+      return assertNever(code, 'error code');
+  }
+}
+
+const USAGE = 'usage: npm run agent -- [--policy FILE] [--data-dir DIR] [--duration-seconds N] [--no-input]';
+
+function fatal(line: string, exitCode: number): never {
+  process.stderr.write(`telltale-agent: ${line}\n`);
+  process.exit(exitCode);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        policy: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'duration-seconds': { type: 'string' },
+        'no-input': { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fatal(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`, EXIT_CODES.usage);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let durationMs: number | null = null;
+  if (values['duration-seconds'] !== undefined) {
+    const seconds = Number(values['duration-seconds']);
+    if (!Number.isFinite(seconds) || seconds <= 0) fatal(`--duration-seconds must be a positive number, got "${values['duration-seconds']}"`, EXIT_CODES.usage);
+    durationMs = seconds * 1000;
+  }
+
+  const logger = createJsonLogger();
+  const created = await Agent.create({
+    policyPath: values.policy,
+    dataDir: values['data-dir'],
+    inputSource: values['no-input'] ? null : undefined,
+    logger,
+  });
+  if (!created.ok) fatal(`${created.error.code}: ${created.error.message}`, exitCodeFor(created.error.code));
+  const agent = created.value;
+  const ctx = agent.context;
+  ctx.events.on('windowFlushed', ({ id, window }) => logger.log('info', 'window', { id, ...windowLogFields(window) }));
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.log('info', 'Agent stopping', { reason });
+      await agent.stop();
+      logger.log('info', 'Agent stopped', { reason });
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void shutdown(signal).then(() => process.exit(EXIT_CODES.ok));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  logger.log('info', 'Agent started', {
+    version: ctx.agentVersion,
+    pid: process.pid,
+    dataDir: ctx.dataDir,
+    databasePath: agent.databasePath,
+    policySource: agent.policySource,
+    windowSeconds: ctx.policy.intervals.windowSeconds,
+    windowKeystrokes: ctx.policy.intervals.windowKeystrokes,
+  });
+  await agent.start();
+  logger.log('info', 'Agent running', { services: agent.services.map((service) => service.name).join(',') });
+
+  if (durationMs !== null) {
+    setTimeout(() => void shutdown('duration').then(() => process.exit(EXIT_CODES.ok)), durationMs);
+  } else {
+    // Keep the event loop alive: the services' own timers are unref'd.
+    setInterval(() => undefined, 1 << 30);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // A bug, not an expected condition: keep the stack, it is what the developer needs.
+  console.error(error);
+  process.exit(EXIT_CODES.bug);
+});

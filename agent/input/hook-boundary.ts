@@ -1,0 +1,103 @@
+/**
+ * The hook boundary: where raw OS input events lose their identity.
+ *
+ * Raw events (uiohook-napi's shape: type, time, keycode, x, y) go in; InputEvents (times, held
+ * counts, step lengths) come out. The only identity kept is transient and in memory: which keycodes
+ * are held right now (to pair a key-down with its key-up and ignore auto-repeat) and the last
+ * pointer position (to measure the next step). Neither is ever exposed, logged or stored.
+ */
+import type { InputListener } from './input-source';
+
+/** uiohook-napi's event type numbers (libuiohook's event_type enum). */
+export const RawEventType = {
+  keyPressed: 4,
+  keyReleased: 5,
+  mouseClicked: 6,
+  mousePressed: 7,
+  mouseReleased: 8,
+  mouseMoved: 9,
+  mouseDragged: 10,
+  mouseWheel: 11,
+} as const;
+
+/** The fields of a uiohook-napi event that the boundary reads. */
+export interface RawInputEvent {
+  readonly type: number;
+  /** The hook's native clock in ms (the X server's timestamp on Linux). */
+  readonly time: number;
+  readonly keycode?: number;
+  readonly x?: number;
+  readonly y?: number;
+}
+
+/** Counters about what the boundary saw, without identity: for diagnostics and tests. */
+export interface BoundaryCounters {
+  /** Auto-repeat key-downs of an already-held key (ignored). */
+  repeats: number;
+  /** Key-ups with no recorded key-down (key held before capture started). */
+  unpairedUps: number;
+}
+
+export class HookBoundary {
+  /** keycode -> down time. Lives only here, only while the key is held. */
+  private readonly held = new Map<number, number>();
+  private lastX: number | null = null;
+  private lastY = 0;
+  readonly counters: BoundaryCounters = { repeats: 0, unpairedUps: 0 };
+
+  constructor(private readonly listener: InputListener) {}
+
+  /** Translate one raw event. O(1); called on the hook's hot path. */
+  accept(raw: RawInputEvent): void {
+    switch (raw.type) {
+      case RawEventType.keyPressed: {
+        const keycode = raw.keycode ?? -1;
+        if (this.held.has(keycode)) {
+          this.counters.repeats++;
+          return;
+        }
+        const heldCount = this.held.size;
+        this.held.set(keycode, raw.time);
+        this.listener({ kind: 'keyDown', time: raw.time, heldCount });
+        return;
+      }
+      case RawEventType.keyReleased: {
+        const keycode = raw.keycode ?? -1;
+        const downTime = this.held.get(keycode);
+        if (downTime === undefined) {
+          this.counters.unpairedUps++;
+          return;
+        }
+        this.held.delete(keycode);
+        this.listener({ kind: 'keystroke', downTime, upTime: raw.time });
+        return;
+      }
+      case RawEventType.mouseMoved:
+      case RawEventType.mouseDragged: {
+        const x = raw.x ?? 0;
+        const y = raw.y ?? 0;
+        const distance = this.lastX === null ? null : Math.hypot(x - this.lastX, y - this.lastY);
+        this.lastX = x;
+        this.lastY = y;
+        this.listener({ kind: 'mouseMove', time: raw.time, distance });
+        return;
+      }
+      case RawEventType.mousePressed:
+        this.listener({ kind: 'click', time: raw.time });
+        return;
+      case RawEventType.mouseWheel:
+        this.listener({ kind: 'wheel', time: raw.time });
+        return;
+      default:
+        // Clicked (a press+release summary) and released carry nothing the features use.
+        return;
+    }
+  }
+
+  /** Forget held keys and the last position (on stop, so nothing lingers in memory). */
+  reset(): void {
+    this.held.clear();
+    this.lastX = null;
+    this.lastY = 0;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The input capture service: InputSource -> Aggregator -> timing_windows, then `windowFlushed`.
+ *
+ * Events are aggregated in memory; a window is written in one transaction when it is due (checked
+ * on each keystroke and once a second by a timer) and on stop. Nothing is written per event. If the
+ * source cannot start (no display), the service logs a warning and stays idle so the rest of the
+ * agent runs on.
+ */
+import type { TimingWindow } from '../../common/timing';
+import type { AgentContext, AgentService } from '../context';
+import { insertTimingWindows } from '../store/timing-windows';
+import { Aggregator } from './aggregator';
+import type { InputEvent, InputSource } from './input-source';
+
+/** How often the timer checks whether the open window is due (ms). */
+const DUE_CHECK_MS = 1000;
+
+export class InputCaptureService implements AgentService {
+  readonly name = 'input-capture';
+  private readonly aggregator: Aggregator;
+  private timer: NodeJS.Timeout | null = null;
+  private capturing = false;
+  /** Events accepted since start (a count only). */
+  eventCount = 0;
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly source: InputSource,
+  ) {
+    this.aggregator = new Aggregator(ctx.policy.intervals);
+  }
+
+  /** Whether the source started and events are flowing in. */
+  get isCapturing(): boolean {
+    return this.capturing;
+  }
+
+  async start(): Promise<void> {
+    const started = await this.source.start((event) => this.onEvent(event));
+    if (!started.ok) {
+      this.ctx.logger.log('warn', 'Input timing capture is unavailable; the agent runs without it', {
+        source: this.source.name,
+        code: started.error.code,
+        reason: started.error.message,
+      });
+      return;
+    }
+    this.capturing = true;
+    this.timer = setInterval(() => this.flushIfDue(), DUE_CHECK_MS);
+    this.timer.unref();
+    this.ctx.logger.log('info', 'Input timing capture started', { source: this.source.name });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.capturing) this.source.stop();
+    this.capturing = false;
+    this.flush();
+  }
+
+  /** Write the open window now if it is due. Returns the stored row id, or null. */
+  flushIfDue(): number | null {
+    return this.aggregator.isDue(this.ctx.clock.now()) ? this.flush() : null;
+  }
+
+  /** Write the open window now, if it has any events. Returns the stored row id, or null. */
+  flush(): number | null {
+    const window = this.aggregator.take();
+    if (window === null) return null;
+    return this.store(window);
+  }
+
+  private onEvent(event: InputEvent): void {
+    this.eventCount++;
+    const now = this.ctx.clock.now();
+    this.aggregator.accept(event, now);
+    // Only a completed keystroke can trip the keystroke limit; time limits are the timer's job.
+    if (event.kind === 'keystroke' && this.aggregator.isDue(now)) this.flush();
+  }
+
+  private store(window: TimingWindow): number {
+    const [id] = insertTimingWindows(this.ctx.db, [window]);
+    this.ctx.events.emit('windowFlushed', { id: id!, window });
+    return id!;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Small-sample statistics for timing windows.
+ *
+ * Quantiles use linear interpolation between order statistics, Hyndman & Fan type 7 (the default
+ * of R's quantile() and NumPy's percentile()): for sorted x[0..n-1] and probability p, h = (n-1)p,
+ * q = x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]).
+ */
+import type { Distribution } from '../../common/timing';
+
+/** Type-7 quantile of an ascending-sorted, non-empty array. */
+export function quantileSorted(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new Error('quantileSorted of an empty sample');
+  if (p < 0 || p > 1) throw new Error(`quantile probability out of range: ${p}`);
+  const h = (sorted.length - 1) * p;
+  const lower = Math.floor(h);
+  const below = sorted[lower]!;
+  const above = sorted[Math.min(lower + 1, sorted.length - 1)]!;
+  return below + (h - lower) * (above - below);
+}
+
+/** Median, IQR, p5 and p95 of a sample; null when it is empty. Does not modify `values`. */
+export function distributionOf(values: readonly number[]): Distribution | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const list = Array.from(sorted);
+  return {
+    n: list.length,
+    median: round3(quantileSorted(list, 0.5)),
+    iqr: round3(quantileSorted(list, 0.75) - quantileSorted(list, 0.25)),
+    p5: round3(quantileSorted(list, 0.05)),
+    p95: round3(quantileSorted(list, 0.95)),
+  };
+}
+
+/** Population coefficient of variation (standard deviation / mean); null under two samples or a zero mean. */
+export function coefficientOfVariation(values: readonly number[]): number | null {
+  if (values.length < 2) return null;
+  let sum = 0;
+  for (const value of values) sum += value;
+  const mean = sum / values.length;
+  if (mean === 0) return null;
+  let squares = 0;
+  for (const value of values) squares += (value - mean) ** 2;
+  return round3(Math.sqrt(squares / values.length) / mean);
+}
+
+/** Share of values strictly below `limit` (0..1); 0 for an empty sample. */
+export function shareBelow(values: readonly number[], limit: number): number {
+  if (values.length === 0) return 0;
+  let count = 0;
+  for (const value of values) if (value < limit) count++;
+  return round3(count / values.length);
+}
+
+/** Round to 3 decimals: stored features need no more, and it keeps JSON short. */
+export function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
