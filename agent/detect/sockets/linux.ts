@@ -1,0 +1,128 @@
+/**
+ * Linux sockets from /proc/net/tcp{,6}, mapped to processes through /proc/<pid>/fd.
+ *
+ * Mapping inodes to pids needs a readlink per open file descriptor, so it is done only for the pids
+ * the caller asks about (processes that matched the catalog), never for the whole system.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SocketInfo, SocketState } from './socket-info';
+
+export interface ProcNetTcpRow {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly state: SocketState | 'other';
+  readonly uid: number;
+  readonly inode: number;
+}
+
+/** Kernel TCP states we care about (include/net/tcp_states.h). */
+const STATES: Record<string, SocketState> = { '01': 'established', '0A': 'listen' };
+
+/** Parse the text of /proc/net/tcp or /proc/net/tcp6. */
+export function parseProcNetTcp(text: string): ProcNetTcpRow[] {
+  const rows: ProcNetTcpRow[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10) continue;
+    const [localHex, remoteHex, stateHex] = [fields[1]!, fields[2]!, fields[3]!];
+    const local = decodeAddress(localHex);
+    const remote = decodeAddress(remoteHex);
+    rows.push({
+      localAddress: local.address,
+      localPort: local.port,
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+      state: STATES[stateHex.toUpperCase()] ?? 'other',
+      uid: Number(fields[7]),
+      inode: Number(fields[9]),
+    });
+  }
+  return rows;
+}
+
+/** "0100007F:170C" -> 127.0.0.1:5900. IPv4 is one little-endian word; IPv6 is four of them. */
+export function decodeAddress(hex: string): { address: string; port: number } {
+  const [addressHex, portHex] = hex.split(':') as [string, string];
+  const port = Number.parseInt(portHex, 16);
+  if (addressHex.length === 8) {
+    const bytes = Buffer.from(addressHex, 'hex').reverse();
+    return { address: [...bytes].join('.'), port };
+  }
+  const words: Buffer[] = [];
+  for (let index = 0; index < 32; index += 8) words.push(Buffer.from(addressHex.slice(index, index + 8), 'hex').reverse());
+  const bytes = Buffer.concat(words);
+  // IPv4-mapped (::ffff:a.b.c.d) is shown in dotted form, like ss and netstat do.
+  if (bytes.subarray(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    return { address: `::ffff:${[...bytes.subarray(12)].join('.')}`, port };
+  }
+  const groups: string[] = [];
+  for (let index = 0; index < 16; index += 2) groups.push(bytes.readUInt16BE(index).toString(16));
+  return { address: compressIpv6(groups), port };
+}
+
+function compressIpv6(groups: string[]): string {
+  const text = groups.join(':');
+  // Replace the longest run of zero groups with "::".
+  let best: RegExpExecArray | null = null;
+  const pattern = /(^|:)0(:0)+(:|$)/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    if (!best || match[0].length > best[0].length) best = match;
+  }
+  if (!best) return text;
+  return `${text.slice(0, best.index)}::${text.slice(best.index + best[0].length)}`;
+}
+
+/** Socket inodes held open by a pid (empty if the pid exited or is not ours to read). */
+export function socketInodesOf(pid: number, procRoot = '/proc'): Set<number> {
+  const inodes = new Set<number>();
+  const dir = path.join(procRoot, String(pid), 'fd');
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return inodes;
+  }
+  for (const fd of entries) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(path.join(dir, fd)));
+      if (match) inodes.add(Number(match[1]));
+    } catch {
+      // fd closed meanwhile.
+    }
+  }
+  return inodes;
+}
+
+/** Listening and established TCP sockets of the given pids. */
+export function listSocketsLinux(pids: readonly number[], procRoot = '/proc'): SocketInfo[] {
+  if (pids.length === 0) return [];
+  const rows: ProcNetTcpRow[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    try {
+      rows.push(...parseProcNetTcp(fs.readFileSync(path.join(procRoot, 'net', file), 'utf8')));
+    } catch {
+      // No IPv6 in this kernel.
+    }
+  }
+  const byInode = new Map<number, ProcNetTcpRow>();
+  for (const row of rows) if (row.state !== 'other' && row.inode !== 0) byInode.set(row.inode, row);
+  const result: SocketInfo[] = [];
+  for (const pid of pids) {
+    for (const inode of socketInodesOf(pid, procRoot)) {
+      const row = byInode.get(inode);
+      if (!row || row.state === 'other') continue;
+      result.push({
+        pid,
+        state: row.state,
+        localAddress: row.localAddress,
+        localPort: row.localPort,
+        remoteAddress: row.remoteAddress,
+        remotePort: row.remotePort,
+      });
+    }
+  }
+  return result;
+}
