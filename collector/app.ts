@@ -1,0 +1,184 @@
+/**
+ * The collector as a Fastify app (fastify/demo shape): `buildCollector` opens storage, wires the
+ * services and routes, and returns the instance without listening. `server.ts` listens; tests call
+ * `app.inject` or listen on port 0.
+ */
+import type { KeyObject } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { TokenRegistry } from './auth';
+import { CommitQueue } from './commit-queue';
+import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
+import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
+import { agentRoutes } from './routes/agent';
+import { dashboardRoutes } from './routes/dashboard';
+import { itRoutes } from './routes/it';
+import { HealthSchema } from './schemas';
+import { openPostgresStorage } from './storage/postgres';
+import type { SqlDatabase } from './storage/sql';
+import { openSqliteStorage } from './storage/sqlite';
+import { CollectorStore } from './storage/store';
+import { parseDevicePublicKey, verifyInline, type SignatureVerifier } from './verify';
+
+/** The collector's version, reported in OCSF metadata. */
+export const COLLECTOR_VERSION = '0.1.0';
+
+/** What routes share, reachable as `app.collector`. */
+export interface CollectorServices {
+  readonly config: CollectorConfig;
+  readonly store: CollectorStore;
+  readonly queue: CommitQueue;
+  readonly tokens: TokenRegistry;
+  readonly clock: () => number;
+  readonly verifier: SignatureVerifier;
+  readonly version: string;
+  /** Enrolled devices' keys, cached after the first lookup (keys never change for a device id). */
+  readonly keys: Map<string, KeyObject>;
+  /** The device's public key, or undefined when no such device is enrolled. */
+  deviceKey(deviceId: string): Promise<KeyObject | undefined>;
+  /** Open device-silent findings that are due (cheap, idempotent). */
+  sweepSilent(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    collector: CollectorServices;
+  }
+}
+
+/** Seams tests and benchmarks may replace. */
+export interface CollectorOptions {
+  /** Wall clock (epoch ms). */
+  readonly clock?: () => number;
+  /** Signature check, e.g. a worker-thread pool. */
+  readonly verifier?: SignatureVerifier;
+  /** Storage already opened (e.g. PostgreSQL in a per-test schema); otherwise config.storage is opened. */
+  readonly database?: SqlDatabase;
+}
+
+/**
+ * Build the collector app. Validates `input` (throws CollectorError CONFIG_INVALID), opens and
+ * migrates storage, and closes it again when the app closes (after committing queued reports).
+ */
+export async function buildCollector(input: CollectorConfigInput | CollectorConfig, options: CollectorOptions = {}): Promise<FastifyInstance> {
+  const config = parseCollectorConfig(input);
+  const database = options.database ?? (await openStorage(config));
+  const store = new CollectorStore(database);
+  const clock = options.clock ?? Date.now;
+  const silentAfterMs = config.silentAfterMinutes * 60_000;
+  const keys = new Map<string, KeyObject>();
+
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // Signed payloads must be checked exactly as received: no type coercion, no silently dropped
+    // extra properties, no defaults filled in (any of these would change the bytes we canonicalize).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  const queue = new CommitQueue((batch) => store.ingest(batch), config.queue);
+  const services: CollectorServices = {
+    config,
+    store,
+    queue,
+    tokens: new TokenRegistry(config.itTokens),
+    clock,
+    verifier: options.verifier ?? verifyInline,
+    version: COLLECTOR_VERSION,
+    keys,
+    async deviceKey(deviceId) {
+      const cached = keys.get(deviceId);
+      if (cached) return cached;
+      const device = await store.findDevice(deviceId);
+      if (!device) return undefined;
+      const parsed = parseDevicePublicKey(device.publicKey);
+      if (!parsed) throw new Error(`Stored key of device ${deviceId} does not parse`);
+      keys.set(deviceId, parsed.key);
+      return parsed.key;
+    },
+    async sweepSilent() {
+      await store.sweepSilentDevices(clock(), silentAfterMs);
+    },
+  };
+  app.decorate('collector', services);
+
+  app.setErrorHandler((error: FastifyError | CollectorError, request, reply) => {
+    const { status, code, message } = describeError(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof CollectorError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    // 5xx details stay in the log; the client learns only that it was our fault.
+    reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, status >= 500 ? 'Internal server error.' : message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`));
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.perIp,
+    timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new CollectorError('RATE_LIMITED', `Too many requests; retry after ${context.after}.`, 429, Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+
+  app.get('/v1/health', { schema: { response: { 200: HealthSchema } } }, async () => ({ ok: true, queueDepth: queue.depth, serverTime: clock() }));
+  await app.register(agentRoutes);
+  await app.register(itRoutes);
+  await app.register(dashboardRoutes);
+
+  // Sweep for silent devices in the background too, so the stream shows them without an IT read.
+  const sweepTimer = setInterval(
+    () => {
+      services.sweepSilent().catch((error: unknown) => app.log.error({ err: error }, 'silent-device sweep failed'));
+    },
+    Math.max(1000, Math.min(60_000, silentAfterMs / 4)),
+  );
+  sweepTimer.unref();
+
+  app.addHook('onClose', async () => {
+    clearInterval(sweepTimer);
+    await queue.close();
+    await store.close();
+  });
+  return app;
+}
+
+/** Open the storage the config names. */
+export async function openStorage(config: CollectorConfig): Promise<SqlDatabase> {
+  const storage = config.storage;
+  switch (storage.kind) {
+    case 'sqlite':
+      return openSqliteStorage(storage.file);
+    case 'postgres':
+      return openPostgresStorage(storage.url, storage.schema === undefined ? {} : { schema: storage.schema });
+  }
+}
+
+const STATUS_CODES: Readonly<Record<number, CollectorErrorCode>> = {
+  400: 'PAYLOAD_INVALID',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SHUTTING_DOWN',
+};
+
+function describeError(error: FastifyError | CollectorError): { status: number; code: CollectorErrorCode; message: string } {
+  if (error instanceof CollectorError) return { status: error.statusCode, code: error.code, message: error.message };
+  if (error.validation) return { status: 400, code: 'PAYLOAD_INVALID', message: `Invalid ${error.validationContext ?? 'request'}: ${error.message}` };
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  if (status >= 500) return { status, code: status === 503 ? 'SHUTTING_DOWN' : 'INTERNAL', message: '' };
+  const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? `Malformed JSON: ${error.message}` : error.message;
+  return { status, code: STATUS_CODES[status] ?? 'PAYLOAD_INVALID', message };
+}

@@ -1,0 +1,103 @@
+/**
+ * Collector configuration: one TypeBox schema, defaults, and a parser with clear errors.
+ *
+ * `server.ts` builds the raw object from CLI flags and environment variables; tests build it
+ * directly. Anything invalid fails at startup with CONFIG_INVALID naming every bad field.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { MAX_REPORT_BYTES } from '../common/report';
+import { CollectorError } from './errors';
+
+/** Scopes an IT bearer token can hold. */
+export const IT_SCOPES = ['devices:read', 'findings:read', 'reports:read'] as const;
+export type ItScope = (typeof IT_SCOPES)[number];
+
+const ScopeSchema = Type.Union(IT_SCOPES.map((scope) => Type.Literal(scope)));
+
+export const StorageConfigSchema = Type.Union([
+  Type.Object({ kind: Type.Literal('sqlite'), file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('postgres'),
+      url: Type.String({ pattern: '^postgres(ql)?://' }),
+      /** Optional schema (search_path), e.g. a throwaway one per test run; must exist. */
+      schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const ItTokenSchema = Type.Object(
+  {
+    /** The bearer secret; at least 16 characters. */
+    token: Type.String({ minLength: 16, maxLength: 512 }),
+    scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
+    /** Who holds it, for logs. */
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CollectorConfigSchema = Type.Object(
+  {
+    storage: StorageConfigSchema,
+    /** Shared secret agents present to enroll. */
+    enrollmentSecret: Type.String({ minLength: 8, maxLength: 256 }),
+    itTokens: Type.Array(ItTokenSchema, { default: [] }),
+    /** Largest HTTP body accepted (bytes). Report bodies are further held to MAX_REPORT_BYTES. */
+    bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: MAX_REPORT_BYTES + 4096 }),
+    rateLimit: Type.Object(
+      {
+        /** Requests per IP per window on every route except report delivery. */
+        perIp: Type.Integer({ minimum: 1, default: 600 }),
+        /** Report deliveries per device id per window. */
+        reportsPerDevice: Type.Integer({ minimum: 1, default: 600 }),
+        windowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    queue: Type.Object(
+      {
+        /** Reports waiting for a transaction before new ones get 429. */
+        maxPending: Type.Integer({ minimum: 1, default: 2000 }),
+        /** Reports per transaction. */
+        maxBatch: Type.Integer({ minimum: 1, default: 500 }),
+        retryAfterSeconds: Type.Integer({ minimum: 1, default: 2 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** A device with no report or heartbeat for this long gets a device-silent finding. */
+    silentAfterMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+    /** Honour X-Forwarded-For (only behind a trusted reverse proxy). */
+    trustProxy: Type.Boolean({ default: false }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      { default: 'silent' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type CollectorConfig = Static<typeof CollectorConfigSchema>;
+export type StorageConfig = Static<typeof StorageConfigSchema>;
+export type ItToken = Static<typeof ItTokenSchema>;
+
+/** Input accepted by parseCollectorConfig: required fields, everything with a default optional. */
+export type CollectorConfigInput = Pick<CollectorConfig, 'storage' | 'enrollmentSecret'> &
+  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'queue'>> & {
+    rateLimit?: Partial<CollectorConfig['rateLimit']>;
+    queue?: Partial<CollectorConfig['queue']>;
+  };
+
+/**
+ * Fill defaults and validate. Throws CollectorError CONFIG_INVALID listing each problem by path.
+ */
+export function parseCollectorConfig(input: unknown): CollectorConfig {
+  const candidate = Value.Default(CollectorConfigSchema, structuredClone(input));
+  if (Value.Check(CollectorConfigSchema, candidate)) return candidate;
+  const problems = [...Value.Errors(CollectorConfigSchema, candidate)]
+    .slice(0, 10)
+    .map((error) => `${error.path || '/'}: ${error.message}`);
+  throw new CollectorError('CONFIG_INVALID', `Invalid collector configuration: ${[...new Set(problems)].join('; ')}`, 500);
+}

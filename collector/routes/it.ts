@@ -1,0 +1,186 @@
+/**
+ * The IT API: devices with risk, reports, findings (JSON, NDJSON stream by cursor, OCSF), and a stored
+ * report re-verified on read. Every route needs a bearer token with the route's scope.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GENESIS_HASH } from '../../common/report';
+import type { ItScope } from '../config';
+import { CollectorError } from '../errors';
+import { toOcsf } from '../ocsf';
+import { DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FindingView, type StoredReport } from '../schemas';
+import type { FindingRow } from '../storage/findings';
+import { sha256Hex } from '../verify';
+
+const DeviceIdParam = Type.String({ minLength: 1, maxLength: 64 });
+const Digits = Type.String({ pattern: '^[0-9]{1,15}$' });
+const PageQuery = Type.Object({ cursor: Type.Optional(Digits), limit: Type.Optional(Digits) }, { additionalProperties: false });
+const DEFAULT_PAGE = 500;
+const MAX_PAGE = 5000;
+
+/** The header carrying the cursor to resume from. */
+export const NEXT_CURSOR_HEADER = 'x-next-cursor';
+
+export async function itRoutes(app: FastifyInstance): Promise<void> {
+  const services = app.collector;
+  const requireScope = (scope: ItScope) => async (request: FastifyRequest) => {
+    services.tokens.authorize(request, scope);
+  };
+
+  app.get('/v1/devices', { onRequest: requireScope('devices:read'), schema: { response: { 200: DeviceListSchema } } }, async () => {
+    await services.sweepSilent();
+    const devices = await services.store.listDevices();
+    return {
+      devices: devices.map((device) => ({
+        id: device.id,
+        hostname: device.hostname,
+        platform: device.platform,
+        agentVersion: device.agentVersion,
+        enrolledAt: device.enrolledAt,
+        lastSeenAt: device.lastSeenAt,
+        headSeq: device.headSeq,
+        risk: device.risk,
+        silent: device.silent,
+        openFindings: device.openFindings,
+      })),
+      serverTime: services.clock(),
+    };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { before?: string; limit?: string } }>(
+    '/v1/devices/:id/reports',
+    {
+      onRequest: requireScope('reports:read'),
+      schema: {
+        params: Type.Object({ id: DeviceIdParam }),
+        querystring: Type.Object({ before: Type.Optional(Digits), limit: Type.Optional(Digits) }, { additionalProperties: false }),
+        response: { 200: ReportListSchema },
+      },
+    },
+    async (request) => {
+      await requireDevice(request.params.id);
+      const limit = pageSize(request.query.limit);
+      const before = request.query.before === undefined ? null : Number(request.query.before);
+      const [reports, gaps] = await Promise.all([services.store.listReports(request.params.id, before, limit), services.store.listGaps(request.params.id)]);
+      return { reports, gaps };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>(
+    '/v1/devices/:id/findings',
+    {
+      onRequest: requireScope('findings:read'),
+      schema: {
+        params: Type.Object({ id: DeviceIdParam }),
+        querystring: Type.Object({ limit: Type.Optional(Digits) }, { additionalProperties: false }),
+        response: { 200: FindingListSchema },
+      },
+    },
+    async (request) => {
+      await requireDevice(request.params.id);
+      await services.sweepSilent();
+      const rows = await services.store.listDeviceFindings(request.params.id, pageSize(request.query.limit));
+      return { findings: rows.map(toFindingView) };
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
+    '/v1/findings/stream',
+    { onRequest: requireScope('findings:read'), schema: { querystring: PageQuery } },
+    async (request, reply) => {
+      const { rows, next } = await findingsPage(request.query);
+      setNextCursor(reply, next);
+      reply.type('application/x-ndjson; charset=utf-8');
+      return rows.map((row) => `${JSON.stringify(toFindingView(row))}\n`).join('');
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit?: string } }>(
+    '/v1/findings/ocsf',
+    { onRequest: requireScope('findings:read'), schema: { querystring: PageQuery } },
+    async (request, reply) => {
+      const { rows, next } = await findingsPage(request.query);
+      const hostnames = new Map<string, string>();
+      for (const deviceId of new Set(rows.map((row) => row.deviceId))) {
+        hostnames.set(deviceId, (await services.store.findDevice(deviceId))?.hostname ?? '');
+      }
+      setNextCursor(reply, next);
+      reply.type('application/json; charset=utf-8');
+      return JSON.stringify(rows.map((row) => toOcsf(toFindingView(row), hostnames.get(row.deviceId) ?? '', services.version)));
+    },
+  );
+
+  app.get<{ Params: { deviceId: string; seq: string } }>(
+    '/v1/reports/:deviceId/:seq',
+    {
+      onRequest: requireScope('reports:read'),
+      schema: { params: Type.Object({ deviceId: DeviceIdParam, seq: Digits }), response: { 200: StoredReportSchema } },
+    },
+    async (request): Promise<StoredReport> => {
+      const device = await requireDevice(request.params.deviceId);
+      const seq = Number(request.params.seq);
+      const report = await services.store.getReport(device.id, seq);
+      if (!report) throw new CollectorError('NOT_FOUND', `Device ${device.id} has no stored report ${seq}.`, 404);
+      const key = await services.deviceKey(device.id);
+      if (!key) throw new Error(`Device ${device.id} has no usable key`);
+      const bytes = Buffer.from(report.body, 'utf8');
+      const previousHash = seq === 1 ? GENESIS_HASH : await services.store.getHash(device.id, seq - 1);
+      return {
+        deviceId: device.id,
+        seq,
+        receivedAt: report.receivedAt,
+        canonicalBody: report.body,
+        sig: report.sig,
+        hash: report.hash,
+        verification: {
+          signatureValid: await services.verifier(key, bytes, report.sig),
+          hashMatches: sha256Hex(bytes) === report.hash,
+          chain: previousHash === undefined ? 'missing-previous' : previousHash === report.prevHash ? 'linked' : 'broken',
+        },
+      };
+    },
+  );
+
+  async function requireDevice(id: string) {
+    const device = await services.store.findDevice(id);
+    if (!device) throw new CollectorError('NOT_FOUND', `No device ${id}.`, 404);
+    return device;
+  }
+
+  async function findingsPage(query: { cursor?: string; limit?: string }): Promise<{ rows: FindingRow[]; next: number }> {
+    await services.sweepSilent();
+    const cursor = query.cursor === undefined ? 0 : Number(query.cursor);
+    const rows = await services.store.listFindingsAfter(cursor, pageSize(query.limit));
+    return { rows, next: rows.length === 0 ? cursor : (rows[rows.length - 1]?.cursor ?? cursor) };
+  }
+}
+
+function setNextCursor(reply: FastifyReply, next: number): void {
+  reply.header(NEXT_CURSOR_HEADER, String(next));
+}
+
+function pageSize(limit: string | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  return Math.max(1, Math.min(MAX_PAGE, Number(limit)));
+}
+
+/** A stored finding as the API shows it. */
+export function toFindingView(row: FindingRow): FindingView {
+  return {
+    cursor: row.cursor,
+    deviceId: row.deviceId,
+    source: row.source,
+    key: row.key,
+    kind: row.kind,
+    severity: row.severity,
+    title: row.title,
+    explanation: row.explanation,
+    evidence: JSON.parse(row.evidence) as Record<string, unknown>,
+    firstSeenAt: row.firstSeenAt,
+    lastSeenAt: row.lastSeenAt,
+    closedAt: row.closedAt,
+    reportSeq: row.reportSeq,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * TypeBox schemas of the IT API's responses (the agent-facing wire shapes live in common/report.ts).
+ * Used as Fastify response schemas (serialization) and as the types route handlers return.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const DeviceViewSchema = Type.Object({
+  id: Type.String(),
+  hostname: Type.String(),
+  platform: Type.String(),
+  agentVersion: Type.String(),
+  enrolledAt: Type.Integer(),
+  lastSeenAt: Type.Integer(),
+  headSeq: Type.Integer(),
+  /** Max severity of open findings, 'none' without any. */
+  risk: Type.Union(['none', 'info', 'low', 'medium', 'high'].map((level) => Type.Literal(level))),
+  /** A device-silent finding is open. */
+  silent: Type.Boolean(),
+  openFindings: Type.Integer(),
+});
+export type DeviceView = Static<typeof DeviceViewSchema>;
+
+export const DeviceListSchema = Type.Object({ devices: Type.Array(DeviceViewSchema), serverTime: Type.Integer() });
+
+export const FindingViewSchema = Type.Object({
+  /** Global change cursor: stream consumers resume after the largest one they saw. */
+  cursor: Type.Integer(),
+  deviceId: Type.String(),
+  /** 'agent' for findings a device reported, 'collector' for chain-gap and device-silent. */
+  source: Type.Union([Type.Literal('agent'), Type.Literal('collector')]),
+  key: Type.String(),
+  kind: Type.String(),
+  severity: Type.String(),
+  title: Type.String(),
+  explanation: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  firstSeenAt: Type.Integer(),
+  lastSeenAt: Type.Integer(),
+  closedAt: Nullable(Type.Integer()),
+  reportSeq: Nullable(Type.Integer()),
+  /** Collector clock when the finding was first stored and when it last changed. */
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+export type FindingView = Static<typeof FindingViewSchema>;
+
+export const FindingListSchema = Type.Object({ findings: Type.Array(FindingViewSchema) });
+
+export const ReportSummarySchema = Type.Object({
+  seq: Type.Integer(),
+  kind: Type.String(),
+  hash: Type.String(),
+  prevHash: Type.String(),
+  createdAt: Type.Integer(),
+  receivedAt: Type.Integer(),
+  bytes: Type.Integer(),
+});
+
+export const ReportListSchema = Type.Object({
+  reports: Type.Array(ReportSummarySchema),
+  gaps: Type.Array(
+    Type.Object({ fromSeq: Type.Integer(), toSeq: Type.Integer(), detectedAt: Type.Integer(), closedAt: Nullable(Type.Integer()) }),
+  ),
+});
+
+/** A stored signed report with its verification re-done on read. */
+export const StoredReportSchema = Type.Object({
+  deviceId: Type.String(),
+  seq: Type.Integer(),
+  receivedAt: Type.Integer(),
+  /** The canonical JSON exactly as signed and stored, byte for byte. */
+  canonicalBody: Type.String(),
+  sig: Type.String(),
+  hash: Type.String(),
+  verification: Type.Object({
+    /** Ed25519 signature re-checked now against the enrolled key. */
+    signatureValid: Type.Boolean(),
+    /** sha256(canonicalBody) equals the stored hash. */
+    hashMatches: Type.Boolean(),
+    /** 'linked': prevHash equals the stored previous report's hash (or GENESIS at seq 1); 'missing-previous': that report is not stored; 'broken': it differs. */
+    chain: Type.Union([Type.Literal('linked'), Type.Literal('missing-previous'), Type.Literal('broken')]),
+  }),
+});
+export type StoredReport = Static<typeof StoredReportSchema>;
+
+export const HealthSchema = Type.Object({ ok: Type.Boolean(), queueDepth: Type.Integer(), serverTime: Type.Integer() });

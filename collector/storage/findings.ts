@@ -1,0 +1,138 @@
+/**
+ * The `findings` table: what devices reported, plus the collector's own findings (chain gaps,
+ * silent devices). Every insert or change takes a fresh global `cursor`, so consumers page by it.
+ */
+import { integer, integerOrNull, text, type Queryable, type Row } from './sql';
+
+export type FindingSource = 'agent' | 'collector';
+
+export interface FindingRow {
+  readonly id: number;
+  /** Global change number: larger means changed later. */
+  readonly cursor: number;
+  readonly deviceId: string;
+  readonly source: FindingSource;
+  readonly key: string;
+  readonly kind: string;
+  readonly severity: string;
+  readonly title: string;
+  readonly explanation: string;
+  /** JSON object, as received. */
+  readonly evidence: string;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+  readonly closedAt: number | null;
+  /** The report that last changed this finding (null for collector findings). */
+  readonly reportSeq: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type NewFinding = Omit<FindingRow, 'id'>;
+
+const COLUMNS =
+  'id, cursor, device_id, source, key, kind, severity, title, explanation, evidence, first_seen_at, last_seen_at, closed_at, report_seq, created_at, updated_at';
+
+function toFinding(row: Row): FindingRow {
+  const source = text(row, 'source');
+  if (source !== 'agent' && source !== 'collector') throw new Error(`Unknown finding source ${source}`);
+  return {
+    id: integer(row, 'id'),
+    cursor: integer(row, 'cursor'),
+    deviceId: text(row, 'device_id'),
+    source,
+    key: text(row, 'key'),
+    kind: text(row, 'kind'),
+    severity: text(row, 'severity'),
+    title: text(row, 'title'),
+    explanation: text(row, 'explanation'),
+    evidence: text(row, 'evidence'),
+    firstSeenAt: integer(row, 'first_seen_at'),
+    lastSeenAt: integer(row, 'last_seen_at'),
+    closedAt: integerOrNull(row, 'closed_at'),
+    reportSeq: integerOrNull(row, 'report_seq'),
+    createdAt: integer(row, 'created_at'),
+    updatedAt: integer(row, 'updated_at'),
+  };
+}
+
+function values(finding: NewFinding): (string | number | null)[] {
+  return [
+    finding.cursor,
+    finding.deviceId,
+    finding.source,
+    finding.key,
+    finding.kind,
+    finding.severity,
+    finding.title,
+    finding.explanation,
+    finding.evidence,
+    finding.firstSeenAt,
+    finding.lastSeenAt,
+    finding.closedAt,
+    finding.reportSeq,
+    finding.createdAt,
+    finding.updatedAt,
+  ];
+}
+
+const INSERT = `INSERT INTO findings (cursor, device_id, source, key, kind, severity, title, explanation, evidence,
+  first_seen_at, last_seen_at, closed_at, report_seq, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/**
+ * Insert an agent finding, or update the stored one with the same (device, key, firstSeenAt).
+ * A report older than the one that last changed the finding (a late gap fill) does not roll it back.
+ */
+export async function upsertAgentFinding(db: Queryable, finding: NewFinding): Promise<void> {
+  await db.run(
+    `${INSERT}
+     ON CONFLICT (device_id, key, first_seen_at) DO UPDATE SET
+       cursor = excluded.cursor, kind = excluded.kind, severity = excluded.severity, title = excluded.title,
+       explanation = excluded.explanation, evidence = excluded.evidence, last_seen_at = excluded.last_seen_at,
+       closed_at = excluded.closed_at, report_seq = excluded.report_seq, updated_at = excluded.updated_at
+     WHERE findings.report_seq IS NULL OR findings.report_seq < excluded.report_seq`,
+    values(finding),
+  );
+}
+
+/** Insert a collector finding unless one with the same identity exists; returns whether it was new. */
+export async function insertFindingOnce(db: Queryable, finding: NewFinding): Promise<boolean> {
+  return (await db.run(`${INSERT} ON CONFLICT (device_id, key, first_seen_at) DO NOTHING`, values(finding))) > 0;
+}
+
+/** Open findings of `kind` for a device (index findings_kind_open). */
+export async function listOpenFindingsOfKind(db: Queryable, deviceId: string, kind: string): Promise<FindingRow[]> {
+  return (
+    await db.all(`SELECT ${COLUMNS} FROM findings WHERE kind = ? AND device_id = ? AND closed_at IS NULL ORDER BY id`, [kind, deviceId])
+  ).map(toFinding);
+}
+
+/** Devices with an open finding of `kind`. */
+export async function listDevicesWithOpenKind(db: Queryable, kind: string): Promise<Set<string>> {
+  const rows = await db.all('SELECT DISTINCT device_id FROM findings WHERE kind = ? AND closed_at IS NULL', [kind]);
+  return new Set(rows.map((row) => text(row, 'device_id')));
+}
+
+/** Close one finding by id, giving it a fresh cursor. */
+export async function closeFinding(db: Queryable, id: number, cursor: number, now: number): Promise<void> {
+  await db.run('UPDATE findings SET closed_at = ?, last_seen_at = ?, cursor = ?, updated_at = ? WHERE id = ?', [now, now, cursor, now, id]);
+}
+
+/** Findings changed after `cursor`, in cursor order, optionally for one device. */
+export async function listFindingsAfter(db: Queryable, cursor: number, limit: number): Promise<FindingRow[]> {
+  return (await db.all(`SELECT ${COLUMNS} FROM findings WHERE cursor > ? ORDER BY cursor LIMIT ?`, [cursor, limit])).map(toFinding);
+}
+
+/** One device's findings, newest change first. */
+export async function listDeviceFindings(db: Queryable, deviceId: string, limit: number): Promise<FindingRow[]> {
+  return (await db.all(`SELECT ${COLUMNS} FROM findings WHERE device_id = ? ORDER BY cursor DESC LIMIT ?`, [deviceId, limit])).map(toFinding);
+}
+
+/** Per device and severity: how many findings are open (for risk levels). */
+export async function countOpenBySeverity(db: Queryable): Promise<{ deviceId: string; severity: string; kind: string; count: number }[]> {
+  const rows = await db.all(
+    'SELECT device_id, severity, kind, count(*) AS n FROM findings WHERE closed_at IS NULL GROUP BY device_id, severity, kind',
+  );
+  return rows.map((row) => ({ deviceId: text(row, 'device_id'), severity: text(row, 'severity'), kind: text(row, 'kind'), count: integer(row, 'n') }));
+}

@@ -1,0 +1,79 @@
+/**
+ * One small async query interface over SQLite (better-sqlite3) and PostgreSQL (pg).
+ *
+ * Table modules are written once against `Queryable`: SQL uses `?` placeholders (rewritten to `$n`
+ * for PostgreSQL), only portable syntax (ON CONFLICT ... DO UPDATE, RETURNING, partial indexes), and
+ * integers come back as JS numbers from both drivers. Every value is bound, never spliced.
+ */
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A row as the driver returns it: column name to value. */
+export type Row = Record<string, unknown>;
+
+/** Bindable parameter values. */
+export type SqlValue = string | number | null;
+
+export interface Queryable {
+  readonly dialect: Dialect;
+  /** All rows of a query. */
+  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** The first row of a query, or undefined. */
+  get(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
+  /** A statement without result rows; returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+/** A database handle: queries outside a transaction, plus serialized write transactions. */
+export interface SqlDatabase extends Queryable {
+  /**
+   * Run `work` inside one write transaction and commit it; roll back if it throws.
+   * Write transactions are serialized: a second call waits for the first to finish.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Run DDL (several statements, no parameters). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Rewrites `?` placeholders to PostgreSQL's `$1, $2...`. Our SQL never has `?` inside string literals. */
+export function toPostgresPlaceholders(sql: string): string {
+  let index = 0;
+  return sql.replace(/\?/g, () => `$${++index}`);
+}
+
+/** Reads an integer column that both drivers return as number (bigint columns are parsed to number for pg). */
+export function integer(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  throw new Error(`Column ${column} is not an integer: ${JSON.stringify(value)}`);
+}
+
+/** Reads a nullable integer column. */
+export function integerOrNull(row: Row, column: string): number | null {
+  return row[column] === null || row[column] === undefined ? null : integer(row, column);
+}
+
+/** Reads a text column. */
+export function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`Column ${column} is not text: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Reads a nullable text column. */
+export function textOrNull(row: Row, column: string): string | null {
+  return row[column] === null || row[column] === undefined ? null : text(row, column);
+}
+
+/** A promise chain that runs tasks one at a time, in order; a failed task does not block later ones. */
+export class SerialLock {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
