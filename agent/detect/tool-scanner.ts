@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { Evidence, FindingObservation, Severity } from '../../common/findings';
 import type { ApprovedTool } from '../../common/policy';
 import { findApproval } from './approved-tools';
-import { ProcessMatcher, type CatalogEntry, type CatalogOs, type ToolCategory } from './catalog/catalog';
+import type { CatalogEntry, CatalogOs, ProcessMatcher, ToolCategory } from './catalog/catalog';
 import { processNames, type ProcessInfo } from './processes/process-info';
 import type { ConnectionRtt } from './rtt/linux';
 import { isLoopback, type SocketInfo } from './sockets/socket-info';

@@ -63,9 +63,9 @@ describe('x11vnc detection (real Xvfb, x11vnc, VNC viewer, SQLite)', () => {
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-x11vnc-'));
     const db = openDatabase(path.join(dir, 'agent.db'));
-    let served: XDisplay | undefined;
-    let viewing: XDisplay | undefined;
-    let server: ChildProcess | undefined;
+    let served: XDisplay | undefined = undefined;
+    let viewing: XDisplay | undefined = undefined;
+    let server: ChildProcess | undefined = undefined;
     let client: ChildProcess | undefined;
     t.after(async () => {
       await stopChild(client);
