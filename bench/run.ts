@@ -16,9 +16,13 @@ import { parseOptions, type BenchOptions, type GroupName } from './lib/options';
 import { loadAverage } from './lib/proc';
 import { metOf, ratioOf, renderTable, targetText, type Row } from './lib/summary';
 import { cryptoGroup } from './groups/crypto';
+import { idleGroup } from './groups/idle';
+import { inputGroup } from './groups/input';
 
 const GROUP_IMPLEMENTATIONS: Partial<Record<GroupName, Group>> = {
   crypto: cryptoGroup,
+  idle: idleGroup,
+  input: inputGroup,
 };
 
 async function main(): Promise<number> {

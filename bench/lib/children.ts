@@ -157,6 +157,16 @@ export interface WorkloadSample extends CpuSample {
   readonly vmRssKb: number;
 }
 
+export interface WorkloadOptions {
+  readonly args?: readonly string[];
+  /** Merged over process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly readyTimeoutMs?: number;
+  /** The child exits by itself after this long (default 10 minutes). */
+  readonly maxLifetimeMs?: number;
+  readonly stdout?: 'inherit' | 'ignore';
+}
+
 /** A running workload child with a request/response channel. */
 export class Workload {
   private nextId = 1;
@@ -179,7 +189,7 @@ export class Workload {
    */
   static async start(
     name: string,
-    options: { args?: readonly string[]; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number; maxLifetimeMs?: number } = {},
+    options: WorkloadOptions = {},
   ): Promise<Workload> {
     const built = await buildWorkload(name);
     if (!built.ok) throw new MissingCodeError(built.missing);
@@ -187,7 +197,8 @@ export class Workload {
       cwd: REPO_ROOT,
       execArgv: ['--enable-source-maps'],
       env: { ...process.env, ...options.env, BENCH_MAX_LIFETIME_MS: String(options.maxLifetimeMs ?? 600_000) },
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // stdout 'ignore' sends a workload's logging to /dev/null: the writes still cost what they cost.
+      stdio: ['ignore', options.stdout ?? 'inherit', 'pipe', 'ipc'],
     });
     track(child);
     let tail = '';
@@ -283,7 +294,7 @@ export class MissingCodeError extends Error {
 
 /** Start several workloads; stop them all after `work`, even when it throws. */
 export async function withWorkloads<T>(
-  specs: readonly { name: string; args?: readonly string[]; env?: NodeJS.ProcessEnv; maxLifetimeMs?: number }[],
+  specs: readonly ({ name: string } & WorkloadOptions)[],
   work: (workloads: Workload[]) => Promise<T>,
 ): Promise<T> {
   const started: Workload[] = [];

@@ -1,0 +1,69 @@
+/**
+ * Idle and Memory rows: the headless agent with the hook on and no input, against a bare Node
+ * process (1 s no-op interval) for CPU and against bare Node with better-sqlite3, uiohook-napi
+ * and systeminformation loaded for RSS.
+ *
+ * The three processes run at the same time on one Xvfb display, so every window sees the same
+ * machine load. CPU comes from process.cpuUsage() inside each child (µs; /proc's 10 ms ticks are
+ * too coarse for an idle process), RSS from /proc/<pid>/status at the end of each window.
+ */
+import { sleep, withWorkloads, type WorkloadSample } from '../lib/children';
+import { withDisplay } from '../lib/display';
+import type { Group } from '../lib/group';
+import { spreadOf, type Row } from '../lib/summary';
+
+const ROWS = [
+  { name: 'Idle: agent CPU, hook on, no input', targetText: 'ratio ≤ 2' },
+  { name: 'Memory: headless agent RSS, steady', targetText: '≤ 80 MB' },
+] as const;
+
+export const idleGroup: Group = {
+  name: 'idle',
+  rows: ROWS,
+  async run(context) {
+    const windowSeconds = context.seconds(15, 6);
+    const settleSeconds = context.seconds(6, 4);
+    return withDisplay((display) =>
+      withWorkloads(
+        [
+          { name: 'agent', env: display.env, stdout: 'ignore' },
+          { name: 'bare-node', env: display.env },
+          { name: 'bare-modules', env: display.env },
+        ],
+        async ([agent, bareNode, bareModules]) => {
+          const stats = await agent!.request<{ capturing: boolean; services: string[] }>('stats');
+          if (!stats.capturing) throw new Error('the agent did not start input capture on Xvfb');
+          context.log(`idle: agent services ${stats.services.join(', ')}; settling ${settleSeconds} s`);
+          await sleep(settleSeconds * 1000);
+          const agentCpu: number[] = [];
+          const bareCpu: number[] = [];
+          const agentRss: number[] = [];
+          const modulesRss: number[] = [];
+          for (let run = 0; run < context.options.runs; run++) {
+            const before = await Promise.all([agent!.sample(), bareNode!.sample()]);
+            await sleep(windowSeconds * 1000);
+            const after = await Promise.all([agent!.sample(), bareNode!.sample(), bareModules!.sample()]);
+            const perMinute = (a: WorkloadSample, b: WorkloadSample): number => (b.cpuUs - a.cpuUs) / 1000 / (windowSeconds / 60);
+            agentCpu.push(perMinute(before[0], after[0]));
+            bareCpu.push(perMinute(before[1], after[1]));
+            agentRss.push(after[0].vmRssKb / 1024);
+            modulesRss.push(after[2].vmRssKb / 1024);
+            context.log(`idle run ${run + 1}: agent ${agentCpu.at(-1)!.toFixed(1)} ms/min, bare ${bareCpu.at(-1)!.toFixed(1)} ms/min, agent RSS ${agentRss.at(-1)!.toFixed(0)} MB`);
+          }
+          const notes = `${windowSeconds} s windows after ${settleSeconds} s settle; agent services: ${stats.services.join(', ')}; all three processes run concurrently`;
+          const rows: Row[] = [
+            {
+              status: 'measured', group: 'idle', name: ROWS[0].name, unit: 'ms CPU/min', figure: spreadOf(agentCpu),
+              baselineName: 'bare node', baseline: spreadOf(bareCpu), target: { kind: 'ratioAtMost', value: 2 }, notes,
+            },
+            {
+              status: 'measured', group: 'idle', name: ROWS[1].name, unit: 'MB', figure: spreadOf(agentRss),
+              baselineName: 'node + 3 deps', baseline: spreadOf(modulesRss), target: { kind: 'atMost', value: 80, unit: 'MB' }, notes,
+            },
+          ];
+          return rows;
+        },
+      ),
+    );
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * Input path row: agent CPU per 1,000 input events under real hook load, against uiohook-napi
+ * alone with a counting listener.
+ *
+ * Xvfb with a focused xterm, the injector (test/lab/injector.c) sending about 10 key taps/s and
+ * 200 pointer moves/s. The bare hook and the full headless agent run at the same time and see the
+ * same X event stream, so both pay the same machine load; events are counted by the bare hook.
+ */
+import path from 'node:path';
+import { OUTPUT_DIR, sleep, withWorkloads } from '../lib/children';
+import { withDisplay } from '../lib/display';
+import type { Group } from '../lib/group';
+import { buildInjector, inject, writeSchedule } from '../lib/injector';
+import { spreadOf, type Row } from '../lib/summary';
+
+const ROWS = [{ name: 'Input path: agent CPU per 1,000 events', targetText: 'ratio ≤ 1.2' }] as const;
+
+export const inputGroup: Group = {
+  name: 'input',
+  rows: ROWS,
+  async run(context) {
+    const seconds = context.seconds(10, 5);
+    const injector = buildInjector();
+    const schedule = writeSchedule(
+      { seconds, keysPerSecond: 10, movesPerSecond: 200 },
+      path.join(OUTPUT_DIR, 'bench-build', 'input-schedule.txt'),
+    );
+    return withDisplay((display) =>
+      withWorkloads(
+        [
+          { name: 'agent', env: display.env, stdout: 'ignore' },
+          { name: 'bare-hook', env: display.env },
+        ],
+        async ([agent, bareHook]) => {
+          const stats = await agent!.request<{ capturing: boolean }>('stats');
+          if (!stats.capturing) throw new Error('the agent did not start input capture on Xvfb');
+          await sleep(context.seconds(3, 2) * 1000);
+          const agentCost: number[] = [];
+          const bareCost: number[] = [];
+          const lateness: number[] = [];
+          const received: number[] = [];
+          for (let run = 0; run < context.options.runs; run++) {
+            const countBefore = await bareHook!.request<number>('count');
+            const agentEventsBefore = (await agent!.request<{ events: number }>('stats')).events;
+            const before = await Promise.all([agent!.sample(), bareHook!.sample()]);
+            const sent = await inject(injector, schedule.file, display.env, (seconds + 30) * 1000);
+            // Let the last events drain through the hook threads before reading CPU.
+            await sleep(300);
+            const after = await Promise.all([agent!.sample(), bareHook!.sample()]);
+            const events = (await bareHook!.request<number>('count')) - countBefore;
+            const agentEvents = (await agent!.request<{ events: number }>('stats')).events - agentEventsBefore;
+            if (events < sent.events * 0.5) throw new Error(`the hook saw ${events} of ${sent.events} injected events`);
+            agentCost.push((after[0].cpuUs - before[0].cpuUs) / 1000 / (events / 1000));
+            bareCost.push((after[1].cpuUs - before[1].cpuUs) / 1000 / (events / 1000));
+            lateness.push(sent.maxLateUs / 1000);
+            received.push(events);
+            context.log(
+              `input run ${run + 1}: ${events} raw events (${agentEvents} agent events), agent ${agentCost.at(-1)!.toFixed(1)} ms/1k, bare ${bareCost.at(-1)!.toFixed(1)} ms/1k, injector worst lateness ${lateness.at(-1)!.toFixed(1)} ms`,
+            );
+          }
+          const rows: Row[] = [
+            {
+              status: 'measured', group: 'input', name: ROWS[0].name, unit: 'ms CPU/1k', figure: spreadOf(agentCost),
+              baselineName: 'bare uiohook', baseline: spreadOf(bareCost), target: { kind: 'ratioAtMost', value: 1.2 },
+              notes: `${seconds} s of 10 keys/s + 200 moves/s per run (~${Math.round(spreadOf(received).median)} raw hook events); agent and bare hook run concurrently on the same display; injector worst lateness median ${spreadOf(lateness).median.toFixed(1)} ms`,
+            },
+          ];
+          return rows;
+        },
+      ),
+    );
+  },
+};
