@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { PolicySchema, resolvePolicy, DEFAULT_POLICY, type Policy, type ResolvedPolicy } from '../../common/policy';
 import { fail, ok, type Result } from '../../common/result';
+import { findJsonErrorPosition } from './json-error-position';
 
 export interface LoadedPolicy {
   readonly policy: ResolvedPolicy;
@@ -80,21 +81,9 @@ function describeValueError(error: ValueError): string {
   return `${where}: ${error.message}`;
 }
 
-/** "line 3 column 7: Unexpected number", from V8's "at position N" (older Node) or its own line/column. */
+/** "line 3 column 15: expected ':' but found '{'", located by our own scanner (V8 often omits it). */
 function describeJsonError(error: unknown, text: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/line \d+ column \d+/.test(message)) return message;
-  const position = /at position (\d+)/.exec(message);
-  if (position) {
-    const offset = Number(position[1]);
-    const before = text.slice(0, offset).split('\n');
-    const line = before.length;
-    const column = (before[before.length - 1] ?? '').length + 1;
-    return `line ${line} column ${column}: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
-  }
-  if (/end of JSON input/i.test(message)) {
-    const lines = text.split('\n');
-    return `line ${lines.length} column ${(lines[lines.length - 1] ?? '').length + 1}: unexpected end of input`;
-  }
-  return message;
+  const position = findJsonErrorPosition(text);
+  if (position === null) return error instanceof Error ? error.message : String(error);
+  return `line ${position.line} column ${position.column}: ${position.reason}`;
 }

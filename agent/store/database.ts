@@ -43,6 +43,13 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     throw classify(error, file);
   }
   try {
+    db.pragma('busy_timeout = 5000');
+    // Read the header and schema before any write: "file is not a database" and a too-new schema
+    // must be refused while the file is still byte-for-byte what we found (journal_mode=WAL
+    // rewrites the header, so it comes after these checks).
+    const current = db.pragma('user_version', { simple: true }) as number;
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    refuseNewer(current, migrations.length, file);
     if (!options.readonly) {
       // auto_vacuum can only be chosen before the first table exists: a brand-new file gets
       // INCREMENTAL so retention (retention.ts) can give deleted pages back to the file system.
@@ -51,10 +58,6 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    // A cheap read of the header and schema catches "file is not a database" before any write.
-    const current = db.pragma('user_version', { simple: true }) as number;
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
     migrate(db, migrations, current, file, options.readonly ?? false);
     return db;
   } catch (error) {
@@ -68,18 +71,22 @@ function migrate(db: Db, migrations: readonly Migration[], current: number, file
     if (step.version !== index + 1) throw new Error(`Migration ${step.name} has version ${step.version}, expected ${index + 1}`);
   });
   const target = migrations.length;
-  if (current > target) {
-    throw new TelltaleError(
-      'DATABASE_TOO_NEW',
-      `${file} has schema version ${current}, newer than this Telltale understands (${target}). Update Telltale; the file was left untouched.`,
-    );
-  }
+  refuseNewer(current, target, file);
   if (current === target || readonly) return;
   const pending = migrations.slice(current);
   db.transaction(() => {
     for (const step of pending) step.up(db);
     db.pragma(`user_version = ${target}`);
   }).immediate();
+}
+
+function refuseNewer(current: number, target: number, file: string): void {
+  if (current > target) {
+    throw new TelltaleError(
+      'DATABASE_TOO_NEW',
+      `${file} has schema version ${current}, newer than this Telltale understands (${target}). Update Telltale; the file was left untouched.`,
+    );
+  }
 }
 
 function classify(error: unknown, file: string): Error {

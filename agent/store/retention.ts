@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { AgentContext, AgentService } from '../context';
 import type { Db } from './database';
+import { deleteClosedFindingsBefore } from './findings';
 import { deleteOldestTimingWindows, deleteTimingWindowsEndedBefore } from './timing-windows';
 
 /** Trims one table. Each call runs inside retention's transaction. */
@@ -30,11 +31,11 @@ export const timingWindowsPruner: RetentionPruner = {
 /** Closed findings only: an open finding is current state, never trimmed by age or size. */
 export const closedFindingsPruner: RetentionPruner = {
   name: 'findings',
-  pruneBefore: (db, cutoff) => db.prepare('DELETE FROM findings WHERE closed_at IS NOT NULL AND closed_at < ?').run(cutoff).changes,
+  pruneBefore: deleteClosedFindingsBefore,
   pruneOldest: (db, count) =>
     db
       .prepare(
-        'DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE closed_at IS NOT NULL ORDER BY closed_at, id LIMIT ?)',
+        'DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE closed_at IS NOT NULL ORDER BY last_seen_at, id LIMIT ?)',
       )
       .run(count).changes,
 };

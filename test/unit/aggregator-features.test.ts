@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Aggregator, FLIGHT_PAUSE_MS } from '../../agent/input/aggregator';
+import { FakeInputSource } from '../../agent/input/fake-input-source';
+
+const LIMITS = { windowSeconds: 30, windowKeystrokes: 1000 };
+
+async function rig(): Promise<{ source: FakeInputSource; aggregator: Aggregator; wall: { now: number } }> {
+  const aggregator = new Aggregator(LIMITS);
+  const source = new FakeInputSource();
+  const wall = { now: 1_000_000 };
+  const started = await source.start((event) => aggregator.accept(event, wall.now));
+  assert.ok(started.ok);
+  return { source, aggregator, wall };
+}
+
+describe('aggregator', () => {
+  it('computes dwell, flight, near-simultaneous and rollover from known key timing', async () => {
+    const { source, aggregator } = await rig();
+    source.keyDown(30, 0);
+    source.keyUp(30, 80);
+    source.keyDown(48, 200);
+    source.keyUp(48, 250);
+    source.keyDown(46, 300);
+    source.keyDown(46, 350); // auto-repeat: ignored
+    source.keyDown(32, 400); // 46 held: rollover
+    source.keyDown(33, 403); // 46 and 32 held: rollover; 3 ms after the previous down
+    source.keyUp(46, 420);
+    source.keyUp(32, 460);
+    source.keyUp(33, 500);
+    const window = aggregator.take();
+    assert.ok(window);
+    // dwells 80, 50, 120, 60, 97 -> sorted 50 60 80 97 120
+    // flights 200, 100, 100, 3 -> sorted 3 100 100 200
+    assert.deepEqual(window.keys, {
+      keystrokes: 5,
+      keyDowns: 5,
+      dwell: { n: 5, median: 80, iqr: 37, p5: 52, p95: 115.4 },
+      flight: { n: 4, median: 100, iqr: 49.25, p5: 17.55, p95: 185 },
+      nearSimultaneous5: 0.25,
+      nearSimultaneous15: 0.25,
+      rolloverRate: 0.4,
+    });
+    assert.equal(window.hookStart, 0);
+    assert.equal(window.hookEnd, 500);
+  });
+
+  it('leaves pauses out of the flight distribution', async () => {
+    const { source, aggregator } = await rig();
+    source.tap(30, 0, 50);
+    source.tap(31, 150, 200);
+    source.tap(32, 150 + FLIGHT_PAUSE_MS + 1, 2300); // a pause, not flight
+    const window = aggregator.take();
+    assert.deepEqual(window?.keys.flight, { n: 1, median: 150, iqr: 0, p5: 150, p95: 150 });
+    assert.equal(window?.keys.keystrokes, 3);
+  });
+
+  it('computes pointer steps, intervals, rate and CV; counts clicks and wheels', async () => {
+    const { source, aggregator } = await rig();
+    source.move(0, 0, 1000);
+    source.move(3, 4, 1010); // step 5, interval 10
+    source.move(6, 8, 1020); // step 5, interval 10
+    source.move(6, 20, 1035); // step 12, interval 15
+    source.move(10, 23, 2000); // step 5; interval 965 > 250 ms: a new movement, not an interval
+    source.press(2100);
+    source.wheel(2200);
+    const window = aggregator.take();
+    assert.ok(window);
+    // steps 5 5 12 5 -> sorted 5 5 5 12; intervals 10 10 15 (35 ms of movement, 3 intervals)
+    // CV: mean 11.667, population sd 2.357 -> 0.202; rate 3 / 0.035 s = 85.714 Hz
+    assert.deepEqual(window.mouse, {
+      moves: 5,
+      clicks: 1,
+      wheels: 1,
+      moveRateHz: 85.714,
+      step: { n: 4, median: 5, iqr: 1.75, p5: 5, p95: 10.95 },
+      interval: { n: 3, median: 10, iqr: 2.5, p5: 10, p95: 14.5 },
+      intervalCv: 0.202,
+    });
+    assert.equal(window.keys.dwell, null);
+    assert.equal(window.keys.flight, null);
+  });
+
+  it('produces no window without events, and starts fresh after a take', async () => {
+    const { source, aggregator, wall } = await rig();
+    assert.equal(aggregator.take(), null);
+    assert.equal(aggregator.isDue(wall.now + 10 ** 9), false);
+    source.tap(30, 0, 10);
+    wall.now += 500;
+    source.tap(31, 100, 130);
+    const first = aggregator.take();
+    assert.equal(first?.startedAt, 1_000_000);
+    assert.equal(first?.endedAt, 1_000_500);
+    assert.equal(aggregator.take(), null);
+    source.tap(30, 1000, 1010);
+    assert.equal(aggregator.take()?.keys.flight, null, 'flight does not span windows');
+  });
+});

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_POLICY } from '../../common/policy';
+import type { AgentEventMap } from '../../agent/events';
+import { FakeInputSource } from '../../agent/input/fake-input-source';
+import { InputCaptureService } from '../../agent/input/input-capture-service';
+import { countTimingWindows, listTimingWindows } from '../../agent/store/timing-windows';
+import { testContext } from '../helpers/agent-context';
+
+const INTERVALS = { windowSeconds: 5, windowKeystrokes: 10 };
+
+async function rig(t: { after(fn: () => void): void }) {
+  const ctx = testContext(t, { policy: { intervals: { ...DEFAULT_POLICY.intervals, ...INTERVALS } } });
+  const source = new FakeInputSource();
+  const service = new InputCaptureService(ctx, source);
+  const flushed: AgentEventMap['windowFlushed'][] = [];
+  ctx.events.on('windowFlushed', (payload) => flushed.push(payload));
+  await service.start();
+  t.after(() => service.stop());
+  return { ctx, source, service, flushed };
+}
+
+describe('window flush triggers', () => {
+  it('flushes at windowKeystrokes completed keystrokes, in one row, then emits windowFlushed', async (t) => {
+    const { ctx, source, flushed } = await rig(t);
+    for (let i = 0; i < 9; i++) source.tap(30, i * 100, i * 100 + 40);
+    assert.equal(countTimingWindows(ctx.db), 0, 'nothing written per event');
+    source.tap(30, 900, 940);
+    assert.equal(countTimingWindows(ctx.db), 1);
+    assert.equal(flushed.length, 1);
+    const [stored] = listTimingWindows(ctx.db);
+    assert.equal(stored?.id, flushed[0]?.id);
+    assert.deepEqual(stored?.window, flushed[0]?.window);
+    assert.equal(stored?.window.keys.keystrokes, 10);
+  });
+
+  it('flushes at windowSeconds of wall-clock time', async (t) => {
+    const { ctx, source, service, flushed } = await rig(t);
+    source.tap(30, 0, 40);
+    ctx.clock.advance(4999);
+    assert.equal(service.flushIfDue(), null);
+    ctx.clock.advance(1);
+    const id = service.flushIfDue();
+    assert.equal(typeof id, 'number');
+    assert.equal(flushed.length, 1);
+    assert.equal(flushed[0]?.window.keys.keystrokes, 1);
+  });
+
+  it('flushes the open window on stop, and stores nothing for an empty window', async (t) => {
+    const { ctx, source, service, flushed } = await rig(t);
+    assert.equal(service.flush(), null);
+    source.move(1, 1, 10);
+    source.move(4, 5, 20);
+    await service.stop();
+    assert.equal(flushed.length, 1);
+    assert.equal(flushed[0]?.window.mouse.moves, 2);
+    assert.equal(countTimingWindows(ctx.db), 1);
+    assert.equal(source.started, false, 'the source is stopped');
+  });
+
+  it('keeps running without capture when the source cannot start', async (t) => {
+    const ctx = testContext(t);
+    const source = new FakeInputSource();
+    source.startFailure = { code: 'UNSUPPORTED_PLATFORM', message: 'No X display (DISPLAY is not set)' };
+    const service = new InputCaptureService(ctx, source);
+    await service.start();
+    assert.equal(service.isCapturing, false);
+    const lines = (ctx.logger as unknown as { lines: { level: string; fields: Record<string, unknown> }[] }).lines;
+    assert.ok(lines.some((line) => line.level === 'warn' && line.fields.code === 'UNSUPPORTED_PLATFORM'));
+    await service.stop();
+    assert.equal(countTimingWindows(ctx.db), 0);
+  });
+});

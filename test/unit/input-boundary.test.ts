@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HookBoundary, RawEventType } from '../../agent/input/hook-boundary';
+import type { InputEvent } from '../../agent/input/input-source';
+
+const ALLOWED_FIELDS = new Set(['kind', 'time', 'heldCount', 'downTime', 'upTime', 'distance']);
+
+function collect(): { events: InputEvent[]; boundary: HookBoundary } {
+  const events: InputEvent[] = [];
+  return { events, boundary: new HookBoundary((event) => events.push(event)) };
+}
+
+describe('hook boundary', () => {
+  it('pairs downs with ups by key, counts held keys, ignores auto-repeat', () => {
+    const { events, boundary } = collect();
+    boundary.accept({ type: RawEventType.keyPressed, time: 100, keycode: 30 });
+    boundary.accept({ type: RawEventType.keyPressed, time: 130, keycode: 30 }); // auto-repeat
+    boundary.accept({ type: RawEventType.keyPressed, time: 150, keycode: 48 }); // rollover: 30 still held
+    boundary.accept({ type: RawEventType.keyReleased, time: 180, keycode: 30 });
+    boundary.accept({ type: RawEventType.keyReleased, time: 220, keycode: 48 });
+    boundary.accept({ type: RawEventType.keyReleased, time: 230, keycode: 46 }); // never seen down
+    assert.deepEqual(events, [
+      { kind: 'keyDown', time: 100, heldCount: 0 },
+      { kind: 'keyDown', time: 150, heldCount: 1 },
+      { kind: 'keystroke', downTime: 100, upTime: 180 },
+      { kind: 'keystroke', downTime: 150, upTime: 220 },
+    ]);
+    assert.deepEqual(boundary.counters, { repeats: 1, unpairedUps: 1 });
+  });
+
+  it('turns pointer positions into step lengths and keeps no coordinates', () => {
+    const { events, boundary } = collect();
+    boundary.accept({ type: RawEventType.mouseMoved, time: 10, x: 500, y: 400 });
+    boundary.accept({ type: RawEventType.mouseDragged, time: 18, x: 503, y: 404 });
+    boundary.accept({ type: RawEventType.mousePressed, time: 20, x: 503, y: 404 });
+    boundary.accept({ type: RawEventType.mouseReleased, time: 40, x: 503, y: 404 });
+    boundary.accept({ type: RawEventType.mouseClicked, time: 40, x: 503, y: 404 });
+    boundary.accept({ type: RawEventType.mouseWheel, time: 50, x: 503, y: 404 });
+    assert.deepEqual(events, [
+      { kind: 'mouseMove', time: 10, distance: null },
+      { kind: 'mouseMove', time: 18, distance: 5 },
+      { kind: 'click', time: 20 },
+      { kind: 'wheel', time: 50 },
+    ]);
+  });
+
+  it('emits only privacy-safe fields, never a keycode or coordinate', () => {
+    const { events, boundary } = collect();
+    boundary.accept({ type: RawEventType.keyPressed, time: 1, keycode: 3666 });
+    boundary.accept({ type: RawEventType.keyReleased, time: 2, keycode: 3666 });
+    boundary.accept({ type: RawEventType.mouseMoved, time: 3, x: 777, y: 888 });
+    boundary.accept({ type: RawEventType.mouseMoved, time: 4, x: 778, y: 888 });
+    for (const event of events) {
+      for (const field of Object.keys(event)) assert.ok(ALLOWED_FIELDS.has(field), `unexpected field ${field}`);
+      const text = JSON.stringify(event);
+      for (const secret of ['3666', '777', '778', '888']) assert.ok(!text.includes(secret), `${text} leaks ${secret}`);
+    }
+    assert.equal(events.length, 4);
+  });
+
+  it('forgets held keys and the last position on reset', () => {
+    const { events, boundary } = collect();
+    boundary.accept({ type: RawEventType.keyPressed, time: 1, keycode: 30 });
+    boundary.accept({ type: RawEventType.mouseMoved, time: 1, x: 1, y: 1 });
+    boundary.reset();
+    boundary.accept({ type: RawEventType.keyReleased, time: 2, keycode: 30 });
+    boundary.accept({ type: RawEventType.mouseMoved, time: 3, x: 9, y: 9 });
+    assert.deepEqual(events.slice(2), [{ kind: 'mouseMove', time: 3, distance: null }]);
+    assert.equal(boundary.counters.unpairedUps, 1);
+  });
+});
