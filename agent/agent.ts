@@ -20,6 +20,8 @@ import { platformPaths } from './platform/paths';
 import { loadPolicy } from './policy/load-policy';
 import { openDatabase } from './store/database';
 import { DEFAULT_PRUNERS, RetentionService, type RetentionPruner } from './store/retention';
+import { createReporting, type ReportingOptions } from './report/reporting';
+import { outboxPruner } from './store/outbox';
 
 /** The database file's name inside the data folder. */
 export const DATABASE_FILE_NAME = 'telltale.db';
@@ -41,6 +43,8 @@ export interface AgentOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Retention pruners for tables beyond timing_windows and findings (e.g. the outbox's). */
   readonly retentionPruners?: readonly RetentionPruner[];
+  /** Signed reporting seams: key protector (the tray passes a safeStorage one), uploader, backoff. */
+  readonly reporting?: ReportingOptions;
 }
 
 /**
@@ -52,8 +56,14 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
   const inputSource = options.inputSource === undefined ? new HookInputSource(options.env ?? process.env) : options.inputSource;
   if (inputSource !== null) services.push(new InputCaptureService(ctx, inputSource));
   services.push(
-    new RetentionService(ctx, path.join(ctx.dataDir, DATABASE_FILE_NAME), [...DEFAULT_PRUNERS, ...(options.retentionPruners ?? [])]),
+    new RetentionService(ctx, path.join(ctx.dataDir, DATABASE_FILE_NAME), [
+      ...DEFAULT_PRUNERS,
+      outboxPruner,
+      ...(options.retentionPruners ?? []),
+    ]),
   );
+  // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
+  services.push(...createReporting(ctx, options.reporting).services);
   return services;
 }
 

@@ -12,7 +12,7 @@
  * - the collector refuses THIS report (400/409/413...: SYNC_REJECTED): the row is marked rejected
  *   with the error, kept for the transparency view, and the loop moves on (the collector then sees
  *   a gap, which it flags): one bad row never blocks the rest, and nothing is retried in a loop;
- * - the collector refuses the DEVICE (401/403, unknown device, enrollment denied): nothing can be
+ * - the collector refuses the DEVICE (unknown device, enrollment denied, other 401/403/404): nothing can be
  *   delivered, so the loop waits the backoff cap before trying again and reports 'offline'.
  *
  * Time: the agent's clock never orders anything (seq does). Each ack carries the collector's clock;
@@ -62,8 +62,16 @@ export interface SyncServiceOptions {
   readonly onEnrolled?: (deviceId: string) => void;
 }
 
+/** Refusals of one report (the collector's codes): record it and move on. */
+const REPORT_REFUSALS = new Set(['SIGNATURE_INVALID', 'CHAIN_FORK', 'PAYLOAD_INVALID', 'PAYLOAD_TOO_LARGE']);
 /** Device-level refusals: every report would fail the same way. */
 const DEVICE_REFUSALS = new Set(['DEVICE_UNKNOWN', 'UNAUTHORIZED', 'FORBIDDEN', 'ENROLLMENT_DENIED', 'IDENTITY_CHANGED', 'NO_ENROLLMENT_SECRET']);
+
+/** Whether a refusal concerns the whole device (wait and retry) rather than one report (skip it). */
+export function isDeviceRefusal(status: number, code: string): boolean {
+  if (REPORT_REFUSALS.has(code)) return false;
+  return DEVICE_REFUSALS.has(code) || status === 401 || status === 403 || status === 404;
+}
 
 export class SyncService implements AgentService {
   readonly name = 'sync';
@@ -82,6 +90,11 @@ export class SyncService implements AgentService {
     private readonly options: SyncServiceOptions,
   ) {
     this.backoff = new Backoff({ baseMs: options.backoffBaseMs, capMs: options.backoffCapMs, random: options.random });
+  }
+
+  /** The device identity (the transparency view verifies the outbox with `identity.publicKey`). */
+  get identity(): DeviceIdentity {
+    return this.options.identity;
   }
 
   start(): void {
@@ -193,7 +206,7 @@ export class SyncService implements AgentService {
         }
         case 'rejected': {
           const message = `SYNC_REJECTED: ${outcome.status} ${outcome.code}: ${outcome.message}`;
-          if (DEVICE_REFUSALS.has(outcome.code) || outcome.status === 401 || outcome.status === 403) {
+          if (isDeviceRefusal(outcome.status, outcome.code)) {
             markRetry(this.ctx.db, entry.seq, message, receivedAt + this.backoff.capMs);
             this.ctx.logger.log('error', 'The collector refuses this device', { code: outcome.code, status: outcome.status, reason: outcome.message });
             this.setState('offline', message);

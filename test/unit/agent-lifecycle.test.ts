@@ -31,7 +31,7 @@ describe('Agent', () => {
     assert.equal(agent.databasePath, path.join(dir, 'telltale.db'));
     assert.deepEqual(
       agent.services.map((service) => service.name),
-      ['input-capture', 'retention'],
+      ['input-capture', 'retention', 'report', 'sync'],
     );
     await agent.start();
     assert.equal(source.started, true);
