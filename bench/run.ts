@@ -18,11 +18,13 @@ import { metOf, ratioOf, renderTable, targetText, type Row } from './lib/summary
 import { cryptoGroup } from './groups/crypto';
 import { idleGroup } from './groups/idle';
 import { inputGroup } from './groups/input';
+import { scanGroup } from './groups/scan';
 
 const GROUP_IMPLEMENTATIONS: Partial<Record<GroupName, Group>> = {
   crypto: cryptoGroup,
   idle: idleGroup,
   input: inputGroup,
+  scan: scanGroup,
 };
 
 async function main(): Promise<number> {
