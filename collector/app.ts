@@ -111,6 +111,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     // 5xx details stay in the log; the client learns only that it was our fault.
     reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, status >= 500 ? 'Internal server error.' : message));
   });
+  // Only JSON bodies: a text/plain body gets 415 instead of reaching schema validation as a string.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });

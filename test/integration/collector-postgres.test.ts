@@ -1,0 +1,58 @@
+/**
+ * The collector's storage suite against a real PostgreSQL (TELLTALE_TEST_PG_URL; .ci/run starts the
+ * Debian cluster and sets it). Each case runs in a fresh schema, dropped afterwards.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import pg from 'pg';
+import { openPostgresStorage } from '../../collector/storage/postgres';
+import { migration001Initial } from '../../collector/storage/migrations/001-initial';
+import { runStorageSuite } from '../../collector/testing/storage-suite';
+import { requireCondition } from '../helpers/tools';
+
+const url = process.env.TELLTALE_TEST_PG_URL ?? '';
+
+async function freshSchema(t: TestContext): Promise<string> {
+  const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  // This hook may run before the app's own close hook; idle pool connections do not block DROP SCHEMA.
+  t.after(async () => {
+    const cleanup = new pg.Client({ connectionString: url });
+    await cleanup.connect();
+    try {
+      await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await cleanup.end();
+    }
+  });
+  return schema;
+}
+
+test('collector storage behaviour (PostgreSQL)', async (t) => {
+  if (!requireCondition(t, url !== '', 'TELLTALE_TEST_PG_URL is not set (run .ci/run, or start PostgreSQL and export it)')) return;
+  await runStorageSuite(t, async (t) => openPostgresStorage(url, { schema: await freshSchema(t) }));
+});
+
+test('PostgreSQL migrations are tracked and a newer schema is refused', async (t) => {
+  if (!requireCondition(t, url !== '', 'TELLTALE_TEST_PG_URL is not set')) return;
+  const schema = await freshSchema(t);
+  const first = await openPostgresStorage(url, { schema });
+  await first.close();
+  // Reopening is a no-op migration.
+  const second = await openPostgresStorage(url, { schema });
+  const version = await second.get('SELECT max(version) AS v FROM collector_schema');
+  assert.equal(Number(version?.v), 1);
+  await second.run('INSERT INTO collector_schema (version) VALUES (99)');
+  await second.close();
+  await assert.rejects(openPostgresStorage(url, { schema, migrations: [migration001Initial] }), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'DATABASE_TOO_NEW');
+    return true;
+  });
+});
