@@ -53,12 +53,16 @@ function parseCsvLine(line: string): string[] {
   for (let index = 0; index < line.length; index++) {
     const char = line[index]!;
     if (quoted) {
-      if (char === '"' && line[index + 1] === '"') (current += '"'), index++;
-      else if (char === '"') quoted = false;
+      if (char === '"' && line[index + 1] === '"') {
+        current += '"';
+        index++;
+      } else if (char === '"') quoted = false;
       else current += char;
     } else if (char === '"') quoted = true;
-    else if (char === ',') out.push(current), (current = '');
-    else current += char;
+    else if (char === ',') {
+      out.push(current);
+      current = '';
+    } else current += char;
   }
   out.push(current);
   return out;
