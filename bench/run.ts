@@ -19,12 +19,14 @@ import { cryptoGroup } from './groups/crypto';
 import { idleGroup } from './groups/idle';
 import { inputGroup } from './groups/input';
 import { scanGroup } from './groups/scan';
+import { storeGroup } from './groups/store';
 
 const GROUP_IMPLEMENTATIONS: Partial<Record<GroupName, Group>> = {
   crypto: cryptoGroup,
   idle: idleGroup,
   input: inputGroup,
   scan: scanGroup,
+  store: storeGroup,
 };
 
 async function main(): Promise<number> {

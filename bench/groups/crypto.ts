@@ -16,8 +16,8 @@ interface Rates {
 }
 
 const ROWS = [
-  { name: 'Crypto: sign report (Ed25519 over canonical JSON)', targetText: '— (rate; ratio vs sha256)' },
-  { name: 'Crypto: verify report signature', targetText: '— (rate; ratio vs sha256)' },
+  { name: 'Crypto: sign report (ReportSigner, Ed25519, canonical JSON)', targetText: '— (rate; ratio vs sha256)' },
+  { name: 'Crypto: verify report (collector canonicalBody + verify)', targetText: '— (rate; ratio vs sha256)' },
   { name: 'Crypto: sign, key re-created per op', targetText: '— (rate; ratio vs key once)' },
 ] as const;
 
