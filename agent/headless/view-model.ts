@@ -1,0 +1,251 @@
+/**
+ * The transparency view-model: answers every bridge call from the agent's store, and turns the
+ * agent's events into the bridge's push events.
+ *
+ * It is the single implementation of `BridgeHandlers`, used behind both transports (the Electron
+ * agent host over a MessagePort, and the headless loopback HTTP server). It only reads the database,
+ * except `syncNow`, which asks the sync service through an injected callback.
+ */
+import type { EventChannel, EventOf, BridgeHandlers, Baseline, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportsView, Status, TimingEntry, TimingView } from '../../common/ipc-contract';
+import { NEVER_COLLECTED } from '../../common/ipc-contract';
+import type { Finding } from '../../common/findings';
+import { fail, ok, type Result } from '../../common/result';
+import type { AgentContext } from '../context';
+import { findingFromRow, listOpenFindings } from '../store/findings';
+import { getDeviceId } from '../identity/enrollment';
+import { countTimingWindows, listTimingWindows } from '../store/timing-windows';
+import { readOutboxReports, type ReportReader } from './report-reader';
+
+/** How many recent windows the running-median baseline looks at. */
+const BASELINE_WINDOWS = 200;
+const DEFAULT_TIMING_LIMIT = 60;
+const DEFAULT_REPORT_LIMIT = 50;
+const CLOSED_FINDINGS_SHOWN = 20;
+
+export type ViewEventListener = <K extends EventChannel>(channel: K, payload: EventOf<K>) => void;
+
+/** A learned per-device baseline, when the timing detector has one. */
+export interface BaselineSource {
+  current(): Baseline | null;
+}
+
+export interface ViewModelOptions {
+  readonly mode: 'electron' | 'headless';
+  /** Asks the sync service to send now; absent when sync is not running. */
+  readonly syncNow?: () => Promise<Result<{ started: boolean; detail: string }>>;
+  /** The timing detector's baseline; absent until it exists, then the running median is used. */
+  readonly baseline?: BaselineSource;
+  /** Reads outbox rows with their local checks; defaults to the outbox table reader. */
+  readonly reports?: ReportReader;
+}
+
+type SyncState = Status['sync'];
+
+export class ViewModel implements BridgeHandlers {
+  private readonly listeners = new Set<ViewEventListener>();
+  private readonly unsubscribes: Array<() => void> = [];
+  private readonly startedAt: number;
+  private sync: SyncState;
+  private lastState: DeviceState | null = null;
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly options: ViewModelOptions,
+  ) {
+    this.startedAt = ctx.clock.now();
+    this.sync =
+      ctx.policy.collectorUrl === null
+        ? { state: 'disabled', detail: 'No collector is configured, so reports stay on this device.' }
+        : { state: 'unknown', detail: 'Not tried yet since start.' };
+    const events = ctx.events;
+    this.unsubscribes.push(
+      events.on('windowFlushed', ({ id, window }) => this.emit('windowFlushed', { id, window })),
+      events.on('findingsChanged', () => {
+        this.emit('findingsChanged', { open: listOpenFindings(this.ctx.db).length });
+        this.emitStatusIfChanged(true);
+      }),
+      events.on('reportQueued', ({ seq }) => this.emit('reportsChanged', { seq, change: 'queued' })),
+      events.on('reportDelivered', ({ seq }) => this.emit('reportsChanged', { seq, change: 'delivered' })),
+      events.on('syncStateChanged', ({ state, detail }) => {
+        this.sync = { state, detail };
+        this.emitStatusIfChanged(true);
+      }),
+    );
+  }
+
+  /** Listen to push events; returns the unsubscribe function. */
+  subscribe(listener: ViewEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stop listening to the agent. */
+  dispose(): void {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    this.listeners.clear();
+  }
+
+  /** The device state and its plain-language summary (also drives the tray). */
+  status(): Status {
+    const open = listOpenFindings(this.ctx.db);
+    const concerning = open.filter(isConcerning);
+    const state: DeviceState = concerning.length > 0 ? 'attention' : this.sync.state === 'offline' ? 'offline' : 'ok';
+    return { state, summary: summaryOf(state, concerning), sync: { ...this.sync }, openFindings: open.length };
+  }
+
+  getOverview(): Result<{
+    status: Status;
+    agentVersion: string;
+    deviceId: string | null;
+    mode: 'electron' | 'headless';
+    startedAt: number;
+    now: number;
+  }> {
+    return ok({
+      status: this.status(),
+      agentVersion: this.ctx.agentVersion,
+      deviceId: this.deviceId(),
+      mode: this.options.mode,
+      startedAt: this.startedAt,
+      now: this.ctx.clock.now(),
+    });
+  }
+
+  getTiming(request: { limit?: number }): Result<TimingView> {
+    const db = this.ctx.db;
+    const stored = countTimingWindows(db);
+    const limit = request.limit ?? DEFAULT_TIMING_LIMIT;
+    const windows = this.tailWindows(limit);
+    const baseline = this.options.baseline?.current() ?? runningMedianBaseline(this.tailWindows(BASELINE_WINDOWS));
+    return ok({ windows, baseline, storedWindows: stored, windowSeconds: this.ctx.policy.intervals.windowSeconds });
+  }
+
+  getFindings(): Result<FindingsView> {
+    const db = this.ctx.db;
+    const open = listOpenFindings(db);
+    const closedRows = db
+      .prepare('SELECT * FROM findings WHERE closed_at IS NOT NULL ORDER BY closed_at DESC, id DESC LIMIT ?')
+      .all(CLOSED_FINDINGS_SHOWN) as Parameters<typeof findingFromRow>[0][];
+    return ok({ open, closed: closedRows.map(findingFromRow) });
+  }
+
+  getReports(request: { limit?: number }): Result<ReportsView> {
+    const reader = this.options.reports ?? readOutboxReports;
+    return ok(reader(this.ctx, request.limit ?? DEFAULT_REPORT_LIMIT));
+  }
+
+  getPolicy(): Result<PolicyView> {
+    return ok(policyView(this.ctx));
+  }
+
+  exportData(): Result<LocalExport> {
+    const db = this.ctx.db;
+    const findings = (db.prepare('SELECT * FROM findings ORDER BY id').all() as Parameters<typeof findingFromRow>[0][]).map(
+      findingFromRow,
+    );
+    const timingWindows: TimingEntry[] = [];
+    for (let afterId = 0; ; ) {
+      const page = listTimingWindows(db, { afterId, limit: 1000 });
+      if (page.length === 0) break;
+      timingWindows.push(...page);
+      afterId = page[page.length - 1]!.id;
+    }
+    const reader = this.options.reports ?? readOutboxReports;
+    const reports: ReportEntry[] = reader(this.ctx, Number.MAX_SAFE_INTEGER).reports;
+    return ok({
+      format: 'telltale-local-export-v1',
+      exportedAt: this.ctx.clock.now(),
+      agentVersion: this.ctx.agentVersion,
+      deviceId: this.deviceId(),
+      notice: `Everything Telltale keeps about you on this device. It never collects: ${NEVER_COLLECTED.join('; ')}.`,
+      policy: policyView(this.ctx),
+      timingWindows,
+      findings,
+      reports,
+    });
+  }
+
+  async syncNow(): Promise<Result<{ started: boolean; detail: string }>> {
+    if (this.ctx.policy.collectorUrl === null) return ok({ started: false, detail: 'No collector is configured.' });
+    if (!this.options.syncNow) return fail('SYNC_UNREACHABLE', 'Sync is not running in this agent.');
+    return this.options.syncNow();
+  }
+
+  private tailWindows(limit: number): TimingEntry[] {
+    const rows = this.ctx.db
+      .prepare('SELECT id FROM timing_windows ORDER BY id DESC LIMIT 1 OFFSET ?')
+      .get(Math.max(0, limit - 1)) as { id: number } | undefined;
+    return listTimingWindows(this.ctx.db, { afterId: rows ? rows.id - 1 : 0, limit });
+  }
+
+  private deviceId(): string | null {
+    return getDeviceId(this.ctx.db) ?? null;
+  }
+
+  private emit<K extends EventChannel>(channel: K, payload: EventOf<K>): void {
+    for (const listener of this.listeners) listener(channel, payload);
+  }
+
+  private emitStatusIfChanged(force: boolean): void {
+    const status = this.status();
+    if (!force && status.state === this.lastState) return;
+    this.lastState = status.state;
+    this.emit('statusChanged', status);
+  }
+}
+
+/** Findings that turn the tray to "attention": medium or high, and not an approved tool. */
+function isConcerning(finding: Finding): boolean {
+  return (finding.severity === 'medium' || finding.severity === 'high') && finding.kind !== 'approved-tool';
+}
+
+function summaryOf(state: DeviceState, concerning: readonly Finding[]): string {
+  switch (state) {
+    case 'attention': {
+      const first = concerning[0]!;
+      const more = concerning.length > 1 ? ` (and ${concerning.length - 1} more)` : '';
+      return `${first.title}${more}. IT will see this in the next report.`;
+    }
+    case 'offline':
+      return 'Working normally, but reports cannot reach IT right now. They are kept here and sent later.';
+    case 'ok':
+      return 'All normal: nothing suggests anyone else is controlling this laptop.';
+  }
+}
+
+function policyView(ctx: AgentContext): PolicyView {
+  const policy = ctx.policy;
+  // The enrollment secret is deliberately left out: the view shows policy, not credentials.
+  return {
+    collectorUrl: policy.collectorUrl,
+    approvedTools: policy.approvedTools.map((tool) => ({
+      label: tool.catalogId ?? tool.path ?? tool.signer ?? 'unnamed tool',
+      note: tool.note ?? null,
+    })),
+    allowQuit: policy.allowQuit,
+    intervals: { ...policy.intervals },
+    retention: { ...policy.retention },
+  };
+}
+
+/** Median of per-window medians over the stored windows: the fallback baseline. */
+export function runningMedianBaseline(entries: readonly TimingEntry[]): Baseline {
+  const dwell = entries.flatMap(({ window }) => (window.keys.dwell ? [window.keys.dwell.median] : []));
+  const flight = entries.flatMap(({ window }) => (window.keys.flight ? [window.keys.flight.median] : []));
+  const moves = entries.flatMap(({ window }) => (window.mouse.moves > 0 ? [window.mouse.moveRateHz] : []));
+  if (entries.length === 0) return { source: 'none', windows: 0, dwellMedianMs: null, flightMedianMs: null, moveRateHz: null };
+  return {
+    source: 'running-median',
+    windows: entries.length,
+    dwellMedianMs: median(dwell),
+    flightMedianMs: median(flight),
+    moveRateHz: median(moves),
+  };
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

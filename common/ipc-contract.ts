@@ -1,0 +1,381 @@
+/**
+ * The bridge contract: every call the transparency view can make and every event it can hear.
+ *
+ * This one file is the source of truth for both transports: Electron IPC (main/ipc-main.ts handles,
+ * preload/bridge.ts exposes `window.telltale`) and loopback HTTP in headless mode
+ * (agent/headless/view-server.ts serves, renderer/http-transport.ts calls). Each request channel has
+ * a TypeBox schema for its payload (validated at every receiving edge) and for its response (the
+ * shape the view-model must produce; checked in tests). Responses travel as `Result<T>`.
+ *
+ * Privacy: nothing in these shapes can carry key identity, text or pointer coordinates. Timing is
+ * the common/timing.ts feature set (times, counts, distances), findings are detector conclusions,
+ * reports are the signed bodies already destined for IT.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { Finding } from './findings';
+import { fail, ok, type Result } from './result';
+import type { TimingWindow } from './timing';
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const DistributionSchema = Type.Object({
+  n: Type.Number(),
+  median: Type.Number(),
+  iqr: Type.Number(),
+  p5: Type.Number(),
+  p95: Type.Number(),
+});
+
+/** Mirrors common/timing.ts TimingWindow (compile-time check below). */
+export const TimingWindowSchema = Type.Object({
+  startedAt: Type.Number(),
+  endedAt: Type.Number(),
+  hookStart: Type.Number(),
+  hookEnd: Type.Number(),
+  keys: Type.Object({
+    keystrokes: Type.Number(),
+    keyDowns: Type.Number(),
+    dwell: Nullable(DistributionSchema),
+    flight: Nullable(DistributionSchema),
+    nearSimultaneous5: Type.Number(),
+    nearSimultaneous15: Type.Number(),
+    rolloverRate: Type.Number(),
+  }),
+  mouse: Type.Object({
+    moves: Type.Number(),
+    clicks: Type.Number(),
+    wheels: Type.Number(),
+    moveRateHz: Type.Number(),
+    step: Nullable(DistributionSchema),
+    interval: Nullable(DistributionSchema),
+    intervalCv: Nullable(Type.Number()),
+  }),
+});
+
+export const TimingEntrySchema = Type.Object({ id: Type.Integer(), window: TimingWindowSchema });
+export type TimingEntry = Static<typeof TimingEntrySchema>;
+
+const SeveritySchema = Type.Union([Type.Literal('info'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
+
+/** Mirrors common/findings.ts Finding. */
+export const FindingSchema = Type.Object({
+  id: Type.Integer(),
+  key: Type.String(),
+  kind: Type.String(),
+  severity: SeveritySchema,
+  title: Type.String(),
+  explanation: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  firstSeenAt: Type.Number(),
+  lastSeenAt: Type.Number(),
+  closedAt: Nullable(Type.Number()),
+});
+export type FindingView = Static<typeof FindingSchema>;
+
+/** ok: nothing needs attention; attention: an open finding of medium or high severity; offline: reports are not reaching IT. */
+export const DeviceStateSchema = Type.Union([Type.Literal('ok'), Type.Literal('attention'), Type.Literal('offline')]);
+export type DeviceState = Static<typeof DeviceStateSchema>;
+
+export const SyncStateSchema = Type.Union([
+  Type.Literal('ok'),
+  Type.Literal('offline'),
+  Type.Literal('disabled'),
+  Type.Literal('unknown'),
+]);
+
+export const StatusSchema = Type.Object({
+  state: DeviceStateSchema,
+  /** One plain sentence for the tray tooltip and the view's header. */
+  summary: Type.String(),
+  sync: Type.Object({ state: SyncStateSchema, detail: Type.String() }),
+  openFindings: Type.Integer(),
+});
+export type Status = Static<typeof StatusSchema>;
+
+export const OverviewSchema = Type.Object({
+  status: StatusSchema,
+  agentVersion: Type.String(),
+  deviceId: Nullable(Type.String()),
+  /** Where the view is served from: the Electron window or the headless loopback server. */
+  mode: Type.Union([Type.Literal('electron'), Type.Literal('headless')]),
+  startedAt: Type.Number(),
+  now: Type.Number(),
+});
+
+export const BaselineSchema = Type.Object({
+  /** device-baseline: the timing detector's learned per-device baseline; running-median: median of stored windows. */
+  source: Type.Union([Type.Literal('device-baseline'), Type.Literal('running-median'), Type.Literal('none')]),
+  /** Windows the baseline was computed from. */
+  windows: Type.Integer(),
+  dwellMedianMs: Nullable(Type.Number()),
+  flightMedianMs: Nullable(Type.Number()),
+  moveRateHz: Nullable(Type.Number()),
+});
+export type Baseline = Static<typeof BaselineSchema>;
+
+export const TimingViewSchema = Type.Object({
+  /** Most recent windows, oldest first. */
+  windows: Type.Array(TimingEntrySchema),
+  baseline: BaselineSchema,
+  /** Windows stored in total (the list may be a tail of them). */
+  storedWindows: Type.Integer(),
+  windowSeconds: Type.Integer(),
+});
+export type TimingView = Static<typeof TimingViewSchema>;
+
+export const FindingsViewSchema = Type.Object({
+  open: Type.Array(FindingSchema),
+  /** Recently closed findings, newest first. */
+  closed: Type.Array(FindingSchema),
+});
+export type FindingsView = Static<typeof FindingsViewSchema>;
+
+export const CheckSchema = Type.Union([Type.Literal('valid'), Type.Literal('invalid'), Type.Literal('unchecked')]);
+
+export const ReportEntrySchema = Type.Object({
+  seq: Type.Integer(),
+  kind: Type.String(),
+  createdAt: Nullable(Type.Number()),
+  /** When the collector acknowledged it (epoch ms), or null while undelivered. */
+  deliveredAt: Nullable(Type.Number()),
+  /** Sending attempts so far. */
+  attempts: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  /** Exactly the bytes stored for sending (the signed report as stored), as text. */
+  payload: Type.String(),
+  bytes: Type.Integer(),
+  signature: CheckSchema,
+  chain: CheckSchema,
+  /** Plain-language reason when a check is not "valid". */
+  checkDetail: Type.String(),
+});
+export type ReportEntry = Static<typeof ReportEntrySchema>;
+
+export const ReportsViewSchema = Type.Object({
+  /** Newest first. */
+  reports: Type.Array(ReportEntrySchema),
+  total: Type.Integer(),
+  /** False until the reporting component's outbox exists on this device. */
+  available: Type.Boolean(),
+});
+export type ReportsView = Static<typeof ReportsViewSchema>;
+
+export const PolicyViewSchema = Type.Object({
+  collectorUrl: Nullable(Type.String()),
+  approvedTools: Type.Array(Type.Object({ label: Type.String(), note: Nullable(Type.String()) })),
+  allowQuit: Type.Boolean(),
+  intervals: Type.Object({
+    windowSeconds: Type.Integer(),
+    windowKeystrokes: Type.Integer(),
+    scanSeconds: Type.Integer(),
+    hardwareScanSeconds: Type.Integer(),
+    reportSeconds: Type.Integer(),
+    heartbeatSeconds: Type.Integer(),
+  }),
+  retention: Type.Object({ maxDays: Type.Integer(), maxMegabytes: Type.Number() }),
+});
+export type PolicyView = Static<typeof PolicyViewSchema>;
+
+export const ExportSchema = Type.Object({
+  format: Type.Literal('telltale-local-export-v1'),
+  exportedAt: Type.Number(),
+  agentVersion: Type.String(),
+  deviceId: Nullable(Type.String()),
+  notice: Type.String(),
+  policy: PolicyViewSchema,
+  timingWindows: Type.Array(TimingEntrySchema),
+  findings: Type.Array(FindingSchema),
+  reports: Type.Array(ReportEntrySchema),
+});
+export type LocalExport = Static<typeof ExportSchema>;
+
+export const SyncNowResultSchema = Type.Object({ started: Type.Boolean(), detail: Type.String() });
+
+const Empty = Type.Object({}, { additionalProperties: false });
+const Limit = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: false });
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+
+/** Request → response channels. The bridge method of each has the channel's name. */
+export const REQUESTS = {
+  getOverview: { request: Empty, response: OverviewSchema },
+  getTiming: { request: Limit, response: TimingViewSchema },
+  getFindings: { request: Empty, response: FindingsViewSchema },
+  getReports: { request: Limit, response: ReportsViewSchema },
+  getPolicy: { request: Empty, response: PolicyViewSchema },
+  exportData: { request: Empty, response: ExportSchema },
+  syncNow: { request: Empty, response: SyncNowResultSchema },
+} as const;
+
+/** One-way events from the agent to the view. The bridge subscribes with `on<Name>(callback)`. */
+export const EVENTS = {
+  /** A timing window was stored: the live charts redraw. */
+  windowFlushed: TimingEntrySchema,
+  /** Findings opened, closed or changed. */
+  findingsChanged: Type.Object({ open: Type.Integer() }),
+  /** A report was queued or delivered. */
+  reportsChanged: Type.Object({ seq: Type.Integer(), change: Type.Union([Type.Literal('queued'), Type.Literal('delivered')]) }),
+  /** The device state (tray icon) changed. */
+  statusChanged: StatusSchema,
+} as const;
+
+export type RequestChannel = keyof typeof REQUESTS;
+export type EventChannel = keyof typeof EVENTS;
+export type RequestOf<K extends RequestChannel> = Static<(typeof REQUESTS)[K]['request']>;
+export type ResponseOf<K extends RequestChannel> = Static<(typeof REQUESTS)[K]['response']>;
+export type EventOf<K extends EventChannel> = Static<(typeof EVENTS)[K]>;
+
+export const REQUEST_CHANNELS = Object.keys(REQUESTS) as RequestChannel[];
+export const EVENT_CHANNELS = Object.keys(EVENTS) as EventChannel[];
+
+/** IPC channel names in Electron, namespaced so no other listener can collide with them. */
+export const ipcRequestChannel = (channel: RequestChannel): string => `telltale:request:${channel}`;
+export const ipcEventChannel = (channel: EventChannel): string => `telltale:event:${channel}`;
+
+/** `windowFlushed` → `onWindowFlushed`. */
+export type EventMethodName<K extends EventChannel> = `on${Capitalize<K>}`;
+export const eventMethodName = <K extends EventChannel>(channel: K): EventMethodName<K> =>
+  `on${channel.charAt(0).toUpperCase()}${channel.slice(1)}` as EventMethodName<K>;
+
+type RequestMethod<K extends RequestChannel> =
+  Record<string, never> extends RequestOf<K>
+    ? (request?: RequestOf<K>) => Promise<Result<ResponseOf<K>>>
+    : (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>>;
+
+/**
+ * The one bridge object the view talks to, derived from the contract: `window.telltale` in
+ * Electron, an HTTP client in headless mode. Event subscriptions return their unsubscribe function;
+ * callbacks receive only the payload, never a transport event.
+ */
+export type TelltaleBridge = { readonly [K in RequestChannel]: RequestMethod<K> } & {
+  readonly [K in EventChannel as EventMethodName<K>]: (callback: (payload: EventOf<K>) => void) => () => void;
+};
+
+/** What answers bridge calls: the view-model, behind either transport. */
+export type BridgeHandlers = {
+  readonly [K in RequestChannel]: (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>> | Result<ResponseOf<K>>;
+};
+
+/** How a transport sends one request: resolves to the Result the other side returned. */
+export type BridgeInvoke = (channel: RequestChannel, request: unknown) => Promise<Result<unknown>>;
+/** How a transport subscribes to one event channel: returns the unsubscribe function. */
+export type BridgeSubscribe = (channel: EventChannel, callback: (payload: unknown) => void) => () => void;
+
+/**
+ * Derive the bridge object from the contract: one method per request channel, one `on<Event>` per
+ * event channel. Both transports (the Electron preload and the renderer's HTTP client) build their
+ * bridge with this, so they cannot drift from the contract or from each other.
+ */
+export function buildBridge(invoke: BridgeInvoke, subscribe: BridgeSubscribe): TelltaleBridge {
+  const bridge: Record<string, unknown> = {};
+  for (const channel of REQUEST_CHANNELS) {
+    bridge[channel] = (request?: unknown) => invoke(channel, request ?? {});
+  }
+  for (const channel of EVENT_CHANNELS) {
+    bridge[eventMethodName(channel)] = (callback: (payload: unknown) => void) => {
+      if (typeof callback !== 'function') throw new TypeError(`${eventMethodName(channel)} needs a callback`);
+      return subscribe(channel, (payload) => callback(payload));
+    };
+  }
+  return Object.freeze(bridge) as unknown as TelltaleBridge;
+}
+
+export function isRequestChannel(value: unknown): value is RequestChannel {
+  return typeof value === 'string' && Object.hasOwn(REQUESTS, value);
+}
+
+export function isEventChannel(value: unknown): value is EventChannel {
+  return typeof value === 'string' && Object.hasOwn(EVENTS, value);
+}
+
+/**
+ * Validate a request payload against its channel's schema. `undefined` means "no arguments" and is
+ * read as `{}`. Returns PAYLOAD_INVALID with the first schema error otherwise.
+ */
+export function validateRequest<K extends RequestChannel>(channel: K, payload: unknown): Result<RequestOf<K>> {
+  const schema = REQUESTS[channel].request;
+  const value = payload === undefined ? {} : payload;
+  if (Value.Check(schema, value)) return ok(value as RequestOf<K>);
+  const first = Value.Errors(schema, value).First();
+  return fail('PAYLOAD_INVALID', `Invalid ${channel} request${first ? `: ${first.path || '/'} ${first.message}` : ''}`);
+}
+
+/** Check a response value against its channel's schema (tests and debug builds). */
+export function isValidResponse<K extends RequestChannel>(channel: K, value: unknown): value is ResponseOf<K> {
+  return Value.Check(REQUESTS[channel].response, value);
+}
+
+/** Check an event payload against its schema. */
+export function isValidEvent<K extends EventChannel>(channel: K, value: unknown): value is EventOf<K> {
+  return Value.Check(EVENTS[channel], value);
+}
+
+/** A Result-shaped value, as received over a transport. */
+export function isResultShape(value: unknown): value is Result<unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  if (record.ok === true) return 'value' in record;
+  if (record.ok !== false || typeof record.error !== 'object' || record.error === null) return false;
+  const error = record.error as Record<string, unknown>;
+  return typeof error.code === 'string' && typeof error.message === 'string';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The view's page security, shared by the Electron protocol handler and the headless server.
+
+/** The custom protocol the Electron window loads the view from (instead of file://). */
+export const VIEW_SCHEME = 'telltale';
+export const VIEW_ORIGIN = `${VIEW_SCHEME}://app`;
+
+/**
+ * Strict CSP: only our own bundled script and stylesheet; no inline script, no eval, no remote
+ * anything. Charts are SVG built with DOM calls, so no inline style attributes are needed either.
+ */
+export const VIEW_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'none'",
+  "object-src 'none'",
+  "media-src 'none'",
+  "frame-src 'none'",
+  "worker-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers sent with every view response, in both transports. */
+export const VIEW_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': VIEW_CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
+
+/** What Telltale never collects: stated in the view, the export and the docs from this one list. */
+export const NEVER_COLLECTED: readonly string[] = [
+  'Which keys you press, or any text you type (passwords, messages, documents)',
+  'Where your pointer is on the screen, or what you click on',
+  'Screenshots or any screen content',
+  'Your files or their contents',
+  'Websites you visit or your browsing history',
+  'Your camera, microphone, or location',
+];
+
+// Compile-time proof that the schemas above match the shared types they mirror.
+type Mirrors<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _timingMirrors: Mirrors<TimingWindow, Static<typeof TimingWindowSchema>> = true;
+const _findingFits: Finding extends Static<typeof FindingSchema> ? true : false = true;
+void _timingMirrors;
+void _findingFits;

@@ -1,0 +1,36 @@
+/** Plain-language formatting for times, durations and sizes. */
+
+export function formatTime(epochMs: number | null): string {
+  if (epochMs === null) return '—';
+  return new Date(epochMs).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+}
+
+export function formatClock(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function formatMs(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${Math.round(value)} ms`;
+}
+
+export function formatHz(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${value.toFixed(value < 10 ? 1 : 0)} per second`;
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}`;
+  if (seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+  return `${seconds} seconds`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  return `${(bytes / 1024).toFixed(1)} KB`;
+}

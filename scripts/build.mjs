@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Bundles every runtime piece with esbuild into dist/:
+//   dist/main/main.js              Electron main (CJS; electron and native modules external)
+//   dist/preload/preload.js        the preload (CJS, self-contained: a sandboxed preload may only require 'electron')
+//   dist/agent-host/agent-host.js  the agent core, run by main in a utilityProcess (CJS; native modules external)
+//   dist/renderer/                 the transparency view: renderer.js (IIFE), index.html, styles.css
+//   dist/main/icons/               tray and window icons, copied from build/icons
+// Usage: node scripts/build.mjs [--renderer-only] [--minify]
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const out = path.join(root, 'dist');
+const args = new Set(process.argv.slice(2));
+const minify = args.has('--minify');
+
+/** Native modules stay outside the bundles: electron-builder ships (and asarUnpacks) them. */
+const NATIVE = ['better-sqlite3', 'uiohook-napi'];
+
+async function buildRenderer() {
+  const dir = path.join(out, 'renderer');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [path.join(root, 'renderer', 'main.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    outfile: path.join(dir, 'renderer.js'),
+    minify,
+    sourcemap: false,
+    logLevel: 'warning',
+  });
+  for (const name of ['index.html', 'styles.css']) fs.copyFileSync(path.join(root, 'renderer', name), path.join(dir, name));
+}
+
+/** CJS bundles for Node-side entries; `import.meta.dirname` becomes `__dirname` so path lookups keep working. */
+function nodeBundle(entry, outfile, external) {
+  return esbuild.build({
+    entryPoints: [path.join(root, entry)],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    outfile: path.join(out, outfile),
+    external,
+    define: { 'import.meta.dirname': '__dirname' },
+    minify,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+function markCommonJs(dir) {
+  // package.json says "type": "module"; these bundles are CommonJS.
+  fs.mkdirSync(path.join(out, dir), { recursive: true });
+  fs.writeFileSync(path.join(out, dir, 'package.json'), '{ "type": "commonjs" }\n');
+}
+
+async function buildElectron() {
+  for (const dir of ['main', 'preload', 'agent-host']) markCommonJs(dir);
+  await Promise.all([
+    nodeBundle('main/main.ts', 'main/main.js', ['electron', ...NATIVE]),
+    // Sandboxed preloads get a restricted require: bundle everything except electron itself.
+    esbuild.build({
+      entryPoints: [path.join(root, 'preload', 'preload.ts')],
+      bundle: true,
+      format: 'cjs',
+      platform: 'browser',
+      target: 'chrome120',
+      outfile: path.join(out, 'preload', 'preload.js'),
+      external: ['electron'],
+      minify,
+      logLevel: 'warning',
+    }),
+    nodeBundle('main/agent-host.ts', 'agent-host/agent-host.js', ['electron', ...NATIVE]),
+  ]);
+  const icons = path.join(root, 'build', 'icons');
+  if (fs.existsSync(icons)) fs.cpSync(icons, path.join(out, 'main', 'icons'), { recursive: true });
+}
+
+await buildRenderer();
+if (!args.has('--renderer-only')) await buildElectron();
+console.log(`Built ${args.has('--renderer-only') ? 'the renderer' : 'main, preload, agent host and renderer'} into ${path.relative(process.cwd(), out) || out}`);
