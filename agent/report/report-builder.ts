@@ -21,6 +21,7 @@ import { listFindingsSince, listOpenFindings } from '../store/findings';
 import { getValue, setValue } from '../store/kv';
 import { insertOutboxEntry } from '../store/outbox';
 import { listTimingWindows } from '../store/timing-windows';
+import { projectTimingWindow } from './report-privacy';
 import type { ReportSigner } from './report-signer';
 
 /** The chain head and the cursors that say what the next report starts from. */
@@ -97,7 +98,10 @@ export class ReportBuilder {
         const findings = collectFindings(db, from);
         let timingCursor = head.timingCursor;
         let pendingFindings: ReportFinding[] = findings;
-        let timing = listTimingWindows(db, { afterId: timingCursor, limit: TIMING_READ_BATCH });
+        // Only the fields common/timing.ts defines ever reach a report (privacy by construction).
+        const readTiming = (afterId: number) =>
+          listTimingWindows(db, { afterId, limit: TIMING_READ_BATCH }).map((stored) => ({ id: stored.id, window: projectTimingWindow(stored.window) }));
+        let timing = readTiming(timingCursor);
 
         if (pendingFindings.length === 0 && timing.length === 0) {
           if (!heartbeatIfEmpty) return { queued, dropped };
@@ -119,7 +123,7 @@ export class ReportBuilder {
           );
           pendingFindings = pendingFindings.slice(part.findingCount);
           timing = timing.slice(part.timingCount);
-          if (timing.length === 0) timing = listTimingWindows(db, { afterId: timingCursor, limit: TIMING_READ_BATCH });
+          if (timing.length === 0) timing = readTiming(timingCursor);
         }
         setValue(db, CHAIN_HEAD_KEY, head);
         return { queued, dropped };

@@ -6,6 +6,7 @@ import { canonicalize } from '../../common/canonical-json';
 import { GENESIS_HASH, SignedReportSchema, type SignedReport } from '../../common/report';
 import { getChainHead, ReportBuilder } from '../../agent/report/report-builder';
 import { hashReportBody, ReportSigner, verifyReportSignature } from '../../agent/report/report-signer';
+import { auditReportBody } from '../../agent/report/report-privacy';
 import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import { reconcileFindings } from '../../agent/store/findings';
 import { listOutbox } from '../../agent/store/outbox';
@@ -181,5 +182,29 @@ describe('signed report chain', () => {
     assert.equal(finding.explanation.length, 4096);
     assert.deepEqual(finding.evidence, { truncated: true, originalBytes: 40_011 });
     assert.equal(Value.Check(SignedReportSchema, report), true);
+  });
+});
+
+describe('report privacy', () => {
+  it('projects timing windows onto the shared shape and the audit catches anything else', (t) => {
+    const { ctx, builder } = setup(t);
+    // A stored window with a field that must never leave (as if a future aggregator leaked one).
+    const leaky = { ...sampleWindow(1000), keyCode: 30, keys: { ...sampleWindow(1000).keys, lastKey: 'a' } };
+    insertTimingWindows(ctx.db, [leaky as never]);
+    builder.queue('device-1', ctx.clock.now(), false);
+    const [entry] = listOutbox(ctx.db);
+    assert.doesNotMatch(entry!.body!, /keyCode|lastKey/);
+    const report = JSON.parse(entry!.body!) as SignedReport;
+    assert.deepEqual(auditReportBody(report.body), []);
+    assert.deepEqual(report.body.timing[0], sampleWindow(1000));
+
+    const tampered = structuredClone(report.body) as unknown as { timing: Record<string, unknown>[]; extra?: number };
+    tampered.timing[0]!.x = 412;
+    (tampered.timing[0]!.mouse as Record<string, unknown>).y = 77;
+    tampered.extra = 1;
+    const problems = auditReportBody(tampered);
+    assert.ok(problems.some((problem) => problem.includes('/timing/0/x: not a timing feature')), problems.join('\n'));
+    assert.ok(problems.some((problem) => problem.includes('/timing/0/mouse/y: not a timing feature')));
+    assert.ok(problems.some((problem) => /Unexpected property/.test(problem)));
   });
 });
