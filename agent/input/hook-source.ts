@@ -5,6 +5,11 @@
  * may run at a time. On Linux libuiohook aborts the whole process when it cannot open the X display
  * (see kwhat/libuiohook's xrecord_start), so the display is probed first and a missing one is a
  * coded failure instead of a crash.
+ *
+ * The native module is required lazily, only after the probe succeeds: loading it runs a library
+ * constructor that opens X connections, and its unload destructor calls XtCloseDisplay, which on a
+ * machine without a display makes the process exit with "Couldn't find per display information".
+ * A process that loaded it must also exit before its X server goes away (Xlib exits on I/O errors).
  */
 import net from 'node:net';
 import { createRequire } from 'node:module';

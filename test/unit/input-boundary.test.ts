@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { HookBoundary, RawEventType } from '../../agent/input/hook-boundary';
 import type { InputEvent } from '../../agent/input/input-source';
@@ -67,5 +69,18 @@ describe('hook boundary', () => {
     boundary.accept({ type: RawEventType.mouseMoved, time: 3, x: 9, y: 9 });
     assert.deepEqual(events.slice(2), [{ kind: 'mouseMove', time: 3, distance: null }]);
     assert.equal(boundary.counters.unpairedUps, 1);
+  });
+});
+
+describe('privacy helper keycode table', () => {
+  it("matches uiohook-napi's UiohookKey for every letter, digit, minus and space", async () => {
+    // Read the table from the package's typings: loading the native module here would open (or,
+    // without a display, fail to close) an X connection at process exit.
+    const typings = fs.readFileSync(path.resolve(import.meta.dirname, '../../node_modules/uiohook-napi/dist/index.d.ts'), 'utf8');
+    const table = new Map([...typings.matchAll(/readonly (\w+): (\d+);/g)].map((match) => [match[1]!, Number(match[2])]));
+    const { uiohookKeycodesOf } = await import('../helpers/privacy');
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    assert.deepEqual(uiohookKeycodesOf(chars), [...chars].map((char) => table.get(char)));
+    assert.deepEqual(uiohookKeycodesOf('- '), [table.get('Minus'), table.get('Space')]);
   });
 });
