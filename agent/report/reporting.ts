@@ -53,7 +53,8 @@ export function createReporting(ctx: AgentContext, options: ReportingOptions = {
     backoffBaseMs: options.backoffBaseMs,
     backoffCapMs: options.backoffCapMs,
     // The first report after enrollment covers everything stored while the device was not enrolled.
-    onEnrolled: () => reportService.reportNow('enrolled'),
+    // A heartbeat when there is nothing yet, so the collector sees the device's chain start at once.
+    onEnrolled: () => reportService.heartbeatIfQuiet(),
   });
   return { identity, builder, reportService, syncService, services: [reportService, syncService] };
 }

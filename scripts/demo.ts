@@ -1,0 +1,91 @@
+/**
+ * `npm run demo`: a collector and a headless agent on this machine, wired together.
+ *
+ * Starts the collector in-process on embedded SQLite (temporary folder) at 127.0.0.1 on a random
+ * port with a generated enrollment secret and IT token; writes a temporary policy pointing at it
+ * with short intervals; starts the headless agent (the same Agent as `npm run agent`); prints the
+ * dashboard URL, the IT token and the agent's transparency view URL. Runs until Ctrl-C (or
+ * `--duration-seconds N`), then stops both and deletes the temporary folder. Without an X display
+ * the agent just warns that input timing capture is unavailable.
+ *
+ * stdout: the agent's JSON log lines, plus one `{"demo":{...}}` line with the URLs for scripts.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildCollector } from '../collector/app';
+import { IT_SCOPES } from '../collector/config';
+import { Agent } from '../agent/agent';
+
+const { values } = parseArgs({ options: { 'duration-seconds': { type: 'string' }, 'keep-data': { type: 'boolean', default: false } }, strict: true });
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-demo-'));
+const enrollmentSecret = crypto.randomBytes(18).toString('base64url');
+const itToken = crypto.randomBytes(24).toString('base64url');
+
+const collector = await buildCollector({
+  storage: { kind: 'sqlite', file: path.join(dir, 'collector.db') },
+  enrollmentSecret,
+  itTokens: [{ token: itToken, scopes: [...IT_SCOPES] }],
+  logLevel: 'warn',
+} as never);
+await collector.listen({ port: 0, host: '127.0.0.1' });
+const address = collector.server.address();
+const collectorUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+const policyPath = path.join(dir, 'policy.json');
+fs.writeFileSync(
+  policyPath,
+  JSON.stringify(
+    {
+      collectorUrl,
+      enrollmentSecret,
+      // Short periods so something visibly happens within a minute.
+      intervals: { windowSeconds: 10, scanSeconds: 10, reportSeconds: 15, heartbeatSeconds: 15 },
+    },
+    null,
+    2,
+  ),
+);
+
+const created = await Agent.create({ policyPath, dataDir: path.join(dir, 'agent') });
+if (!created.ok) {
+  console.error(`demo: the agent could not start: ${created.error.code}: ${created.error.message}`);
+  await collector.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+}
+const agent = created.value;
+await agent.start();
+const view = agent.services.find((service) => service.name === 'headless-view') as { url?: string | null } | undefined;
+const viewUrl = view?.url ?? null;
+
+process.stdout.write(`${JSON.stringify({ demo: { dashboardUrl: `${collectorUrl}/`, collectorUrl, itToken, viewUrl, dataDir: dir } })}\n`);
+process.stderr.write(
+  [
+    '',
+    'Telltale demo running.',
+    `  IT dashboard:       ${collectorUrl}/`,
+    `  IT token:           ${itToken}`,
+    `  Transparency view:  ${viewUrl ?? '(not available in this build)'}`,
+    `  Temporary data:     ${dir}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await agent.stop();
+  await collector.close();
+  if (!values['keep-data']) fs.rmSync(dir, { recursive: true, force: true });
+  process.stderr.write('Telltale demo stopped.\n');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
+if (values['duration-seconds'] !== undefined) setTimeout(() => void shutdown(), Number(values['duration-seconds']) * 1000);
