@@ -126,8 +126,15 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
       new CollectorError('RATE_LIMITED', `Too many requests; retry after ${context.after}.`, 429, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    // While closing, end each keep-alive connection after its in-flight response: server.close()
+    // only drops connections idle at that moment, and a busy one would otherwise hold it open.
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 
