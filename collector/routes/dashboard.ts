@@ -22,4 +22,6 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
       return content;
     });
   }
+  // Browsers ask for it on every visit; an empty answer keeps consoles free of 404 noise.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
 }
