@@ -20,6 +20,7 @@ import { platformPaths } from './platform/paths';
 import { loadPolicy } from './policy/load-policy';
 import { openDatabase } from './store/database';
 import { DEFAULT_PRUNERS, RetentionService, type RetentionPruner } from './store/retention';
+import { HeadlessViewService, type HeadlessViewOptions } from './headless/headless-view-service';
 import { createReporting, type ReportingOptions } from './report/reporting';
 import { outboxPruner } from './store/outbox';
 
@@ -45,6 +46,11 @@ export interface AgentOptions {
   readonly retentionPruners?: readonly RetentionPruner[];
   /** Signed reporting seams: key protector (the tray passes a safeStorage one), uploader, backoff. */
   readonly reporting?: ReportingOptions;
+  /**
+   * The loopback transparency view (agent/headless/). Default: served on a random 127.0.0.1 port,
+   * URL logged at start. `null`: not served (the tray app's agent host: its window uses IPC).
+   */
+  readonly view?: HeadlessViewOptions | null;
 }
 
 /**
@@ -63,7 +69,20 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
     ]),
   );
   // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
-  services.push(...createReporting(ctx, options.reporting).services);
+  const reporting = createReporting(ctx, options.reporting);
+  services.push(...reporting.services);
+  if (options.view !== null) {
+    services.push(
+      new HeadlessViewService(ctx, {
+        publicKey: () => reporting.identity.publicKey,
+        syncNow: async () => {
+          reporting.syncService.syncNow();
+          return ok({ started: true, detail: 'Sending any waiting reports now.' });
+        },
+        ...options.view,
+      }),
+    );
+  }
   return services;
 }
 

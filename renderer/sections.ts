@@ -47,10 +47,15 @@ export function collectedSection(view: TimingView): Child[] {
         'p',
         { class: 'latest', 'data-keystrokes': String(latest.window.keys.keystrokes), 'data-window-id': String(latest.id) },
         `Latest window (${formatClock(latest.window.startedAt)}–${formatClock(latest.window.endedAt)}): `,
-        h('strong', {}, `${latest.window.keys.keystrokes} keystrokes`),
-        `, keys held a typical ${formatMs(latest.window.keys.dwell?.median)}, gaps between presses a typical ${formatMs(latest.window.keys.flight?.median)}; `,
-        h('strong', {}, `${latest.window.mouse.moves} pointer movements`),
-        ` at ${formatHz(latest.window.mouse.moves > 0 ? latest.window.mouse.moveRateHz : null)}.`,
+        ...(latest.window.keys.keystrokes > 0
+          ? [
+              h('strong', {}, `${latest.window.keys.keystrokes} keystrokes`),
+              `, keys held a typical ${formatMs(latest.window.keys.dwell?.median)}, gaps between presses a typical ${formatMs(latest.window.keys.flight?.median)}; `,
+            ]
+          : ['no typing; ']),
+        ...(latest.window.mouse.moves > 0
+          ? [h('strong', {}, `${latest.window.mouse.moves} pointer movements`), ` at ${formatHz(latest.window.mouse.moveRateHz)}.`]
+          : ['no pointer movement.']),
       )
     : h('p', { class: 'latest', 'data-keystrokes': '0' }, 'Nothing recorded yet. Type or move the pointer and a window appears here within a minute.');
   const timeLabel = (at: number) => formatClock(at);

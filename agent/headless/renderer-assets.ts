@@ -1,9 +1,9 @@
 /**
  * The transparency view's static files (HTML, the bundled script, the stylesheet), held in memory.
  *
- * From a built tree (`dist/renderer`, made by scripts/build.mjs) when it exists. Running from source
- * without a build (`npm run agent` in a fresh checkout), the renderer is bundled in memory with
- * esbuild instead, so the headless view works without a separate build step.
+ * Running from a source checkout (`npm run agent`, where renderer/*.ts exists), the renderer is
+ * bundled in memory with esbuild from the current sources, so the view never lags behind a stale
+ * `dist/`. Otherwise (an installed build) it is read from the built tree made by scripts/build.mjs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,9 +42,10 @@ export function readRendererDir(dir: string): RendererAssets {
   return assets;
 }
 
-/** The built renderer if present, else an in-memory esbuild bundle of renderer/ (source checkouts). */
-export async function loadRendererAssets(dir: string = BUILT_RENDERER_DIR): Promise<RendererAssets> {
-  if (fs.existsSync(path.join(dir, 'index.html'))) return readRendererDir(dir);
+/** `dir` when given; else the current sources bundled in memory, or the built renderer where there are no sources. */
+export async function loadRendererAssets(dir?: string): Promise<RendererAssets> {
+  if (dir !== undefined) return readRendererDir(dir);
+  if (!fs.existsSync(path.join(SOURCE_RENDERER_DIR, 'main.ts'))) return readRendererDir(BUILT_RENDERER_DIR);
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [path.join(SOURCE_RENDERER_DIR, 'main.ts')],
