@@ -6,7 +6,8 @@
  *
  * Flags override environment variables: TELLTALE_COLLECTOR_PORT, TELLTALE_COLLECTOR_HOST,
  * TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL, TELLTALE_ENROLLMENT_SECRET,
- * TELLTALE_IT_TOKENS (comma-separated), TELLTALE_SILENT_AFTER_MINUTES, TELLTALE_LOG_LEVEL.
+ * TELLTALE_IT_TOKENS (comma-separated), TELLTALE_SILENT_AFTER_MINUTES, TELLTALE_LOG_LEVEL,
+ * TELLTALE_RATE_PER_IP and TELLTALE_RATE_PER_DEVICE (requests per minute; flags --rate-per-ip, --rate-per-device).
  * An IT token is `TOKEN` (every read scope) or `TOKEN=scope1+scope2`.
  *
  * Once listening it prints exactly one JSON line to stdout: {"listening":"http://HOST:PORT"}.
@@ -17,7 +18,7 @@ import { buildCollector } from './app';
 import { IT_SCOPES, type ItScope, type ItToken } from './config';
 import { CollectorError } from './errors';
 
-const HELP = `Usage: npm run collector -- [--port N] [--host H] (--db FILE | --pg URL) --enrollment-secret S [--it-token T[=scope+scope]]... [--silent-after-minutes M] [--log-level L]`;
+const HELP = `Usage: npm run collector -- [--port N] [--host H] (--db FILE | --pg URL) --enrollment-secret S [--it-token T[=scope+scope]]... [--silent-after-minutes M] [--rate-per-ip N] [--rate-per-device N] [--log-level L]`;
 
 /** Build the raw config object from argv and env (validated later by parseCollectorConfig). */
 export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): { config: Record<string, unknown>; port: number; host: string } {
@@ -33,6 +34,8 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       'it-token': { type: 'string', multiple: true },
       'silent-after-minutes': { type: 'string' },
       'log-level': { type: 'string' },
+      'rate-per-ip': { type: 'string' },
+      'rate-per-device': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -54,6 +57,14 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     itTokens: tokens.map(parseToken),
   };
   if (silent !== undefined) config.silentAfterMinutes = Number(silent);
+  const perIp = values['rate-per-ip'] ?? env.TELLTALE_RATE_PER_IP;
+  const perDevice = values['rate-per-device'] ?? env.TELLTALE_RATE_PER_DEVICE;
+  if (perIp !== undefined || perDevice !== undefined) {
+    config.rateLimit = {
+      ...(perIp === undefined ? {} : { perIp: Number(perIp) }),
+      ...(perDevice === undefined ? {} : { reportsPerDevice: Number(perDevice) }),
+    };
+  }
   const logLevel = values['log-level'] ?? env.TELLTALE_LOG_LEVEL;
   if (logLevel !== undefined) config.logLevel = logLevel;
   return { config, port, host: values.host ?? env.TELLTALE_COLLECTOR_HOST ?? '127.0.0.1' };
