@@ -158,7 +158,8 @@ describe('agent sync against the real collector', () => {
     await server.stop();
 
     const stored = readCollectorDatabase(dbFile);
-    assertCompleteChain(stored.reports, reporting.identity.publicKeySpki, 25);
+    // 1 heartbeat right after enrollment + 5 + 20.
+    assertCompleteChain(stored.reports, reporting.identity.publicKeySpki, 26);
     assert.deepEqual(stored.gaps, [], 'no chain gaps');
     t.diagnostic(`drained 20 backlogged reports in ${drainMs} ms after the restart (includes collector start-up and the backoff wait)`);
   });
@@ -184,7 +185,8 @@ describe('agent sync against the real collector', () => {
     await server.stop();
 
     const stored = readCollectorDatabase(dbFile);
-    assert.deepEqual(stored.reports.map((report) => report.seq), [1, 2, 3, 4, 6]);
+    // seq 1 is the heartbeat sent right after enrollment; 2-4 the first reports; 5 was deleted.
+    assert.deepEqual(stored.reports.map((report) => report.seq), [1, 2, 3, 4, 6, 7]);
     assert.deepEqual(
       stored.gaps.map((gap) => [gap.from_seq, gap.to_seq, gap.closed_at]),
       [[5, 5, null]],

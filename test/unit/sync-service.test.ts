@@ -6,7 +6,7 @@ import { getDeviceId } from '../../agent/identity/enrollment';
 import { createReporting } from '../../agent/report/reporting';
 import { reconcileFindings } from '../../agent/store/findings';
 import { getValue } from '../../agent/store/kv';
-import { listOutbox } from '../../agent/store/outbox';
+import { countPending, listOutbox } from '../../agent/store/outbox';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
 import { CLOCK_SKEW_KEY, type ClockSkew } from '../../agent/sync/sync-service';
 import type { UploadOutcome, Uploader } from '../../agent/sync/uploader';
@@ -96,7 +96,7 @@ describe('sync service', () => {
   it('keeps reports through an outage, backs off, and delivers each once when the collector returns', async (t) => {
     const { ctx, uploader, reporting, states, delivered, start } = setup(t);
     await start();
-    await until(() => getDeviceId(ctx.db) !== undefined, 'enrollment');
+    await until(() => delivered.length === 1, 'enrollment and its first heartbeat');
     uploader.reachable = false;
     for (let index = 0; index < 3; index++) {
       ctx.clock.advance(1000);
@@ -106,25 +106,25 @@ describe('sync service', () => {
     await until(() => uploader.sent.length >= 4, 'a few failed attempts');
     assert.equal(states.at(-1)?.state, 'offline');
     assert.match(states.at(-1)!.detail, /^SYNC_UNREACHABLE/);
-    const first = listOutbox(ctx.db)[0]!;
+    const first = listOutbox(ctx.db)[1]!;
     assert.equal(first.state, 'pending');
     assert.match(first.lastError!, /^SYNC_UNREACHABLE/);
     assert.ok(first.attempts >= 2);
-    assert.deepEqual([...new Set(uploader.sentSeqs())], [1], 'only the oldest is retried while down: order is kept');
+    assert.deepEqual([...new Set(uploader.sentSeqs().slice(1))], [2], 'only the oldest is retried while down: order is kept');
 
     uploader.reachable = true;
-    await until(() => delivered.length === 3, 'delivery after the outage');
+    await until(() => delivered.length === 4, 'delivery after the outage');
     const acked = uploader.sent.filter((_, index) => index >= uploader.sent.length - 3).map((report) => report.body.seq);
-    assert.deepEqual(acked, [1, 2, 3]);
+    assert.deepEqual(acked, [2, 3, 4]);
     assert.equal(states.at(-1)?.state, 'ok');
   });
 
   it('records a refused report, moves on, and does not retry it', async (t) => {
     const { ctx, uploader, reporting, delivered, states, start } = setup(t);
     uploader.answer = (report) =>
-      report.body.seq === 2
+      report.body.seq === 3
         ? { kind: 'rejected', status: 409, code: 'CHAIN_FORK', message: 'conflicts with the stored chain' }
-        : { kind: 'ok', value: { status: 'stored', seq: report.body.seq, gap: report.body.seq === 3, serverTime: 0 } };
+        : { kind: 'ok', value: { status: 'stored', seq: report.body.seq, gap: report.body.seq === 4, serverTime: 0 } };
     await start();
     await until(() => getDeviceId(ctx.db) !== undefined, 'enrollment');
     for (let index = 0; index < 3; index++) {
@@ -132,12 +132,13 @@ describe('sync service', () => {
       insertTimingWindows(ctx.db, [sampleWindow(ctx.clock.now())]);
       reporting.reportService.reportNow('test');
     }
-    await until(() => delivered.length === 2, 'the other two delivered');
-    assert.deepEqual(uploader.sentSeqs(), [1, 2, 3]);
-    const rejected = listOutbox(ctx.db)[1]!;
+    // seq 1 is the heartbeat sent right after enrollment.
+    await until(() => delivered.length === 3, 'the others delivered');
+    assert.deepEqual(uploader.sentSeqs(), [1, 2, 3, 4]);
+    const rejected = listOutbox(ctx.db)[2]!;
     assert.equal(rejected.state, 'rejected');
     assert.equal(rejected.lastError, 'SYNC_REJECTED: 409 CHAIN_FORK: conflicts with the stored chain');
-    assert.ok(states.some((state) => /report 2 was rejected \(CHAIN_FORK\)/.test(state.detail)));
+    assert.ok(states.some((state) => /report 3 was rejected \(CHAIN_FORK\)/.test(state.detail)));
   });
 
   it('waits the backoff cap, not a hot loop, when the collector refuses the device', async (t) => {
@@ -174,10 +175,10 @@ describe('sync service', () => {
     const { ctx, uploader, start } = setup(t);
     await start();
     await until(() => getDeviceId(ctx.db) !== undefined, 'enrollment');
-    await until(() => uploader.sent.length === 0 && listOutbox(ctx.db).length === 0, 'idle');
+    await until(() => uploader.sent.length === 1 && countPending(ctx.db) === 0, 'the enrollment heartbeat delivered');
     reconcileFindings(ctx.db, 'tool', [{ key: 'tool:low', kind: 'remote-tool-installed', severity: 'low', title: 'l', explanation: 'e', evidence: {} }], ctx.clock.now(), ctx.events);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(listOutbox(ctx.db).length, 0, 'a low finding waits for the period');
+    assert.equal(listOutbox(ctx.db).length, 1, 'a low finding waits for the period');
     reconcileFindings(
       ctx.db,
       'session',
@@ -185,8 +186,8 @@ describe('sync service', () => {
       ctx.clock.now(),
       ctx.events,
     );
-    await until(() => uploader.sent.length === 1, 'the urgent report');
-    assert.deepEqual(uploader.sent[0]!.body.findings.map((finding) => finding.key).sort(), ['session:vnc', 'tool:low']);
+    await until(() => uploader.sent.length === 2, 'the urgent report');
+    assert.deepEqual(uploader.sent[1]!.body.findings.map((finding) => finding.key).sort(), ['session:vnc', 'tool:low']);
   });
 
   it('resumes after a restart with the oldest pending report', async (t) => {
@@ -194,14 +195,14 @@ describe('sync service', () => {
     const down = new ScriptedUploader();
     const first = createReporting(ctx, { uploader: down, backoffBaseMs: 5, backoffCapMs: 40 });
     for (const service of first.services) await service.start();
-    await until(() => getDeviceId(ctx.db) !== undefined, 'enrollment');
+    await until(() => getDeviceId(ctx.db) !== undefined && down.sent.length === 1 && countPending(ctx.db) === 0, 'enrollment heartbeat');
     down.reachable = false;
     for (let index = 0; index < 4; index++) {
       ctx.clock.advance(1000);
       insertTimingWindows(ctx.db, [sampleWindow(ctx.clock.now())]);
       first.reportService.reportNow('test');
     }
-    await until(() => down.sent.length >= 2, 'failed attempts');
+    await until(() => down.sent.length >= 3, 'failed attempts');
     for (const service of [...first.services].reverse()) await service.stop();
 
     const up = new ScriptedUploader();
@@ -213,6 +214,6 @@ describe('sync service', () => {
     });
     await until(() => listOutbox(ctx.db).every((entry) => entry.state === 'delivered'), 'all delivered');
     assert.equal(up.enrollRequests.length, 0, 'enrollment is remembered');
-    assert.deepEqual(up.sentSeqs(), [1, 2, 3, 4]);
+    assert.deepEqual(up.sentSeqs(), [2, 3, 4, 5]);
   });
 });
