@@ -17,6 +17,7 @@ import { loadAverage } from './lib/proc';
 import { metOf, ratioOf, renderTable, targetText, type Row } from './lib/summary';
 import { cryptoGroup } from './groups/crypto';
 import { idleGroup } from './groups/idle';
+import { ingestGroup } from './groups/ingest';
 import { inputGroup } from './groups/input';
 import { scanGroup } from './groups/scan';
 import { storeGroup } from './groups/store';
@@ -24,6 +25,7 @@ import { storeGroup } from './groups/store';
 const GROUP_IMPLEMENTATIONS: Partial<Record<GroupName, Group>> = {
   crypto: cryptoGroup,
   idle: idleGroup,
+  ingest: ingestGroup,
   input: inputGroup,
   scan: scanGroup,
   store: storeGroup,

@@ -165,6 +165,12 @@ export interface WorkloadOptions {
   /** The child exits by itself after this long (default 10 minutes). */
   readonly maxLifetimeMs?: number;
   readonly stdout?: 'inherit' | 'ignore';
+  /**
+   * 'bundle' (default): run the esbuild bundle with plain node. 'tsx': run the TypeScript source
+   * through tsx, as `npm run collector` does, for code that finds files relative to its own source
+   * folder (the collector's dashboard assets), which a single bundle file would move.
+   */
+  readonly runner?: 'bundle' | 'tsx';
 }
 
 /** A running workload child with a request/response channel. */
@@ -191,11 +197,14 @@ export class Workload {
     name: string,
     options: WorkloadOptions = {},
   ): Promise<Workload> {
+    // Built in both modes: a failed build is how missing code is detected before anything runs.
     const built = await buildWorkload(name);
     if (!built.ok) throw new MissingCodeError(built.missing);
-    const child = fork(built.file, [...(options.args ?? [])], {
+    const tsx = options.runner === 'tsx';
+    const entry = tsx ? path.join(REPO_ROOT, 'bench', 'workloads', `${name}.ts`) : built.file;
+    const child = fork(entry, [...(options.args ?? [])], {
       cwd: REPO_ROOT,
-      execArgv: ['--enable-source-maps'],
+      execArgv: tsx ? ['--import', 'tsx'] : ['--enable-source-maps'],
       env: { ...process.env, ...options.env, BENCH_MAX_LIFETIME_MS: String(options.maxLifetimeMs ?? 600_000) },
       // stdout 'ignore' sends a workload's logging to /dev/null: the writes still cost what they cost.
       stdio: ['ignore', options.stdout ?? 'inherit', 'pipe', 'ipc'],
