@@ -1,0 +1,162 @@
+/**
+ * Relay-evidence features: the numbers the timing detector compares against a device's baseline.
+ *
+ * A detector scores a rolling span of flushed TimingWindows (about 60 s), so windows are first
+ * pooled: counts add up, shares and distribution summaries are averaged weighted by their sample
+ * counts. Each feature then reads one number from the pool and knows which way a relay pushes it:
+ *  - keys: jitter on the link bunches arrivals (more down-to-down intervals under 15 ms) and smears
+ *    hold times (each press and release is delayed independently, so the dwell spread grows);
+ *  - mouse: viewers coalesce motion into a few tens of updates per second (fewer, larger, irregular
+ *    steps than a 125-1000 Hz device).
+ * Everything here is pure and works on timing features only.
+ */
+import type { TimingWindow } from '../../common/timing';
+
+export type Modality = 'keys' | 'mouse';
+
+/** Windows pooled over a rolling span. Null summaries mean "no samples". */
+export interface PooledWindow {
+  readonly windows: number;
+  readonly hookStart: number;
+  readonly hookEnd: number;
+  readonly keystrokes: number;
+  /** Down-to-down intervals (the flight sample size). */
+  readonly flights: number;
+  readonly nearSimultaneous15: number;
+  readonly dwellMedian: number | null;
+  readonly dwellIqr: number | null;
+  readonly moveIntervals: number;
+  readonly moveRateHz: number | null;
+  readonly stepMedian: number | null;
+  readonly intervalCv: number | null;
+}
+
+/** How many samples a modality needs in the pool before it is scored at all. */
+export const MIN_SAMPLES: Readonly<Record<Modality, number>> = { keys: 40, mouse: 60 };
+
+function weighted(pairs: readonly (readonly [number | null | undefined, number])[]): number | null {
+  let sum = 0;
+  let weight = 0;
+  for (const [value, n] of pairs) {
+    if (value === null || value === undefined || n <= 0) continue;
+    sum += value * n;
+    weight += n;
+  }
+  return weight === 0 ? null : sum / weight;
+}
+
+/** Pool windows (any order) into one summary; weights are each window's sample counts. */
+export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
+  let keystrokes = 0;
+  let flights = 0;
+  let moveIntervals = 0;
+  for (const w of windows) {
+    keystrokes += w.keys.keystrokes;
+    flights += w.keys.flight?.n ?? 0;
+    moveIntervals += w.mouse.interval?.n ?? 0;
+  }
+  return {
+    windows: windows.length,
+    hookStart: windows.length === 0 ? 0 : Math.min(...windows.map((w) => w.hookStart)),
+    hookEnd: windows.length === 0 ? 0 : Math.max(...windows.map((w) => w.hookEnd)),
+    keystrokes,
+    flights,
+    nearSimultaneous15: weighted(windows.map((w) => [w.keys.nearSimultaneous15, w.keys.flight?.n ?? 0])) ?? 0,
+    dwellMedian: weighted(windows.map((w) => [w.keys.dwell?.median, w.keys.dwell?.n ?? 0])),
+    dwellIqr: weighted(windows.map((w) => [w.keys.dwell?.iqr, w.keys.dwell?.n ?? 0])),
+    moveIntervals,
+    moveRateHz: weighted(windows.map((w) => [w.mouse.moveRateHz, w.mouse.interval?.n ?? 0])),
+    stepMedian: weighted(windows.map((w) => [w.mouse.step?.median, w.mouse.step?.n ?? 0])),
+    intervalCv: weighted(windows.map((w) => [w.mouse.intervalCv, w.mouse.interval?.n ?? 0])),
+  };
+}
+
+export type FeatureId = 'nearSimultaneous15' | 'dwellSpread' | 'moveRate' | 'stepSize' | 'intervalIrregularity';
+
+/** One feature's definition. */
+export interface FeatureSpec {
+  readonly id: FeatureId;
+  readonly modality: Modality;
+  /** Plain-language name for explanations, e.g. "near-simultaneous keys". */
+  readonly label: string;
+  /** +1 when a relay raises the value, -1 when it lowers it. */
+  readonly direction: 1 | -1;
+  /**
+   * 'share': a proportion of `samples` events, scored with its binomial noise;
+   * 'log2': compared on a log2 scale (rates and sizes that vary by multiples between devices);
+   * 'value': compared as is.
+   */
+  readonly scale: 'share' | 'log2' | 'value';
+  /** How to display the raw value. */
+  readonly unit: '%' | 'ms' | 'Hz' | 'px' | '';
+  /** Smallest baseline spread, in the feature's scored units: keeps a very steady device from alarming on noise. */
+  readonly minSpread: number;
+  /** Value and sample count from a pool, or null when absent. */
+  read(pool: PooledWindow): { readonly value: number; readonly samples: number } | null;
+}
+
+const present = (value: number | null, samples: number): { value: number; samples: number } | null =>
+  value === null || samples === 0 ? null : { value, samples };
+
+export const FEATURES: readonly FeatureSpec[] = [
+  {
+    id: 'nearSimultaneous15',
+    modality: 'keys',
+    label: 'near-simultaneous keys (under 15 ms apart)',
+    direction: 1,
+    scale: 'share',
+    unit: '%',
+    minSpread: 0.004,
+    read: (pool) => present(pool.nearSimultaneous15, pool.flights),
+  },
+  {
+    id: 'dwellSpread',
+    modality: 'keys',
+    label: 'spread of key hold times (interquartile range)',
+    direction: 1,
+    scale: 'log2',
+    unit: 'ms',
+    minSpread: 0.08,
+    read: (pool) => present(pool.dwellIqr === null ? null : Math.max(pool.dwellIqr, 1), pool.keystrokes),
+  },
+  {
+    id: 'moveRate',
+    modality: 'mouse',
+    label: 'pointer updates per second',
+    direction: -1,
+    scale: 'log2',
+    unit: 'Hz',
+    minSpread: 0.15,
+    read: (pool) => present(pool.moveRateHz === null ? null : Math.max(pool.moveRateHz, 1), pool.moveIntervals),
+  },
+  {
+    id: 'stepSize',
+    modality: 'mouse',
+    label: 'pointer step size (median)',
+    direction: 1,
+    scale: 'log2',
+    unit: 'px',
+    minSpread: 0.15,
+    read: (pool) => present(pool.stepMedian === null ? null : Math.max(pool.stepMedian, 0.5), pool.moveIntervals),
+  },
+  {
+    id: 'intervalIrregularity',
+    modality: 'mouse',
+    label: 'irregularity of pointer update timing (coefficient of variation)',
+    direction: 1,
+    scale: 'value',
+    unit: '',
+    minSpread: 0.05,
+    read: (pool) => present(pool.intervalCv, pool.moveIntervals),
+  },
+];
+
+/** A feature value in the units the baseline and scorer use (log2 applied where the spec says). */
+export function scoredValue(spec: FeatureSpec, raw: number): number {
+  return spec.scale === 'log2' ? Math.log2(raw) : raw;
+}
+
+/** Back from scored units to the raw unit, for explanations. */
+export function rawValue(spec: FeatureSpec, scored: number): number {
+  return spec.scale === 'log2' ? 2 ** scored : scored;
+}

@@ -1,0 +1,307 @@
+/**
+ * The remote-control lab: a target display with Telltale's capture path on it, a real VNC server,
+ * and an operator display whose VNC viewer reaches the target through a delay-and-jitter proxy.
+ *
+ *   operator Xvfb ── injector (XTEST) ──> vncviewer ──> delay proxy ──> x11vnc ──> target Xvfb
+ *                                                                                   ├─ xterm (focus)
+ *                                                                                   └─ capture (uiohook)
+ *   local baseline: injector (XTEST) ──> target Xvfb directly
+ *
+ * Everything is on loopback. Times come from the target X server's own event `time` (via the hook),
+ * never from when Node received an event, so a busy machine delays delivery but not measurement.
+ * `stop()` ends every process the lab started, also after a failure half-way through start.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import type { InputEvent } from '../../agent/input/input-source';
+import { startXvfb, type XDisplay } from '../helpers/xvfb';
+import { startDelayProxy, type DelayProxy, type LinkDelay } from './delay-proxy';
+import type { ScheduleLine } from './schedules';
+
+/** Tools the lab needs; pass to requireTools. */
+export const LAB_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'vncviewer', 'gcc'] as const;
+
+const TARGET_SIZE = { width: 1024, height: 768 };
+const OPERATOR_SIZE = { width: 1280, height: 1024 };
+
+/** Compile test/lab/injector.c once per source version into the temp dir; returns the binary path. */
+export function buildInjector(): string {
+  const source = path.join(import.meta.dirname, 'injector.c');
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(source)).digest('hex').slice(0, 12);
+  const dir = path.join(os.tmpdir(), 'telltale-lab');
+  const binary = path.join(dir, `injector-${hash}`);
+  if (fs.existsSync(binary)) return binary;
+  fs.mkdirSync(dir, { recursive: true });
+  const partial = `${binary}.${process.pid}.tmp`;
+  const result = spawnSync('gcc', ['-O2', '-Wall', source, '-o', partial, '-lXtst', '-lX11'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`injector build failed: ${result.stderr}`);
+  fs.renameSync(partial, binary);
+  return binary;
+}
+
+/** Where a run's input is injected. */
+export type Route = 'local' | 'remote';
+
+export interface LabRun {
+  /** Events the capture saw during the run, in arrival order (hook times are the target X server's). */
+  readonly events: readonly InputEvent[];
+  /** The injector's worst wake-up lateness, µs: large values mean the machine was overloaded. */
+  readonly maxLateUs: number;
+}
+
+export interface Lab {
+  readonly target: XDisplay;
+  readonly operator: XDisplay;
+  /** The viewer window's origin on the operator display (add to target coordinates for remote moves). */
+  readonly viewerOrigin: { readonly x: number; readonly y: number };
+  readonly targetSize: { readonly width: number; readonly height: number };
+  /** Change the proxy's delay and jitter (applies to chunks arriving from now on). */
+  setLink(upstream: LinkDelay, downstream?: LinkDelay): void;
+  /** Replay a schedule on the chosen route and return what the capture saw. */
+  run(lines: readonly ScheduleLine[], route: Route): Promise<LabRun>;
+  stop(): Promise<void>;
+}
+
+export interface LabOptions {
+  readonly upstream: LinkDelay;
+  readonly downstream?: LinkDelay;
+  readonly seed?: number;
+  /** Log progress lines to stderr. */
+  readonly verbose?: boolean;
+}
+
+/**
+ * Best effort: real-time (SCHED_FIFO) priority for a lab process and all its threads. The lab
+ * stands in for a laptop whose input path is not starved by six concurrent test suites; without
+ * this, X server timestamps on a loaded 2-core machine bunch local input the way a relay does.
+ * Returns whether it took (it needs CAP_SYS_NICE; without it the lab still runs, noisier).
+ */
+export function boostPriority(pid: number): boolean {
+  return spawnSync('chrt', ['-a', '-f', '-p', '20', String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Undo boostPriority (the parent process returns to normal scheduling when the lab stops). */
+function dropPriority(pid: number): void {
+  spawnSync('chrt', ['-a', '-o', '-p', '0', String(pid)], { stdio: 'ignore' });
+}
+
+/** The Xvfb process of a display, from its lock file. */
+function xServerPid(display: XDisplay): number | null {
+  try {
+    const pid = Number(fs.readFileSync(`/tmp/.X${display.display.slice(1)}-lock`, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`lab: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Run the injector on `display` and resolve with its lateness report. */
+async function inject(binary: string, display: XDisplay, lines: readonly ScheduleLine[], stopped: () => boolean, track: (c: ChildProcess) => void): Promise<number> {
+  const file = path.join(os.tmpdir(), 'telltale-lab', `schedule-${process.pid}-${crypto.randomUUID()}.txt`);
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  try {
+    const child = spawn(binary, [file, '300'], { env: display.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0 && !stopped()) throw new Error(`injector exited ${code}: ${err}`);
+    const done = /done \d+ (\d+)/.exec(out);
+    return done ? Number(done[1]) : -1;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** Start the whole lab. On any failure everything already started is stopped before rethrowing. */
+export async function startLab(options: LabOptions): Promise<Lab> {
+  const log = (message: string): void => {
+    if (options.verbose) process.stderr.write(`lab: ${message}\n`);
+  };
+  const children = new Set<ChildProcess>();
+  const displays: XDisplay[] = [];
+  let proxy: DelayProxy | null = null;
+  let stopping = false;
+  const events: InputEvent[] = [];
+  const track = (child: ChildProcess): void => {
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+  };
+
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    dropPriority(process.pid);
+    // Viewer and injector first, then server, proxy, capture, and the displays last.
+    for (const child of [...children].reverse()) await stopChild(child);
+    await proxy?.close();
+    for (const display of displays.reverse()) await display.stop();
+  };
+
+  try {
+    const binary = buildInjector();
+    const target = await startXvfb(TARGET_SIZE);
+    displays.push(target);
+    const operator = await startXvfb({ ...OPERATOR_SIZE, focusWindow: false });
+    displays.push(operator);
+    // Priority for every process on the input path (the injector asks for its own).
+    const boosted = [xServerPid(target), xServerPid(operator), process.pid].every((pid) => pid !== null && boostPriority(pid));
+    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}`);
+
+    // Capture: the agent's real hook in its own process, on the target display.
+    const capture = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'capture-child.ts')], {
+      env: target.env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    track(capture);
+    if (capture.pid !== undefined) boostPriority(capture.pid);
+    let ready = false;
+    readline.createInterface({ input: capture.stdout! }).on('line', (line) => {
+      const parsed = JSON.parse(line) as InputEvent | { kind: 'ready' };
+      if (parsed.kind === 'ready') ready = true;
+      else events.push(parsed);
+    });
+    await waitUntil(() => ready || capture.exitCode !== null, 20_000, 'capture ready');
+    if (!ready) throw new Error('lab: capture process exited before it was ready');
+
+    // The VNC server on the target: input is applied as soon as it arrives (-defer 0 -wait 1
+    // -nowait_bog); its own XRECORD use is off so it does not compete with the hook's.
+    const rfbPort = await freePort();
+    const x11vnc = spawn(
+      'x11vnc',
+      ['-display', target.display, '-localhost', '-rfbport', String(rfbPort), '-forever', '-shared', '-nopw', '-defer', '0', '-wait', '1',
+        '-nowait_bog', '-noxrecord', '-noxdamage', '-nowf', '-noscr', '-nosel', '-nobell', '-noipv6', '-quiet'],
+      { env: target.env, stdio: 'ignore' },
+    );
+    track(x11vnc);
+    if (x11vnc.pid !== undefined) boostPriority(x11vnc.pid);
+    await waitUntil(() => canConnect(rfbPort), 15_000, 'x11vnc port');
+
+    proxy = await startDelayProxy({
+      targetPort: rfbPort,
+      upstream: options.upstream,
+      downstream: options.downstream ?? options.upstream,
+      seed: options.seed ?? 1,
+    });
+    const viewer = spawn(
+      'vncviewer',
+      ['-Shared', '-SecurityTypes', 'None', '-AcceptClipboard=0', '-SendClipboard=0', '-SendPrimary=0', '-RemoteResize=0',
+        '-geometry', '+0+0', `127.0.0.1::${proxy.port}`],
+      { env: operator.env, stdio: 'ignore' },
+    );
+    track(viewer);
+    if (viewer.pid !== undefined) boostPriority(viewer.pid);
+    let viewerId = '';
+    let origin = { x: 0, y: 0 };
+    await waitUntil(
+      () => {
+        const found = spawnSync('xdotool', ['search', '--onlyvisible', '--class', 'TigerVNC'], { env: operator.env, encoding: 'utf8' });
+        for (const id of found.stdout.trim().split('\n').filter(Boolean)) {
+          const geometry = spawnSync('xdotool', ['getwindowgeometry', '--shell', id], { env: operator.env, encoding: 'utf8' }).stdout;
+          const width = Number(/WIDTH=(\d+)/.exec(geometry)?.[1] ?? 0);
+          const height = Number(/HEIGHT=(\d+)/.exec(geometry)?.[1] ?? 0);
+          if (width >= TARGET_SIZE.width && height >= TARGET_SIZE.height) {
+            viewerId = id;
+            origin = { x: Number(/X=(\d+)/.exec(geometry)?.[1] ?? 0), y: Number(/Y=(\d+)/.exec(geometry)?.[1] ?? 0) };
+            return true;
+          }
+        }
+        return false;
+      },
+      45_000,
+      'viewer window',
+    );
+    // No window manager: give the viewer keyboard focus explicitly and put the pointer inside it.
+    spawnSync('xdotool', ['windowfocus', '--sync', viewerId], { env: operator.env });
+    spawnSync('xdotool', ['mousemove', String(origin.x + 500), String(origin.y + 400)], { env: operator.env });
+    log(`viewer ${viewerId} at ${origin.x},${origin.y} via proxy :${proxy.port} -> x11vnc :${rfbPort}`);
+
+    const lab: Lab = {
+      target,
+      operator,
+      viewerOrigin: origin,
+      targetSize: TARGET_SIZE,
+      setLink(upstream, downstream) {
+        proxy!.setLinks(upstream, downstream ?? upstream);
+      },
+      async run(lines, route) {
+        const from = events.length;
+        const maxLateUs = await inject(binary, route === 'local' ? target : operator, lines, () => stopping, track);
+        // Let the relay drain: wait until nothing new has arrived for a while.
+        let count = events.length;
+        let quietSince = Date.now();
+        await waitUntil(
+          () => {
+            if (events.length !== count) {
+              count = events.length;
+              quietSince = Date.now();
+            }
+            return Date.now() - quietSince > 1500;
+          },
+          60_000,
+          'relay to drain',
+        );
+        return { events: events.slice(from), maxLateUs };
+      },
+      stop,
+    };
+
+    // Probe: a key through the relay must reach the capture before anything is measured.
+    const probeFrom = events.length;
+    for (let attempt = 0; attempt < 5 && !events.slice(probeFrom).some((e) => e.kind === 'keystroke'); attempt++) {
+      await inject(binary, operator, ['0 down a', '40 up a'], () => stopping, track);
+      await waitUntil(() => events.slice(probeFrom).some((e) => e.kind === 'keystroke'), 5000, 'probe key').catch(() => undefined);
+    }
+    if (!events.slice(probeFrom).some((e) => e.kind === 'keystroke')) throw new Error('lab: probe key never reached the target');
+    log('probe key arrived through the relay');
+    return lab;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

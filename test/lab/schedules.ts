@@ -1,0 +1,175 @@
+/**
+ * Injector schedules for the lab: real human typing times and generated human-like pointer motion.
+ *
+ * Key identity in the lab is irrelevant and never recorded: every keystroke is mapped to one of a few
+ * safe letter keys, chosen so that overlapping keystrokes use different letters (a held key pressed
+ * again would read as auto-repeat).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { seededRandom } from './delay-proxy';
+
+/** One keystroke of a recorded session, ms from the session start. */
+export interface Keystroke {
+  readonly press: number;
+  readonly release: number;
+}
+
+export interface TypingSession {
+  readonly user: number;
+  readonly session: number;
+  readonly keystrokes: readonly Keystroke[];
+}
+
+export const FIXTURE_DIR = path.resolve(import.meta.dirname, '../fixtures/keystrokes');
+
+/** Load a timing fixture (`user,session,timepress,timerelease`), grouped by session, in file order. */
+export function loadTypingSessions(file = 'free_text-timing.csv'): TypingSession[] {
+  const text = fs.readFileSync(path.join(FIXTURE_DIR, file), 'utf8');
+  const sessions = new Map<string, { user: number; session: number; keystrokes: Keystroke[] }>();
+  for (const line of text.split('\n').slice(1)) {
+    if (line === '') continue;
+    const [user, session, press, release] = line.split(',').map(Number) as [number, number, number, number];
+    const key = `${user}/${session}`;
+    let entry = sessions.get(key);
+    if (!entry) {
+      entry = { user, session, keystrokes: [] };
+      sessions.set(key, entry);
+    }
+    entry.keystrokes.push({ press, release });
+  }
+  return [...sessions.values()];
+}
+
+/** The fixed split: held-out (evaluation) users have odd ids; tuning and the prior use even ids. */
+export function isHeldOutUser(user: number): boolean {
+  return user % 2 === 1;
+}
+
+const SAFE_KEYS = ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'e'] as const;
+
+/** A schedule line for the injector. */
+export type ScheduleLine = string;
+
+/**
+ * Turn recorded keystrokes into injector lines. Idle gaps (no key held) longer than `maxIdleMs` are
+ * shortened to it, which keeps lab runs short without touching typing rhythm (gaps that long are
+ * pauses, outside every feature). Stops once `maxDurationMs` of schedule is filled.
+ */
+export function typingSchedule(
+  keystrokes: readonly Keystroke[],
+  options: { readonly maxIdleMs?: number; readonly maxDurationMs?: number; readonly startMs?: number } = {},
+): { lines: ScheduleLine[]; durationMs: number; keystrokes: number } {
+  const maxIdle = options.maxIdleMs ?? 1500;
+  const maxDuration = options.maxDurationMs ?? Infinity;
+  const start = options.startMs ?? 0;
+  const events: { t: number; line: string; order: number }[] = [];
+  const heldUntil = new Map<string, number>();
+  let shift = 0;
+  let busyUntil = -Infinity;
+  let count = 0;
+  let next = 0;
+  for (const stroke of keystrokes) {
+    const release = Math.max(stroke.release, stroke.press + 1);
+    if (stroke.press - busyUntil > maxIdle && busyUntil > -Infinity) shift += stroke.press - busyUntil - maxIdle;
+    const down = stroke.press - shift;
+    const up = release - shift;
+    if (down > maxDuration) break;
+    busyUntil = Math.max(busyUntil, release);
+    // Round-robin over letters, skipping any still held at this press.
+    let key: string = SAFE_KEYS[next % SAFE_KEYS.length]!;
+    for (let tries = 0; tries < SAFE_KEYS.length && (heldUntil.get(key) ?? -1) >= down; tries++) {
+      next++;
+      key = SAFE_KEYS[next % SAFE_KEYS.length]!;
+    }
+    next++;
+    heldUntil.set(key, up);
+    events.push({ t: start + down, line: `down ${key}`, order: 1 }, { t: start + up, line: `up ${key}`, order: 0 });
+    count++;
+  }
+  // At equal times release before press, so a letter is never pressed while still down.
+  events.sort((a, b) => a.t - b.t || a.order - b.order);
+  const lines = events.map((event) => `${event.t.toFixed(3)} ${event.line}`);
+  const durationMs = events.length === 0 ? 0 : events[events.length - 1]!.t - start;
+  return { lines, durationMs, keystrokes: count };
+}
+
+/** Parameters of generated pointer motion. */
+export interface PointerPlan {
+  /** Device report rate, Hz (125, 250, 500, 1000 are typical USB mice). */
+  readonly rateHz: number;
+  /** Schedule length, ms. */
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Area to move in, in the coordinates of the display being injected into. */
+  readonly area: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+  /** First schedule time, ms. */
+  readonly startMs?: number;
+}
+
+/** Minimum-jerk position profile: 10t^3 - 15t^4 + 6t^5 for t in [0, 1]. */
+export function minimumJerk(t: number): number {
+  const c = Math.min(1, Math.max(0, t));
+  return c * c * c * (10 - 15 * c + 6 * c * c);
+}
+
+/**
+ * Human-like pointing: point-to-point minimum-jerk movements whose duration follows Fitts' law,
+ * each landing short or long of the target and followed by one or two small corrective
+ * sub-movements, separated by pauses of 150-1200 ms; the device reports at `rateHz` with a small
+ * clock wobble, and only when the integer position changes (as X does).
+ */
+export function pointerSchedule(plan: PointerPlan): { lines: ScheduleLine[]; moves: number } {
+  const random = seededRandom(plan.seed);
+  const { area } = plan;
+  const start = plan.startMs ?? 0;
+  const period = 1000 / plan.rateHz;
+  const lines: ScheduleLine[] = [];
+  let x = area.x + area.width / 2;
+  let y = area.y + area.height / 2;
+  let t = 0;
+  let lastX = Math.round(x);
+  let lastY = Math.round(y);
+  let moves = 0;
+  const move = (toX: number, toY: number, durationMs: number): void => {
+    const fromX = x;
+    const fromY = y;
+    const steps = Math.max(1, Math.round(durationMs / period));
+    for (let i = 1; i <= steps; i++) {
+      const s = minimumJerk(i / steps);
+      const px = Math.round(fromX + (toX - fromX) * s);
+      const py = Math.round(fromY + (toY - fromY) * s);
+      const at = t + i * period + (random() - 0.5) * 0.1 * period;
+      if (px !== lastX || py !== lastY) {
+        lines.push(`${(start + at).toFixed(3)} move ${px} ${py}`);
+        lastX = px;
+        lastY = py;
+        moves++;
+      }
+    }
+    t += steps * period;
+    x = toX;
+    y = toY;
+  };
+  while (t < plan.durationMs) {
+    const targetX = area.x + 20 + random() * (area.width - 40);
+    const targetY = area.y + 20 + random() * (area.height - 40);
+    const distance = Math.hypot(targetX - x, targetY - y);
+    const width = 10 + random() * 30;
+    const fitts = 100 + 150 * Math.log2(distance / width + 1);
+    // Primary movement covers 90-105% of the distance, slightly off-axis.
+    const reach = 0.9 + random() * 0.15;
+    const landX = x + (targetX - x) * reach + (random() - 0.5) * 0.04 * distance;
+    const landY = y + (targetY - y) * reach + (random() - 0.5) * 0.04 * distance;
+    move(landX, landY, fitts);
+    const corrections = random() < 0.6 ? 1 : 2;
+    for (let c = 0; c < corrections; c++) {
+      t += 30 + random() * 120;
+      const cx = c === corrections - 1 ? targetX : x + (targetX - x) * 0.8;
+      const cy = c === corrections - 1 ? targetY : y + (targetY - y) * 0.8;
+      move(cx, cy, 120 + 100 * Math.log2(Math.hypot(cx - x, cy - y) / width + 1));
+    }
+    t += 150 + random() * 1050;
+  }
+  return { lines, moves };
+}
