@@ -19,6 +19,7 @@ import { cryptoGroup } from './groups/crypto';
 import { idleGroup } from './groups/idle';
 import { ingestGroup } from './groups/ingest';
 import { inputGroup } from './groups/input';
+import { scaleGroup } from './groups/scale';
 import { scanGroup } from './groups/scan';
 import { storeGroup } from './groups/store';
 
@@ -27,6 +28,7 @@ const GROUP_IMPLEMENTATIONS: Partial<Record<GroupName, Group>> = {
   idle: idleGroup,
   ingest: ingestGroup,
   input: inputGroup,
+  scale: scaleGroup,
   scan: scanGroup,
   store: storeGroup,
 };
