@@ -9,13 +9,17 @@
 import type { AgentContext, AgentService } from '../context';
 import { reconcileFindings } from '../store/findings';
 import { loadCatalog, ProcessMatcher, type Catalog, type CatalogOs } from './catalog/catalog';
-import { listDrmConnectors, parseXrandrProps, readXrandr } from './displays/linux';
+import { execFileRunner, type CommandRunner } from './command-runner';
+import { listDrmConnectors } from './displays/linux';
+import { displayReaderFor } from './displays/read-displays';
 import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB_SOURCE, type HardwareSnapshot } from './hardware-scanner';
 import { processListerFor } from './processes/list-processes';
 import { readTcpRttLinux } from './rtt/linux';
 import { socketListerFor } from './sockets/list-sockets';
+import { signerReaderFor } from './signers/read-signer';
 import { pathExists, scanTools, TOOL_SOURCE, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
 import { listUsbDevicesLinux } from './usb/linux';
+import { usbListerFor } from './usb/list-usb';
 
 export interface DetectionProbes extends ToolScanProbes {
   /** Full hardware snapshot (may spawn xrandr); called at most once a minute or on change. */
@@ -30,26 +34,29 @@ export interface DetectionOptions {
   readonly catalog?: Catalog;
 }
 
-/** The real probes for Linux. Windows/macOS hardware probes are not implemented yet (tool scan is). */
-export function defaultProbes(platform: NodeJS.Platform): DetectionProbes {
+/**
+ * The real probes for this platform (Linux, macOS, Windows). `run` is the command seam of the macOS
+ * and Windows hardware and signer probes. Off Linux there is no cheap change token (each read spawns
+ * PowerShell or system_profiler), so hardware is probed on the periodic schedule only.
+ */
+export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = execFileRunner): DetectionProbes {
   const listProcesses = processListerFor(platform);
   const listSockets = socketListerFor(platform);
   const linux = platform === 'linux';
+  // --- per-OS hardware and signer probes (displays/read-displays.ts, usb/list-usb.ts, signers/read-signer.ts) ---
+  const readDisplays = displayReaderFor(platform, run);
+  const listUsb = usbListerFor(platform, run);
+  const readSigner = signerReaderFor(platform, run);
+  // --- end per-OS hardware and signer probes ---
   return {
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),
     pathExists,
+    readSigner,
     async readHardware() {
-      if (!linux) return { connectors: [], usbDevices: [] };
-      const xDisplay = process.env.DISPLAY;
-      const xrandr = await readXrandr(xDisplay);
-      return {
-        connectors: listDrmConnectors(),
-        ...(xrandr !== undefined ? { xOutputs: parseXrandrProps(xrandr) } : {}),
-        ...(xDisplay ? { xDisplay } : {}),
-        usbDevices: listUsbDevicesLinux(),
-      };
+      const displays = await readDisplays();
+      return { ...displays, usbDevices: await listUsb() };
     },
     hardwareToken() {
       if (!linux) return '';

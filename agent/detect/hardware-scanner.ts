@@ -25,7 +25,33 @@ export interface HardwareSnapshot {
   /** The X display the agent runs on, e.g. ":0". */
   readonly xDisplay?: string;
   readonly usbDevices: readonly UsbDevice[];
+  /** Displays the OS itself reports as virtual or remote (macOS, Windows); see `VirtualDisplayReport`. */
+  readonly virtualDisplays?: readonly VirtualDisplayReport[];
 }
+
+// --- OS-reported virtual displays (macOS system_profiler, Windows monitor device ids) ---
+/**
+ * A display the operating system reports as virtual or shown elsewhere, independent of its EDID.
+ *
+ * macOS marks virtual and AirPlay/Sidecar displays in system_profiler; Windows names a monitor after
+ * its EDID id (DISPLAY\MTT1337\...), which still identifies a virtual display driver when the cached
+ * EDID is missing. Reports whose connector already produced an EDID finding are dropped, so one
+ * display never yields two findings.
+ */
+export interface VirtualDisplayReport {
+  /** Display name or device instance, for the finding key and evidence. */
+  readonly name: string;
+  /** The connector it belongs to, when the OS ties it to one. */
+  readonly connector: string | null;
+  /** Stable signature id, e.g. "macos-virtual-device", "win32-monitor-id-mtt1337". */
+  readonly signature: string;
+  /** Short plain-language title. */
+  readonly title: string;
+  /** Plain-language reason, for the finding's explanation. */
+  readonly reason: string;
+  readonly severity: Severity;
+}
+// --- end OS-reported virtual displays ---
 
 export interface HardwareObservations {
   readonly edid: FindingObservation[];
@@ -155,6 +181,21 @@ export function evaluateHardware(snapshot: HardwareSnapshot): HardwareObservatio
       evidence: { ...edidEvidence(parsed, connector.name), class: classification.class, signature: classification.signature, confidence: classification.confidence, usbCorroborates },
     });
   }
+
+  // --- OS-reported virtual displays: skipped where the same connector's EDID was already flagged ---
+  const flaggedConnectors = new Set(edid.map((observation) => observation.evidence.connector));
+  for (const report of snapshot.virtualDisplays ?? []) {
+    if (report.connector !== null && flaggedConnectors.has(report.connector)) continue;
+    display.push({
+      key: `${DISPLAY_SOURCE}:os-virtual:${report.name}`,
+      kind: 'virtual-display',
+      severity: report.severity,
+      title: report.title,
+      explanation: report.reason,
+      evidence: { name: report.name, connector: report.connector, signature: report.signature },
+    });
+  }
+  // --- end OS-reported virtual displays ---
 
   // A virtual X screen (Xvfb, Xvnc) is where a headless remote session draws.
   if (snapshot.xOutputs && snapshot.xDisplay && isVirtualXScreen(snapshot.xOutputs)) {

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import type { Evidence, FindingObservation, Severity } from '../../common/findings';
 import type { ApprovedTool } from '../../common/policy';
-import { findApproval } from './approved-tools';
+import { commonSigner, findApproval, rulesNeedSigner } from './approved-tools';
 import type { CatalogEntry, CatalogOs, ProcessMatcher, ToolCategory } from './catalog/catalog';
 import { processNames, type ProcessInfo } from './processes/process-info';
 import type { ConnectionRtt } from './rtt/linux';
@@ -22,6 +22,8 @@ export interface ToolScanProbes {
   /** RTTs of established connections; undefined where the platform has no cheap source. */
   readRtt?: () => Promise<ConnectionRtt[]>;
   pathExists(file: string): boolean;
+  /** Verified code signer of an executable (signers/read-signer.ts); absent means never verified. */
+  readSigner?: (file: string) => Promise<string | null>;
 }
 
 export interface ToolScanOptions {
@@ -41,6 +43,8 @@ export interface ToolState {
   readonly installedPaths: readonly string[];
   readonly listening: readonly SocketInfo[];
   readonly sessions: readonly SessionInfo[];
+  /** Verified signer shared by the tool's executables, when a signer rule asked for it. */
+  readonly signer?: string | null;
 }
 
 export interface SessionInfo {
@@ -77,6 +81,7 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
   const rtts = needsRtt && probes.readRtt ? await probes.readRtt().catch(() => []) : [];
 
   const tools: ToolState[] = [];
+  const needSigner = options.probes.readSigner !== undefined && rulesNeedSigner(options.approvedTools);
   for (const group of matched.values()) {
     const groupPids = new Set(group.processes.map((process) => process.pid));
     const own = sockets.filter((socket) => groupPids.has(socket.pid));
@@ -100,6 +105,7 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
       installedPaths: installedPaths(group.entry, options),
       listening,
       sessions,
+      ...(needSigner ? { signer: await commonSigner(executablesOf(group.processes), options.probes.readSigner!) } : {}),
     });
   }
   // Installed but not running: only the catalog's install paths for this OS, a few stat calls.
@@ -110,6 +116,10 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
     if (paths.length > 0) tools.push({ entry, processes: [], matchedName: '', installedPaths: paths, listening: [], sessions: [] });
   }
   return { observations: tools.flatMap((tool) => observationsFor(tool, options)), tools, processCount: processes.length };
+}
+
+function executablesOf(processes: readonly ProcessInfo[]): string[] {
+  return processes.map((process) => process.exe).filter((exe): exe is string => exe !== null);
 }
 
 function catalogOs(platform: NodeJS.Platform): CatalogOs {
@@ -176,7 +186,7 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
   const label = CATEGORY_LABEL[entry.category];
   const approval = findApproval(
     options.approvedTools,
-    { entry, executables: tool.processes.map((process) => process.exe).filter((exe): exe is string => exe !== null), signer: null },
+    { entry, executables: executablesOf(tool.processes), signer: tool.signer ?? null },
     options.platform,
   );
   if (approval) {

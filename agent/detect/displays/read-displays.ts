@@ -1,0 +1,42 @@
+/**
+ * The display reader for this platform: one chooser over the per-OS modules.
+ */
+import { TelltaleError } from '../../../common/result';
+import { execFileRunner, type CommandRunner } from '../command-runner';
+import type { HardwareSnapshot } from '../hardware-scanner';
+import { readDisplaysDarwin } from './darwin';
+import { listDrmConnectors, parseXrandrProps, readXrandr } from './linux';
+import { readDisplaysWin32 } from './win32';
+
+/** The display half of a hardware snapshot. */
+export type DisplaySnapshot = Omit<HardwareSnapshot, 'usbDevices'>;
+
+export type DisplayReader = () => Promise<DisplaySnapshot>;
+
+/** Linux: DRM connectors plus the X screen's xrandr outputs when the agent has a DISPLAY. */
+async function readDisplaysLinux(): Promise<DisplaySnapshot> {
+  const xDisplay = process.env.DISPLAY;
+  const xrandr = await readXrandr(xDisplay);
+  return {
+    connectors: listDrmConnectors(),
+    ...(xrandr !== undefined ? { xOutputs: parseXrandrProps(xrandr) } : {}),
+    ...(xDisplay ? { xDisplay } : {}),
+  };
+}
+
+/**
+ * Throws UNSUPPORTED_PLATFORM for anything but linux, darwin and win32. `run` is the command seam
+ * the macOS and Windows readers use (Linux reads sysfs and spawns xrandr itself).
+ */
+export function displayReaderFor(platform: NodeJS.Platform, run: CommandRunner = execFileRunner): DisplayReader {
+  switch (platform) {
+    case 'linux':
+      return readDisplaysLinux;
+    case 'darwin':
+      return () => readDisplaysDarwin(run);
+    case 'win32':
+      return () => readDisplaysWin32(run);
+    default:
+      throw new TelltaleError('UNSUPPORTED_PLATFORM', `Display probing is not implemented for ${platform}`);
+  }
+}
