@@ -10,51 +10,10 @@
  * without touching the offending file, so a service manager does not crash-loop over a stack dump.
  */
 import { parseArgs } from 'node:util';
-import { assertNever, type ErrorCode } from '../common/result';
 import { Agent } from './agent';
+import { EXIT_CODES, exitCodeFor } from './exit-codes';
 import { windowLogFields } from './input/window-fields';
 import { createJsonLogger } from './log';
-
-/** Exit codes, one per fatal condition, so scripts and service managers can tell them apart. */
-export const EXIT_CODES = {
-  ok: 0,
-  bug: 1,
-  usage: 2,
-  policyInvalid: 3,
-  policyUnreadable: 4,
-  databaseCorrupt: 5,
-  databaseTooNew: 6,
-  databaseUnwritable: 7,
-  unsupportedPlatform: 8,
-  other: 9,
-} as const;
-
-export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'POLICY_INVALID':
-      return EXIT_CODES.policyInvalid;
-    case 'POLICY_UNREADABLE':
-      return EXIT_CODES.policyUnreadable;
-    case 'DATABASE_CORRUPT':
-      return EXIT_CODES.databaseCorrupt;
-    case 'DATABASE_TOO_NEW':
-      return EXIT_CODES.databaseTooNew;
-    case 'DATABASE_UNWRITABLE':
-      return EXIT_CODES.databaseUnwritable;
-    case 'UNSUPPORTED_PLATFORM':
-      return EXIT_CODES.unsupportedPlatform;
-    case 'SYNC_UNREACHABLE':
-    case 'SYNC_REJECTED':
-    case 'SIGNATURE_INVALID':
-    case 'CHAIN_BROKEN':
-    case 'PAYLOAD_INVALID':
-    case 'SENDER_UNTRUSTED':
-    case 'NOT_FOUND':
-      return EXIT_CODES.other;
-    default:
-      return assertNever(code, 'error code');
-  }
-}
 
 const USAGE = 'usage: npm run agent -- [--policy FILE] [--data-dir DIR] [--duration-seconds N] [--no-input]';
 

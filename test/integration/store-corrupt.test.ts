@@ -1,0 +1,111 @@
+/**
+ * Unusable databases: the CLI exits once with one clear line and a distinct code, and never
+ * modifies the file it refused.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { EXIT_CODES } from '../../agent/exit-codes';
+import { openDatabase } from '../../agent/store/database';
+import { spawnAgent } from '../helpers/agent-process';
+import { tempDir } from '../helpers/temp-dir';
+
+function headlessEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DISPLAY;
+  return env;
+}
+
+function sha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function oneLine(stderr: Buffer): string {
+  const lines = stderr.toString().split('\n').filter((line) => line !== '');
+  assert.equal(lines.length, 1, `one stderr line, got:\n${stderr.toString()}`);
+  assert.doesNotMatch(stderr.toString(), /^\s+at /m);
+  return lines[0]!;
+}
+
+describe('corrupt and unusable databases', () => {
+  it('garbage bytes: DATABASE_CORRUPT, its own exit code, file byte-identical, no side files', async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'telltale.db');
+    fs.writeFileSync(file, crypto.randomBytes(64 * 1024));
+    const before = sha256(file);
+    const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt);
+    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database .*will not overwrite it\.$/);
+    assert.equal(sha256(file), before);
+    assert.deepEqual(fs.readdirSync(dir), ['telltale.db']);
+  });
+
+  it('a truncated real database is refused the same way', async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'telltale.db');
+    const db = openDatabase(file);
+    db.exec("INSERT INTO kv (key, value) VALUES ('k', '\"v\"')");
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    // Keep the header's first bytes but smash the rest of page 1 (the schema).
+    const bytes = fs.readFileSync(file);
+    crypto.randomFillSync(bytes, 100, bytes.length - 100);
+    fs.writeFileSync(file, bytes);
+    const before = sha256(file);
+    const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt, agent.stderr().toString());
+    oneLine(agent.stderr());
+    assert.equal(sha256(file), before);
+  });
+
+  it('a database from newer code: DATABASE_TOO_NEW, its own exit code, byte-identical', async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'telltale.db');
+    const db = openDatabase(file);
+    db.pragma('user_version = 4242');
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    const before = sha256(file);
+    const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseTooNew);
+    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_TOO_NEW: .*schema version 4242, newer than this Telltale understands/);
+    assert.equal(sha256(file), before);
+  });
+
+  it('an unwritable data folder: DATABASE_UNWRITABLE, its own exit code', async (t) => {
+    const dir = tempDir(t);
+    // Tests may run as root, which ignores permission bits: a data folder "inside" a regular file
+    // cannot be created by anyone.
+    const blocker = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(blocker, 'x');
+    const agent = spawnAgent(['--data-dir', path.join(blocker, 'data')], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable);
+    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder for .*not-a-folder\/data\/telltale\.db/);
+    assert.equal(fs.readFileSync(blocker, 'utf8'), 'x');
+  });
+
+  it('a folder the database cannot be written in: DATABASE_UNWRITABLE', async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'telltale.db');
+    openDatabase(file).close();
+    // A read-only bind is what root cannot write through; without one, permission bits serve for other users.
+    const isRoot = process.getuid?.() === 0;
+    if (isRoot) {
+      // Root writes through 0400 files; prove the coded path with a folder SQLite cannot create files in instead:
+      // /proc/self is a directory where creating the -wal file fails for everyone.
+      const agent = spawnAgent(['--data-dir', '/proc/self/fdinfo'], headlessEnv(), t);
+      const code = await agent.exited;
+      assert.equal(code, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
+      assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
+      return;
+    }
+    fs.chmodSync(file, 0o400);
+    fs.chmodSync(dir, 0o500);
+    t.after(() => fs.chmodSync(dir, 0o700));
+    const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
+    oneLine(agent.stderr());
+  });
+});
