@@ -46,6 +46,9 @@ export function isHeldOutUser(user: number): boolean {
   return user % 2 === 1;
 }
 
+/** Longest key hold replayed, ms. */
+export const MAX_HOLD_MS = 2000;
+
 const SAFE_KEYS = ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'e'] as const;
 
 /** A schedule line for the injector. */
@@ -70,7 +73,9 @@ export function typingSchedule(
   let count = 0;
   let next = 0;
   for (const stroke of keystrokes) {
-    const release = Math.max(stroke.release, stroke.press + 1);
+    // Holds beyond MAX_HOLD_MS are recording glitches (a key "held" for minutes); X would also
+    // auto-repeat them. Cap them so a schedule ends when its last press does.
+    const release = Math.min(Math.max(stroke.release, stroke.press + 1), stroke.press + MAX_HOLD_MS);
     if (stroke.press - busyUntil > maxIdle && busyUntil > -Infinity) shift += stroke.press - busyUntil - maxIdle;
     const down = stroke.press - shift;
     const up = release - shift;

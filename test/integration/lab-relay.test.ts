@@ -1,0 +1,80 @@
+/**
+ * The remote-control lab at CI size: real Xvfb displays, real x11vnc, real TigerVNC viewer, the
+ * delay proxy at 110 ms one-way + 20 ms jitter, XTEST injection, the agent's real hook on the target.
+ * Held-out human typing (user 1 locally, user 3 relayed) and generated 125 Hz pointing are replayed
+ * locally and through the relay; the captured windows drive the real TimingDetectorService on a real
+ * SQLite database. Thresholds are the detector's fixed constants; nothing here is tuned to this run.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { AgentContext } from '../../agent/context';
+import { AgentEvents } from '../../agent/events';
+import { openDatabase } from '../../agent/store/database';
+import { listOpenFindings } from '../../agent/store/findings';
+import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
+import type { Finding } from '../../common/findings';
+import { requireTools } from '../helpers/tools';
+import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
+import { LAB_TOOLS } from '../lab/lab';
+import { loadTypingSessions, typingSchedule } from '../lab/schedules';
+import { windowsFromEvents } from '../lab/windows';
+
+const LINK = { delayMs: 110, jitterMs: 20 };
+const PLAN: CaptureItem[] = [
+  { label: 'ci-keys-local', modality: 'keys', route: 'local', delayMs: 0, jitterMs: 0, user: 1, session: 5, durationMs: 40_000 },
+  { label: 'ci-mouse-local', modality: 'mouse', route: 'local', delayMs: 0, jitterMs: 0, rateHz: 125, seed: 11, durationMs: 15_000 },
+  { label: 'ci-keys-relayed', modality: 'keys', route: 'remote', ...LINK, user: 3, session: 4, durationMs: 40_000 },
+  { label: 'ci-mouse-relayed', modality: 'mouse', route: 'remote', ...LINK, rateHz: 125, seed: 12, durationMs: 15_000 },
+];
+
+/** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
+function detect(t: { after(fn: () => void): void }, capture: Capture): { findings: Finding[]; service: TimingDetectorService } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-detect-'));
+  const db = openDatabase(path.join(dir, 'agent.db'));
+  t.after(() => {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const events = new AgentEvents();
+  const ctx = { db, events, clock: { now: () => Date.now() }, logger: { log() {} } } as unknown as AgentContext;
+  const service = new TimingDetectorService(ctx);
+  service.start();
+  windowsFromEvents(capture.events).forEach((window, id) => events.emit('windowFlushed', { id, window }));
+  service.stop();
+  return { findings: listOpenFindings(db).filter((f) => f.kind === 'relayed-input-timing'), service };
+}
+
+describe('remote-control lab (x11vnc + vncviewer through a 110 ms / 20 ms jitter link)', () => {
+  it('captures local and relayed input and the detector tells them apart', async (t) => {
+    if (!requireTools(t, LAB_TOOLS)) return;
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-ci-'));
+    t.after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+    const [keysLocal, mouseLocal, keysRelayed, mouseRelayed] = await runCaptures(PLAN, { cacheDir, fresh: true });
+
+    // The lab works: every injected keystroke reaches the target's hook, locally and through the relay.
+    const sessions = loadTypingSessions();
+    const expected = (user: number, session: number): number =>
+      typingSchedule(sessions.find((s) => s.user === user && s.session === session)!.keystrokes, { maxDurationMs: 40_000 }).keystrokes;
+    const strokes = (c: Capture): number => c.events.filter((e) => e.kind === 'keystroke').length;
+    assert.equal(strokes(keysLocal!), expected(1, 5), 'local keystrokes captured');
+    assert.equal(strokes(keysRelayed!), expected(3, 4), 'relayed keystrokes captured');
+    assert.ok(mouseRelayed!.events.filter((e) => e.kind === 'mouseMove').length > 50, 'relayed pointer motion captured');
+
+    // No alarm on local input.
+    const local = [detect(t, keysLocal!), detect(t, mouseLocal!)];
+    for (const result of local) assert.deepEqual(result.findings.map((f) => f.title), [], 'no finding on local input');
+
+    // Relayed pointing is found and explained.
+    const relayedMouse = detect(t, mouseRelayed!);
+    assert.equal(relayedMouse.findings.length, 1, 'relayed pointer motion raises a finding');
+    assert.match(relayedMouse.findings[0]!.explanation, /pointer/);
+
+    // Relayed typing: the scores are reported; see the bench for why typing at 20 ms jitter is not asserted.
+    const relayedKeys = detect(t, keysRelayed!);
+    const keyScore = (result: ReturnType<typeof detect>): number => result.service.lastScores.find((s) => s.modality === 'keys')?.score ?? 0;
+    t.diagnostic(`keys score local ${keyScore(local[0]!).toFixed(2)}, relayed ${keyScore(relayedKeys).toFixed(2)}; mouse finding: ${relayedMouse.findings[0]!.explanation}`);
+  });
+});
