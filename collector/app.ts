@@ -18,7 +18,9 @@ import { openPostgresStorage } from './storage/postgres';
 import type { SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
 import { CollectorStore } from './storage/store';
-import { parseDevicePublicKey, verifyInline, type SignatureVerifier } from './verify';
+import { LruMap } from './lru';
+import { parseDevicePublicKey, type SignatureVerifier } from './verify';
+import { VerifierPool } from './verify-pool';
 
 /** The collector's version, reported in OCSF metadata. */
 export const COLLECTOR_VERSION = '0.1.0';
@@ -31,9 +33,11 @@ export interface CollectorServices {
   readonly tokens: TokenRegistry;
   readonly clock: () => number;
   readonly verifier: SignatureVerifier;
+  /** The worker pool behind `verifier` (null when a verifier was injected); closed with the app. */
+  readonly verifierPool: VerifierPool | null;
   readonly version: string;
-  /** Enrolled devices' keys, cached after the first lookup (keys never change for a device id). */
-  readonly keys: Map<string, KeyObject>;
+  /** Enrolled devices' keys, parsed once and cached (LRU-bounded; keys never change for a device id). */
+  readonly keys: LruMap<string, KeyObject>;
   /** The device's public key, or undefined when no such device is enrolled. */
   deviceKey(deviceId: string): Promise<KeyObject | undefined>;
   /** Open device-silent findings that are due (cheap, idempotent). */
@@ -50,7 +54,7 @@ declare module 'fastify' {
 export interface CollectorOptions {
   /** Wall clock (epoch ms). */
   readonly clock?: () => number;
-  /** Signature check, e.g. a worker-thread pool. */
+  /** Signature check; defaults to a worker-thread VerifierPool of config.verifyThreads threads. */
   readonly verifier?: SignatureVerifier;
   /** Storage already opened (e.g. PostgreSQL in a per-test schema); otherwise config.storage is opened. */
   readonly database?: SqlDatabase;
@@ -66,7 +70,12 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   const store = new CollectorStore(database);
   const clock = options.clock ?? Date.now;
   const silentAfterMs = config.silentAfterMinutes * 60_000;
-  const keys = new Map<string, KeyObject>();
+  const keys = new LruMap<string, KeyObject>(config.keyCacheSize);
+  // Workers start lazily, on the first burst of reports; an injected verifier replaces the pool.
+  const pool = options.verifier
+    ? null
+    : new VerifierPool({ ...(config.verifyThreads === undefined ? {} : { threads: config.verifyThreads }), keyCacheSize: config.keyCacheSize });
+  const verifier: SignatureVerifier = options.verifier ?? (pool as VerifierPool).verify;
 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -85,7 +94,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     queue,
     tokens: new TokenRegistry(config.itTokens),
     clock,
-    verifier: options.verifier ?? verifyInline,
+    verifier,
+    verifierPool: pool,
     version: COLLECTOR_VERSION,
     keys,
     async deviceKey(deviceId) {
@@ -155,6 +165,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   app.addHook('onClose', async () => {
     clearInterval(sweepTimer);
     await queue.close();
+    await pool?.close();
     await store.close();
   });
   return app;

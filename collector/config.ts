@@ -67,6 +67,10 @@ export const CollectorConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Worker threads verifying Ed25519 signatures (default: one per available core; 0: on the main thread). */
+    verifyThreads: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    /** Device public keys kept parsed in memory (per thread), least recently used evicted first. */
+    keyCacheSize: Type.Integer({ minimum: 1, default: 10_000 }),
     /** A device with no report or heartbeat for this long gets a device-silent finding. */
     silentAfterMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
     /** Honour X-Forwarded-For (only behind a trusted reverse proxy). */

@@ -7,7 +7,8 @@
  * Flags override environment variables: TELLTALE_COLLECTOR_PORT, TELLTALE_COLLECTOR_HOST,
  * TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL, TELLTALE_ENROLLMENT_SECRET,
  * TELLTALE_IT_TOKENS (comma-separated), TELLTALE_SILENT_AFTER_MINUTES, TELLTALE_LOG_LEVEL,
- * TELLTALE_RATE_PER_IP and TELLTALE_RATE_PER_DEVICE (requests per minute; flags --rate-per-ip, --rate-per-device).
+ * TELLTALE_RATE_PER_IP and TELLTALE_RATE_PER_DEVICE (requests per minute; flags --rate-per-ip, --rate-per-device),
+ * TELLTALE_VERIFY_THREADS (signature-verifying worker threads, default one per core; --verify-threads).
  * An IT token is `TOKEN` (every read scope) or `TOKEN=scope1+scope2`.
  *
  * Once listening it prints exactly one JSON line to stdout: {"listening":"http://HOST:PORT"}.
@@ -18,7 +19,7 @@ import { buildCollector } from './app';
 import { IT_SCOPES, type ItScope, type ItToken } from './config';
 import { CollectorError } from './errors';
 
-const HELP = `Usage: npm run collector -- [--port N] [--host H] (--db FILE | --pg URL) --enrollment-secret S [--it-token T[=scope+scope]]... [--silent-after-minutes M] [--rate-per-ip N] [--rate-per-device N] [--log-level L]`;
+const HELP = `Usage: npm run collector -- [--port N] [--host H] (--db FILE | --pg URL) --enrollment-secret S [--it-token T[=scope+scope]]... [--silent-after-minutes M] [--rate-per-ip N] [--rate-per-device N] [--verify-threads N] [--log-level L]`;
 
 /** Build the raw config object from argv and env (validated later by parseCollectorConfig). */
 export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): { config: Record<string, unknown>; port: number; host: string } {
@@ -36,6 +37,7 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       'log-level': { type: 'string' },
       'rate-per-ip': { type: 'string' },
       'rate-per-device': { type: 'string' },
+      'verify-threads': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -65,6 +67,8 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       ...(perDevice === undefined ? {} : { reportsPerDevice: Number(perDevice) }),
     };
   }
+  const verifyThreads = values['verify-threads'] ?? env.TELLTALE_VERIFY_THREADS;
+  if (verifyThreads !== undefined) config.verifyThreads = Number(verifyThreads);
   const logLevel = values['log-level'] ?? env.TELLTALE_LOG_LEVEL;
   if (logLevel !== undefined) config.logLevel = logLevel;
   return { config, port, host: values.host ?? env.TELLTALE_COLLECTOR_HOST ?? '127.0.0.1' };

@@ -18,20 +18,27 @@ export interface CanonicalBody {
   readonly hash: string;
 }
 
-/** Verifies on the calling thread. Ed25519 verify is ~50-100 µs, fine until a benchmark says otherwise. */
+/** Verifies on the calling thread (tests, tools; the app defaults to a VerifierPool). */
 export const verifyInline: SignatureVerifier = async (publicKey, message, signature) => verifySync(publicKey, message, signature);
 
 /** Synchronous Ed25519 check; false for any malformed signature rather than a throw. */
 export function verifySync(publicKey: KeyObject, message: Uint8Array, signature: string): boolean {
-  const raw = Buffer.from(signature, 'base64url');
-  // base64url's last character carries 2 spare bits; insist on the one canonical spelling so a
-  // signature has exactly one accepted string form.
-  if (raw.length !== 64 || raw.toString('base64url') !== signature) return false;
+  const raw = decodeSignature(signature);
+  if (raw === null) return false;
   try {
     return crypto.verify(null, message, publicKey, raw);
   } catch {
     return false;
   }
+}
+
+/** The 64 raw bytes of a base64url (unpadded) Ed25519 signature, or null when it is not exactly that. */
+export function decodeSignature(signature: string): Buffer | null {
+  const raw = Buffer.from(signature, 'base64url');
+  // base64url's last character carries 2 spare bits; insist on the one canonical spelling so a
+  // signature has exactly one accepted string form.
+  if (raw.length !== 64 || raw.toString('base64url') !== signature) return null;
+  return raw;
 }
 
 /**

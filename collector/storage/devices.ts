@@ -36,6 +36,20 @@ export async function findDeviceById(db: Queryable, id: string): Promise<DeviceR
   return row && toDevice(row);
 }
 
+/** The devices among `ids` that exist: one `= ANY` query on PostgreSQL, primary-key lookups on SQLite. */
+export async function findDevicesByIds(db: Queryable, ids: readonly string[]): Promise<DeviceRow[]> {
+  if (ids.length === 0) return [];
+  if (db.dialect === 'sqlite') {
+    const found: DeviceRow[] = [];
+    for (const id of ids) {
+      const device = await findDeviceById(db, id);
+      if (device) found.push(device);
+    }
+    return found;
+  }
+  return (await db.all(`SELECT ${COLUMNS} FROM devices WHERE id = ANY(?::text[])`, [ids])).map(toDevice);
+}
+
 export async function findDeviceByPublicKey(db: Queryable, publicKey: string): Promise<DeviceRow | undefined> {
   const row = await db.get(`SELECT ${COLUMNS} FROM devices WHERE public_key = ?`, [publicKey]);
   return row && toDevice(row);
@@ -82,6 +96,33 @@ export async function touchDevice(db: Queryable, id: string, now: number, head: 
       [now, now, head.seq, head.hash, id, head.seq],
     );
   }
+}
+
+/**
+ * touchDevice for many devices (each id at most once; `head` only when it moves forward): one
+ * unnest UPDATE on PostgreSQL, the prepared single-row UPDATEs on SQLite.
+ */
+export async function touchDevices(db: Queryable, touches: readonly { id: string; now: number; head: { seq: number; hash: string } | null }[]): Promise<void> {
+  if (touches.length === 0) return;
+  if (db.dialect === 'sqlite') {
+    for (const touch of touches) await touchDevice(db, touch.id, touch.now, touch.head);
+    return;
+  }
+  // Same rules as touchDevice: last_seen_at never moves back, the head only forward.
+  await db.run(
+    `UPDATE devices AS d SET
+       last_seen_at = GREATEST(d.last_seen_at, u.now),
+       head_seq = CASE WHEN u.head_seq IS NOT NULL AND u.head_seq > d.head_seq THEN u.head_seq ELSE d.head_seq END,
+       head_hash = CASE WHEN u.head_seq IS NOT NULL AND u.head_seq > d.head_seq THEN u.head_hash ELSE d.head_hash END
+     FROM unnest(?::text[], ?::int8[], ?::int8[], ?::text[]) AS u(id, now, head_seq, head_hash)
+     WHERE d.id = u.id`,
+    [
+      touches.map((touch) => touch.id),
+      touches.map((touch) => touch.now),
+      touches.map((touch) => touch.head?.seq ?? null),
+      touches.map((touch) => touch.head?.hash ?? null),
+    ],
+  );
 }
 
 /** Devices whose last contact is before `cutoff` (index devices_last_seen_at). */

@@ -80,6 +80,12 @@ const INSERT = `INSERT INTO findings (cursor, device_id, source, key, kind, seve
   first_seen_at, last_seen_at, closed_at, report_seq, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+const UPSERT_TAIL = `ON CONFLICT (device_id, key, first_seen_at) DO UPDATE SET
+       cursor = excluded.cursor, kind = excluded.kind, severity = excluded.severity, title = excluded.title,
+       explanation = excluded.explanation, evidence = excluded.evidence, last_seen_at = excluded.last_seen_at,
+       closed_at = excluded.closed_at, report_seq = excluded.report_seq, updated_at = excluded.updated_at
+     WHERE findings.report_seq IS NULL OR findings.report_seq < excluded.report_seq`;
+
 /**
  * Insert an agent finding, or update the stored one with the same (device, key, firstSeenAt).
  * A report older than the one that last changed the finding (a late gap fill) does not roll it back.
@@ -87,12 +93,31 @@ const INSERT = `INSERT INTO findings (cursor, device_id, source, key, kind, seve
 export async function upsertAgentFinding(db: Queryable, finding: NewFinding): Promise<void> {
   await db.run(
     `${INSERT}
-     ON CONFLICT (device_id, key, first_seen_at) DO UPDATE SET
-       cursor = excluded.cursor, kind = excluded.kind, severity = excluded.severity, title = excluded.title,
-       explanation = excluded.explanation, evidence = excluded.evidence, last_seen_at = excluded.last_seen_at,
-       closed_at = excluded.closed_at, report_seq = excluded.report_seq, updated_at = excluded.updated_at
-     WHERE findings.report_seq IS NULL OR findings.report_seq < excluded.report_seq`,
+     ${UPSERT_TAIL}`,
     values(finding),
+  );
+}
+
+/**
+ * upsertAgentFinding for many findings, each identity (device, key, firstSeenAt) at most once (a
+ * PostgreSQL ON CONFLICT cannot touch one row twice in a statement): one unnest INSERT on
+ * PostgreSQL, the prepared single-row upsert on SQLite.
+ */
+export async function upsertAgentFindings(db: Queryable, findings: readonly NewFinding[]): Promise<void> {
+  if (findings.length === 0) return;
+  if (db.dialect === 'sqlite') {
+    for (const finding of findings) await upsertAgentFinding(db, finding);
+    return;
+  }
+  const columns = findings.map(values);
+  const column = (index: number) => columns.map((row) => row[index] ?? null);
+  await db.run(
+    `INSERT INTO findings (cursor, device_id, source, key, kind, severity, title, explanation, evidence,
+       first_seen_at, last_seen_at, closed_at, report_seq, created_at, updated_at)
+     SELECT * FROM unnest(?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+       ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[])
+     ${UPSERT_TAIL}`,
+    Array.from({ length: 15 }, (_, index) => column(index)),
   );
 }
 
@@ -106,6 +131,21 @@ export async function listOpenFindingsOfKind(db: Queryable, deviceId: string, ki
   return (
     await db.all(`SELECT ${COLUMNS} FROM findings WHERE kind = ? AND device_id = ? AND closed_at IS NULL ORDER BY id`, [kind, deviceId])
   ).map(toFinding);
+}
+
+/** Which of `deviceIds` have an open finding of `kind` (index findings_kind_open). */
+export async function devicesWithOpenKindAmong(db: Queryable, kind: string, deviceIds: readonly string[]): Promise<Set<string>> {
+  if (deviceIds.length === 0) return new Set();
+  if (db.dialect === 'sqlite') {
+    const found = new Set<string>();
+    for (const deviceId of deviceIds) {
+      const row = await db.get('SELECT 1 AS open FROM findings WHERE kind = ? AND device_id = ? AND closed_at IS NULL LIMIT 1', [kind, deviceId]);
+      if (row) found.add(deviceId);
+    }
+    return found;
+  }
+  const rows = await db.all('SELECT DISTINCT device_id FROM findings WHERE kind = ? AND device_id = ANY(?::text[]) AND closed_at IS NULL', [kind, deviceIds]);
+  return new Set(rows.map((row) => text(row, 'device_id')));
 }
 
 /** Devices with an open finding of `kind`. */

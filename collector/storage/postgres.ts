@@ -10,7 +10,7 @@ import { CollectorError } from '../errors';
 import type { CollectorMigration } from './migration';
 import { COLLECTOR_MIGRATIONS } from './migrations/index';
 import { checkOrder } from './sqlite';
-import { SerialLock, toPostgresPlaceholders, type Queryable, type Row, type SqlDatabase, type SqlValue } from './sql';
+import { SerialLock, toPostgresPlaceholders, type Queryable, type Row, type SqlDatabase, type SqlParam } from './sql';
 
 export interface PostgresOpenOptions {
   readonly migrations?: readonly CollectorMigration[];
@@ -76,17 +76,17 @@ class ClientQueries implements Queryable {
 
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
-  async all(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    const result = await this.client.query(toPostgresPlaceholders(sql), params as SqlValue[]);
+  async all(sql: string, params: readonly SqlParam[] = []): Promise<Row[]> {
+    const result = await this.client.query(toPostgresPlaceholders(sql), params as SqlParam[]);
     return result.rows as Row[];
   }
 
-  async get(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
+  async get(sql: string, params: readonly SqlParam[] = []): Promise<Row | undefined> {
     return (await this.all(sql, params))[0];
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const result = await this.client.query(toPostgresPlaceholders(sql), params as SqlValue[]);
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const result = await this.client.query(toPostgresPlaceholders(sql), params as SqlParam[]);
     return result.rowCount ?? 0;
   }
 }

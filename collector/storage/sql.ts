@@ -14,14 +14,20 @@ export type Row = Record<string, unknown>;
 /** Bindable parameter values. */
 export type SqlValue = string | number | null;
 
+/**
+ * A bound parameter: a value, or (PostgreSQL only, for `= ANY(?::text[])` and `unnest(...)` batch
+ * statements) an array of values. SQLite cannot bind arrays; batch helpers loop a prepared statement there.
+ */
+export type SqlParam = SqlValue | readonly SqlValue[];
+
 export interface Queryable {
   readonly dialect: Dialect;
   /** All rows of a query. */
-  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  all(sql: string, params?: readonly SqlParam[]): Promise<Row[]>;
   /** The first row of a query, or undefined. */
-  get(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
+  get(sql: string, params?: readonly SqlParam[]): Promise<Row | undefined>;
   /** A statement without result rows; returns the number of rows changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
 }
 
 /** A database handle: queries outside a transaction, plus serialized write transactions. */

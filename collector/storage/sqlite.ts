@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CollectorError } from '../errors';
 import type { CollectorMigration } from './migration';
 import { COLLECTOR_MIGRATIONS } from './migrations/index';
-import { SerialLock, type Queryable, type Row, type SqlDatabase, type SqlValue } from './sql';
+import { SerialLock, type Queryable, type Row, type SqlDatabase, type SqlParam } from './sql';
 
 export interface SqliteOpenOptions {
   /** Defaults to every known step; tests pass a prefix to build old versions. */
@@ -79,16 +79,16 @@ class SqliteDatabase implements SqlDatabase {
     return statement;
   }
 
-  async all(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return this.prepare(sql).all(...params) as Row[];
+  async all(sql: string, params: readonly SqlParam[] = []): Promise<Row[]> {
+    return this.prepare(sql).all(...scalars(params)) as Row[];
   }
 
-  async get(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
-    return this.prepare(sql).get(...params) as Row | undefined;
+  async get(sql: string, params: readonly SqlParam[] = []): Promise<Row | undefined> {
+    return this.prepare(sql).get(...scalars(params)) as Row | undefined;
   }
 
-  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.prepare(sql).run(...params).changes;
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return this.prepare(sql).run(...scalars(params)).changes;
   }
 
   async exec(sql: string): Promise<void> {
@@ -115,6 +115,12 @@ class SqliteDatabase implements SqlDatabase {
     await this.lock.run(async () => undefined);
     this.db.close();
   }
+}
+
+/** better-sqlite3 would silently flatten an array argument into several bound values: refuse it. */
+function scalars(params: readonly SqlParam[]): readonly SqlParam[] {
+  for (const param of params) if (Array.isArray(param)) throw new Error('SQLite cannot bind an array parameter (PostgreSQL-only batch SQL)');
+  return params;
 }
 
 function messageOf(error: unknown): string {

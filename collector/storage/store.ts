@@ -6,34 +6,45 @@
  * tick); items are decided in order, so two deliveries of the same report in one batch resolve to
  * stored + duplicate. Expected rejections (forks) are per-item outcomes; a thrown error rolls the
  * whole batch back and every request in it fails, so nothing is acknowledged that was not committed.
+ *
+ * The common cases (the next report in a chain, a redelivery, a fork against a known seq) are decided
+ * in memory from a few batch-wide reads and written with batch statements, so a PostgreSQL batch
+ * costs about ten round trips whatever its size. Anything rarer (a gap, a late fill, a silent device
+ * waking up) flushes the buffered writes and takes the one-report path, `ingestOne`.
  */
 import crypto from 'node:crypto';
 import type { ReportBody } from '../../common/report';
+import { assertNever } from '../../common/result';
 import { decideChain, type ChainDecision } from '../chain';
 import { closeGap, findOpenGapContaining, insertGap, listGaps, type ChainGapRow } from './chain-gaps';
 import { reserve } from './counters';
 import {
   findDeviceById,
   findDeviceByPublicKey,
+  findDevicesByIds,
   insertDevice,
   listDeviceRows,
   listDevicesSeenBefore,
   touchDevice,
+  touchDevices,
   updateDeviceDescription,
   type DeviceRow,
 } from './devices';
 import {
   closeFinding,
   countOpenBySeverity,
+  devicesWithOpenKindAmong,
   insertFindingOnce,
   listDeviceFindings,
   listDevicesWithOpenKind,
   listFindingsAfter,
   listOpenFindingsOfKind,
   upsertAgentFinding,
+  upsertAgentFindings,
   type FindingRow,
+  type NewFinding,
 } from './findings';
-import { findLink, findReport, insertReport, listReportSummaries, type ReportRow, type ReportSummaryRow } from './reports';
+import { findLink, findLinks, findReport, insertReport, insertReports, listReportSummaries, type ReportRow, type ReportSummaryRow } from './reports';
 import type { Queryable, SqlDatabase } from './sql';
 
 export const FINDING_CURSOR = 'finding_cursor';
@@ -98,11 +109,7 @@ export class CollectorStore {
   /** Place a batch of verified reports in their chains, in one transaction. */
   async ingest(batch: readonly VerifiedReport[]): Promise<IngestOutcome[]> {
     if (batch.length === 0) return [];
-    return this.database.transaction(async (tx) => {
-      const outcomes: IngestOutcome[] = [];
-      for (const report of batch) outcomes.push(await ingestOne(tx, report));
-      return outcomes;
-    });
+    return this.database.transaction((tx) => ingestBatch(tx, batch));
   }
 
   /**
@@ -190,6 +197,157 @@ export class CollectorStore {
   }
 }
 
+/** Chain head of a device as the batch sees it (moves forward as the batch appends). */
+interface BatchDevice {
+  headSeq: number;
+  headHash: string | null;
+}
+
+function linkKey(deviceId: string, seq: number): string {
+  return `${deviceId}\n${seq}`;
+}
+
+async function ingestBatch(tx: Queryable, batch: readonly VerifiedReport[]): Promise<IngestOutcome[]> {
+  const deviceIds = [...new Set(batch.map((report) => report.body.deviceId))];
+  const devices = new Map<string, BatchDevice>();
+  for (const device of await findDevicesByIds(tx, deviceIds)) devices.set(device.id, { headSeq: device.headSeq, headHash: device.headHash });
+  const links = new Map<string, { hash: string; prevHash: string }>();
+  for (const link of await findLinks(tx, batch.map((report) => ({ deviceId: report.body.deviceId, seq: report.body.seq })))) {
+    links.set(linkKey(link.deviceId, link.seq), { hash: link.hash, prevHash: link.prevHash });
+  }
+  // Devices whose reports take the one-report path: silent ones (contact closes the finding) and,
+  // once one of their reports did, the rest of theirs in this batch (their state is in the database now).
+  const slow = await devicesWithOpenKindAmong(tx, DEVICE_SILENT_KIND, deviceIds);
+  const writes = new BatchWrites();
+  const outcomes: IngestOutcome[] = [];
+  for (const report of batch) {
+    const { body } = report;
+    const device = devices.get(body.deviceId);
+    // Routes check the device before verifying; it cannot vanish (no deletes), so this is a bug.
+    if (!device) throw new Error(`Device ${body.deviceId} vanished between verification and commit`);
+    const key = linkKey(body.deviceId, body.seq);
+    const stored = links.get(key);
+    if (slow.has(body.deviceId) || (stored === undefined && body.seq !== device.headSeq + 1)) {
+      await writes.flush(tx);
+      outcomes.push(await ingestOne(tx, report));
+      slow.add(body.deviceId);
+      continue;
+    }
+    const decision = decideChain(
+      { seq: body.seq, prevHash: body.prevHash, hash: report.hash },
+      { headSeq: device.headSeq, headHash: device.headHash, storedHashAtSeq: stored?.hash ?? null, previousHash: null, nextPrevHash: null, openGap: null },
+    );
+    const now = report.receivedAt;
+    switch (decision.kind) {
+      case 'fork':
+        outcomes.push({ status: 'fork', reason: decision.reason });
+        break;
+      case 'duplicate':
+        writes.touch(body.deviceId, now, null);
+        outcomes.push({ status: 'duplicate' });
+        break;
+      case 'append':
+        writes.report({
+          deviceId: body.deviceId,
+          seq: body.seq,
+          hash: report.hash,
+          prevHash: body.prevHash,
+          kind: body.kind,
+          createdAt: body.createdAt,
+          body: report.canonical,
+          sig: report.sig,
+          receivedAt: now,
+        });
+        writes.touch(body.deviceId, now, { seq: body.seq, hash: report.hash });
+        writes.findings(body.deviceId, body, now);
+        links.set(key, { hash: report.hash, prevHash: body.prevHash });
+        device.headSeq = body.seq;
+        device.headHash = report.hash;
+        outcomes.push({ status: 'stored', gap: false });
+        break;
+      case 'gap':
+      case 'fill':
+        // Not reached: both need a seq other than head + 1 and nothing stored, which took the slow path.
+        throw new Error(`Unexpected ${decision.kind} decision on the batch path`);
+      default:
+        return assertNever(decision, 'chain decision');
+    }
+  }
+  await writes.flush(tx);
+  return outcomes;
+}
+
+/** Writes of the batch path, buffered until the batch ends or a report needs the one-report path. */
+class BatchWrites {
+  private reports: ReportRow[] = [];
+  private touches = new Map<string, { id: string; now: number; head: { seq: number; hash: string } | null }>();
+  private agentFindings = new Map<string, Omit<NewFinding, 'cursor'>>();
+
+  report(row: ReportRow): void {
+    this.reports.push(row);
+  }
+
+  /** Contact from a device; the head only moves forward, last_seen_at to the latest time. */
+  touch(id: string, now: number, head: { seq: number; hash: string } | null): void {
+    const existing = this.touches.get(id);
+    if (!existing) {
+      this.touches.set(id, { id, now, head });
+      return;
+    }
+    existing.now = Math.max(existing.now, now);
+    if (head && (existing.head === null || head.seq > existing.head.seq)) existing.head = head;
+  }
+
+  /**
+   * A report's findings. Upserts of one identity apply only from a larger report seq, so of several
+   * in a batch only the one with the largest seq (the first of equals) would survive: keep just it.
+   */
+  findings(deviceId: string, body: ReportBody, now: number): void {
+    for (const finding of body.findings) {
+      const identity = `${deviceId}\n${finding.key}\n${finding.firstSeenAt}`;
+      const existing = this.agentFindings.get(identity);
+      if (existing && (existing.reportSeq ?? 0) >= body.seq) continue;
+      // An update never changes created_at: a row first inserted by this batch keeps the first report's time.
+      const latest = agentFinding(deviceId, body.seq, finding, now);
+      this.agentFindings.set(identity, existing ? { ...latest, createdAt: existing.createdAt } : latest);
+    }
+  }
+
+  async flush(tx: Queryable): Promise<void> {
+    const reports = this.reports;
+    const touches = [...this.touches.values()];
+    const findings = [...this.agentFindings.values()];
+    this.reports = [];
+    this.touches = new Map();
+    this.agentFindings = new Map();
+    await insertReports(tx, reports);
+    await touchDevices(tx, touches);
+    if (findings.length > 0) {
+      let cursor = await reserve(tx, FINDING_CURSOR, findings.length);
+      await upsertAgentFindings(tx, findings.map((finding) => ({ ...finding, cursor: cursor++ })));
+    }
+  }
+}
+
+function agentFinding(deviceId: string, seq: number, finding: ReportBody['findings'][number], now: number): Omit<NewFinding, 'cursor'> {
+  return {
+    deviceId,
+    source: 'agent',
+    key: finding.key,
+    kind: finding.kind,
+    severity: finding.severity,
+    title: finding.title,
+    explanation: finding.explanation,
+    evidence: JSON.stringify(finding.evidence),
+    firstSeenAt: finding.firstSeenAt,
+    lastSeenAt: finding.lastSeenAt,
+    closedAt: finding.closedAt,
+    reportSeq: seq,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 async function ingestOne(tx: Queryable, report: VerifiedReport): Promise<IngestOutcome> {
   const { body } = report;
   const device = await findDeviceById(tx, body.deviceId);
@@ -251,25 +409,7 @@ async function decide(tx: Queryable, device: DeviceRow, report: VerifiedReport):
 async function storeAgentFindings(tx: Queryable, deviceId: string, body: ReportBody, now: number): Promise<void> {
   if (body.findings.length === 0) return;
   let cursor = await reserve(tx, FINDING_CURSOR, body.findings.length);
-  for (const finding of body.findings) {
-    await upsertAgentFinding(tx, {
-      cursor: cursor++,
-      deviceId,
-      source: 'agent',
-      key: finding.key,
-      kind: finding.kind,
-      severity: finding.severity,
-      title: finding.title,
-      explanation: finding.explanation,
-      evidence: JSON.stringify(finding.evidence),
-      firstSeenAt: finding.firstSeenAt,
-      lastSeenAt: finding.lastSeenAt,
-      closedAt: finding.closedAt,
-      reportSeq: body.seq,
-      createdAt: now,
-      updatedAt: now,
-    });
-  }
+  for (const finding of body.findings) await upsertAgentFinding(tx, { ...agentFinding(deviceId, body.seq, finding, now), cursor: cursor++ });
 }
 
 /** Contact from a device ends its silence. */

@@ -11,9 +11,13 @@ import { GENESIS_HASH, MAX_REPORT_BYTES } from '../../common/report';
 import type { CollectorOptions } from '../app';
 import type { CollectorConfigInput } from '../config';
 import type { FindingView, StoredReport } from '../schemas';
+import { insertDevice } from '../storage/devices';
 import type { SqlDatabase } from '../storage/sql';
+import { CollectorStore, type IngestOutcome, type VerifiedReport } from '../storage/store';
+import { canonicalBody } from '../verify';
 import { startTestCollector, TEST_DEVICES_ONLY_TOKEN, TEST_ENROLLMENT_SECRET, type TestCollector } from './harness';
 import { sampleFinding, signReport, TestDevice } from './make-reports';
+import type { SignedReport } from '../../common/report';
 
 /** Opens the storage for one test case (undefined: the harness's temporary SQLite file). */
 export type OpenStorage = (t: TestContext) => Promise<SqlDatabase | undefined>;
@@ -357,6 +361,74 @@ export async function runStorageSuite(t: TestContext, openStorage: OpenStorage):
       assert.equal(errorCode(response), 'OVERLOADED');
     }
     assert.equal(await collector.count('reports'), codes.filter((code) => code === 200).length);
+  });
+
+  await t.test('one batch with appends, redeliveries, forks, a gap, a fill and a silent device ends exactly like one report per batch', async (t) => {
+    // The batch path (batch-wide reads, multi-row writes) against the one-report path as the reference.
+    const batchDatabase = await openStorage(t);
+    const serialDatabase = await openStorage(t);
+    const stores = [batchDatabase, serialDatabase].map((database) => {
+      if (!database) return startTestCollector(t).then((collector) => collector.app.collector.store);
+      const store = new CollectorStore(database);
+      t.after(() => store.close());
+      return store;
+    });
+    const [batchStore, serialStore] = await Promise.all(stores);
+    const base = 1_700_000_000_000;
+    const ids = ['d1', 'd2', 'd3', 'd4'];
+    for (const store of [batchStore!, serialStore!]) {
+      for (const id of ids) {
+        await insertDevice(store.database, { id, publicKey: `key-${id}`, hostname: id, platform: 'linux', agentVersion: '1', now: id === 'd3' ? base - 3_600_000 : base });
+      }
+      assert.equal(await store.sweepSilentDevices(base, 60_000), 1, 'd3 is silent before the batch');
+    }
+    const [d1, d2, d3, d4] = ids.map((id) => Object.assign(new TestDevice(), { deviceId: id }));
+    const f1 = sampleFinding({ key: 'f1', firstSeenAt: base - 1000, lastSeenAt: base });
+    const d1r1 = d1!.nextReport({ findings: [f1], createdAt: base });
+    const d2r = [1, 2, 3].map(() => d2!.nextReport({ createdAt: base }));
+    const d1r2 = d1!.nextReport({ findings: [{ ...f1, lastSeenAt: base + 1 }, sampleFinding({ key: 'f2', firstSeenAt: base })], createdAt: base });
+    const d1r3 = d1!.nextReport({ findings: [{ ...f1, lastSeenAt: base + 2, closedAt: base + 2 }], createdAt: base });
+    const d1r3Rewritten = signReport({ ...d1r3.body, createdAt: base + 5 }, d1!.privateKey);
+    const d1r4 = d1!.nextReport({ findings: [sampleFinding({ key: 'f3', firstSeenAt: base, title: 'first' }), sampleFinding({ key: 'f3', firstSeenAt: base, title: 'second' })], createdAt: base });
+    const d3r1 = d3!.nextReport({ createdAt: base });
+    const d4r1 = d4!.nextReport({ findings: [sampleFinding({ key: 'f4' })], createdAt: base });
+    const d4Fork = signReport({ ...d4r1.body, prevHash: 'c'.repeat(64) }, d4!.privateKey);
+    const sequence: SignedReport[] = [d1r1, d2r[0]!, d1r2, d1r2, d2r[2]!, d1r3, d2r[1]!, d3r1, d4Fork, d1r3Rewritten, d4r1, d1r4, d4r1];
+    const verified: VerifiedReport[] = sequence.map((report, index) => {
+      const canonical = canonicalBody(report.body)!;
+      return { body: report.body, canonical: canonical.text, hash: canonical.hash, sig: report.sig, receivedAt: base + 10 + index };
+    });
+
+    const batchOutcomes = await batchStore!.ingest(verified);
+    const serialOutcomes: IngestOutcome[] = [];
+    for (const report of verified) serialOutcomes.push(...(await serialStore!.ingest([report])));
+    assert.deepEqual(batchOutcomes, serialOutcomes);
+    assert.deepEqual(
+      batchOutcomes.map((outcome) => outcome.status),
+      ['stored', 'stored', 'stored', 'duplicate', 'stored', 'stored', 'stored', 'stored', 'fork', 'fork', 'stored', 'stored', 'duplicate'],
+    );
+    const dump = async (database: SqlDatabase) => ({
+      reports: await database.all('SELECT device_id, seq, hash, prev_hash, kind, created_at, body, sig, received_at FROM reports ORDER BY device_id, seq'),
+      devices: await database.all('SELECT id, last_seen_at, head_seq, head_hash FROM devices ORDER BY id'),
+      findings: await database.all(
+        `SELECT device_id, source, key, kind, severity, title, explanation, evidence, first_seen_at, last_seen_at, closed_at, report_seq, created_at, updated_at
+         FROM findings ORDER BY device_id, key, first_seen_at`,
+      ),
+      gaps: await database.all('SELECT device_id, from_seq, to_seq, detected_at, closed_at FROM chain_gaps ORDER BY device_id, from_seq, to_seq, closed_at'),
+    });
+    const batchState = await dump(batchStore!.database);
+    assert.deepEqual(batchState, await dump(serialStore!.database));
+    assert.equal(batchState.reports.length, 9);
+    assert.deepEqual(
+      batchState.findings.filter((row) => row.key === 'f3').map((row) => row.title),
+      ['first'],
+      'of two findings with one identity in one report, the first wins',
+    );
+    // Cursors stay unique and below the counter, whatever the path.
+    const cursors = (await batchStore!.database.all('SELECT cursor FROM findings')).map((row) => Number(row.cursor));
+    const counter = Number((await batchStore!.database.get("SELECT value FROM counters WHERE name = 'finding_cursor'"))?.value);
+    assert.equal(new Set(cursors).size, cursors.length);
+    assert.ok(cursors.every((cursor) => cursor >= 1 && cursor <= counter));
   });
 
   await t.test('per-device rate limit answers 429 with Retry-After', async (t) => {

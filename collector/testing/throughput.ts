@@ -66,17 +66,17 @@ console.log(JSON.stringify({ listening: 'http://127.0.0.1:' + app.server.address
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
-async function helloWorld(): Promise<number> {
+async function helloWorld(): Promise<{ perSecond: number; latencyP50: number; latencyP99: number }> {
   const started = await startChild(['--input-type=module', '-e', HELLO]);
   try {
     const result = await autocannon({ url: started.url, connections, duration: 5 });
-    return result.requests.average;
+    return { perSecond: result.requests.average, latencyP50: result.latency.p50, latencyP99: result.latency.p99 };
   } finally {
     await stop(started);
   }
 }
 
-async function collector(label: string, storageArgs: string[]): Promise<{ label: string; perSecond: number; ok: number; errors: number; latencyP99: number }> {
+async function collector(label: string, storageArgs: string[]): Promise<{ label: string; perSecond: number; ok: number; errors: number; latencyP50: number; latencyP99: number }> {
   const started = await startChild([
     '--import', 'tsx', 'collector/server.ts', '--port', '0', '--enrollment-secret', SECRET,
     '--rate-per-ip', '100000000', '--rate-per-device', '100000000', ...storageArgs,
@@ -103,7 +103,7 @@ async function collector(label: string, storageArgs: string[]): Promise<{ label:
         },
       ],
     });
-    return { label, perSecond: ok / (result.duration || 1), ok, errors: result.non2xx + result.errors, latencyP99: result.latency.p99 };
+    return { label, perSecond: ok / (result.duration || 1), ok, errors: result.non2xx + result.errors, latencyP50: result.latency.p50, latencyP99: result.latency.p99 };
   } finally {
     await stop(started);
   }
@@ -111,7 +111,7 @@ async function collector(label: string, storageArgs: string[]): Promise<{ label:
 
 const results: Record<string, unknown>[] = [];
 const hello = await helloWorld();
-results.push({ label: 'fastify hello-world GET', perSecond: Math.round(hello) });
+results.push({ label: 'fastify hello-world GET', ...hello, perSecond: Math.round(hello.perSecond) });
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-throughput-'));
 try {
