@@ -10,6 +10,7 @@
 import { sleep, withWorkloads, type WorkloadSample } from '../lib/children';
 import { withDisplay } from '../lib/display';
 import type { Group } from '../lib/group';
+import { descendantsRssKb } from '../lib/proc';
 import { spreadOf, type Row } from '../lib/summary';
 
 const ROWS = [
@@ -22,15 +23,16 @@ export const idleGroup: Group = {
   rows: ROWS,
   async run(context) {
     const windowSeconds = context.seconds(15, 6);
-    const settleSeconds = context.seconds(6, 4);
+    const settleSeconds = context.seconds(10, 6);
     return withDisplay((display) =>
       withWorkloads(
         [
-          { name: 'agent', env: display.env, stdout: 'ignore' },
-          { name: 'bare-node', env: display.env },
+          { name: 'agent', env: display.env, stdout: 'ignore', runner: 'tsx' },
+          { name: 'bare-node', env: display.env, runner: 'tsx' },
+          { name: 'bare-modules', env: display.env, runner: 'tsx' },
           { name: 'bare-modules', env: display.env },
         ],
-        async ([agent, bareNode, bareModules]) => {
+        async ([agent, bareNode, bareModules, bareModulesPlain]) => {
           const stats = await agent!.request<{ capturing: boolean; services: string[] }>('stats');
           if (!stats.capturing) throw new Error('the agent did not start input capture on Xvfb');
           context.log(`idle: agent services ${stats.services.join(', ')}; settling ${settleSeconds} s`);
@@ -39,18 +41,26 @@ export const idleGroup: Group = {
           const bareCpu: number[] = [];
           const agentRss: number[] = [];
           const modulesRss: number[] = [];
+          const plainRss: number[] = [];
+          const helperRss: number[] = [];
           for (let run = 0; run < context.options.runs; run++) {
             const before = await Promise.all([agent!.sample(), bareNode!.sample()]);
             await sleep(windowSeconds * 1000);
-            const after = await Promise.all([agent!.sample(), bareNode!.sample(), bareModules!.sample()]);
+            const after = await Promise.all([agent!.sample(), bareNode!.sample(), bareModules!.sample(), bareModulesPlain!.sample()]);
             const perMinute = (a: WorkloadSample, b: WorkloadSample): number => (b.cpuUs - a.cpuUs) / 1000 / (windowSeconds / 60);
             agentCpu.push(perMinute(before[0], after[0]));
             bareCpu.push(perMinute(before[1], after[1]));
             agentRss.push(after[0].vmRssKb / 1024);
             modulesRss.push(after[2].vmRssKb / 1024);
+            plainRss.push(after[3].vmRssKb / 1024);
+            helperRss.push(descendantsRssKb(agent!.pid) / 1024);
             context.log(`idle run ${run + 1}: agent ${agentCpu.at(-1)!.toFixed(1)} ms/min, bare ${bareCpu.at(-1)!.toFixed(1)} ms/min, agent RSS ${agentRss.at(-1)!.toFixed(0)} MB`);
           }
-          const notes = `${windowSeconds} s windows after ${settleSeconds} s settle; agent services: ${stats.services.join(', ')}; all three processes run concurrently`;
+          const tsxOverhead = spreadOf(modulesRss).median - spreadOf(plainRss).median;
+          const notes =
+            `${windowSeconds} s windows after ${settleSeconds} s settle, all processes concurrently on one Xvfb; agent services: ${stats.services.join(', ')}; ` +
+            `agent and baselines run under tsx as \`npm run agent\` does (tsx adds ~${tsxOverhead.toFixed(0)} MB: node + 3 deps is ${spreadOf(plainRss).median.toFixed(0)} MB without it); ` +
+            `the agent's child processes hold another ${spreadOf(helperRss).median.toFixed(0)} MB RSS (not in the figure)`;
           const rows: Row[] = [
             {
               status: 'measured', group: 'idle', name: ROWS[0].name, unit: 'ms CPU/min', figure: spreadOf(agentCpu),

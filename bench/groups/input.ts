@@ -28,13 +28,17 @@ export const inputGroup: Group = {
     return withDisplay((display) =>
       withWorkloads(
         [
-          { name: 'agent', env: display.env, stdout: 'ignore' },
-          { name: 'bare-hook', env: display.env },
+          { name: 'agent', env: display.env, stdout: 'ignore', runner: 'tsx' },
+          { name: 'bare-hook', env: display.env, runner: 'tsx' },
         ],
         async ([agent, bareHook]) => {
           const stats = await agent!.request<{ capturing: boolean }>('stats');
           if (!stats.capturing) throw new Error('the agent did not start input capture on Xvfb');
-          await sleep(context.seconds(3, 2) * 1000);
+          await sleep(context.seconds(8, 5) * 1000);
+          // Unmeasured warm-up pass: JIT, the agent's first window flush, X server caches.
+          const warmup = writeSchedule({ seconds: 2, keysPerSecond: 10, movesPerSecond: 200 }, path.join(OUTPUT_DIR, 'bench-build', 'input-warmup.txt'));
+          await inject(injector, warmup.file, display.env, 60_000);
+          await sleep(500);
           const agentCost: number[] = [];
           const bareCost: number[] = [];
           const lateness: number[] = [];

@@ -71,3 +71,34 @@ export function loadAverage(): number {
     return Number.NaN;
   }
 }
+
+/** Pids of every descendant of `pid` (children, grandchildren...), from /proc/<n>/stat ppid fields. */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    for (const [child, parent] of parentOf) {
+      if (parent === current) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Summed VmRSS (KiB) of `pid`'s descendants: helpers it spawned and kept (e.g. an esbuild service). */
+export function descendantsRssKb(pid: number): number {
+  return descendants(pid).reduce((sum, child) => sum + (readRssKb(child) ?? 0), 0);
+}
