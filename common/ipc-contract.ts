@@ -106,14 +106,31 @@ export const OverviewSchema = Type.Object({
   now: Type.Number(),
 });
 
+/** One feature of the timing detector's learned baseline, in display units. */
+export const LearnedFeatureSchema = Type.Object({
+  id: Type.String(),
+  /** Plain-language name, e.g. "pointer updates per second". */
+  label: Type.String(),
+  unit: Type.String(),
+  /** This device's usual value. */
+  usual: Type.Number(),
+});
+
 export const BaselineSchema = Type.Object({
-  /** device-baseline: the timing detector's learned per-device baseline; running-median: median of stored windows. */
+  /**
+   * device-baseline: the timing detector's learned per-device baseline exists (pointer rate and
+   * `learned` come from it); running-median: only the median of stored windows; none: no data yet.
+   */
   source: Type.Union([Type.Literal('device-baseline'), Type.Literal('running-median'), Type.Literal('none')]),
-  /** Windows the baseline was computed from. */
+  /** Windows the baseline was computed from (for the device baseline: windows it has absorbed). */
   windows: Type.Integer(),
+  /** Median of the stored windows' median hold time (the detector does not learn this one). */
   dwellMedianMs: Nullable(Type.Number()),
+  /** Median of the stored windows' median key-to-key gap. */
   flightMedianMs: Nullable(Type.Number()),
   moveRateHz: Nullable(Type.Number()),
+  /** What the timing detector compares each window against; empty without a device baseline. */
+  learned: Type.Array(LearnedFeatureSchema),
 });
 export type Baseline = Static<typeof BaselineSchema>;
 

@@ -38,7 +38,7 @@ export function collectedSection(view: TimingView): Child[] {
   const base = view.baseline;
   const baselineText =
     base.source === 'device-baseline'
-      ? `"Your usual" is this laptop's learned baseline (from ${base.windows} windows).`
+      ? `"Your usual" pointer rate is what Telltale has learned on this laptop (from ${base.windows} windows); hold times and gaps are the middle value of the windows stored here.`
       : base.source === 'running-median'
         ? `"Your usual" is the middle value of the ${base.windows} most recent windows stored here (a learned baseline is not available yet).`
         : 'No windows stored yet, so there is no "usual" to compare with.';
@@ -120,6 +120,19 @@ export function collectedSection(view: TimingView): Child[] {
       ),
     ),
     h('p', { class: 'note' }, `Bars: the ${windows.length} most recent windows (${view.storedWindows} stored on this laptop). Dashed line: your usual. ${baselineText}`),
+    base.learned.length > 0
+      ? h(
+          'details',
+          { class: 'learned', id: 'learned-baseline' },
+          h('summary', {}, 'What the remote-control check compares each window with (learned on this laptop)'),
+          h(
+            'table',
+            {},
+            h('thead', {}, h('tr', {}, h('th', {}, 'Measure'), h('th', {}, 'Your usual'))),
+            h('tbody', {}, ...base.learned.map((feature) => h('tr', {}, h('td', {}, feature.label), h('td', {}, `${feature.usual}${feature.unit ? ` ${feature.unit}` : ''}`)))),
+          ),
+        )
+      : null,
   ];
 }
 

@@ -13,6 +13,8 @@ import { fail, ok, type Result } from '../../common/result';
 import type { AgentContext } from '../context';
 import { findingFromRow, listOpenFindings } from '../store/findings';
 import { getDeviceId } from '../identity/enrollment';
+import { loadBaseline } from '../store/baseline';
+import { FEATURES, rawValue } from '../timing-detector/features';
 import { countTimingWindows, listTimingWindows } from '../store/timing-windows';
 import { readOutboxReports, type ReportReader } from './report-reader';
 
@@ -24,9 +26,12 @@ const CLOSED_FINDINGS_SHOWN = 20;
 
 export type ViewEventListener = <K extends EventChannel>(channel: K, payload: EventOf<K>) => void;
 
-/** A learned per-device baseline, when the timing detector has one. */
+/**
+ * A learned per-device baseline, when the timing detector has one. Given the running-median
+ * baseline of the stored windows, returns the baseline to show (or null: show the running median).
+ */
 export interface BaselineSource {
-  current(): Baseline | null;
+  current(runningMedian: Baseline): Baseline | null;
 }
 
 export interface ViewModelOptions {
@@ -116,7 +121,9 @@ export class ViewModel implements BridgeHandlers {
     const stored = countTimingWindows(db);
     const limit = request.limit ?? DEFAULT_TIMING_LIMIT;
     const windows = this.tailWindows(limit);
-    const baseline = this.options.baseline?.current() ?? runningMedianBaseline(this.tailWindows(BASELINE_WINDOWS));
+    const running = runningMedianBaseline(this.tailWindows(BASELINE_WINDOWS));
+    const source = this.options.baseline ?? deviceBaselineSource(this.ctx);
+    const baseline = source.current(running) ?? running;
     return ok({ windows, baseline, storedWindows: stored, windowSeconds: this.ctx.policy.intervals.windowSeconds });
   }
 
@@ -228,18 +235,47 @@ function policyView(ctx: AgentContext): PolicyView {
   };
 }
 
+/** The timing detector's stored per-device baseline (agent/store/baseline.ts), when there is one. */
+export function deviceBaselineSource(ctx: AgentContext): BaselineSource {
+  return {
+    current(running) {
+      const device = loadBaseline(ctx.db);
+      if (device === undefined) return null;
+      const learned = FEATURES.map((spec) => ({
+        id: spec.id,
+        label: spec.label,
+        unit: spec.unit,
+        usual: round2(spec.unit === '%' ? rawValue(spec, device.features[spec.id].center) * 100 : rawValue(spec, device.features[spec.id].center)),
+      }));
+      const moveRate = FEATURES.find((spec) => spec.id === 'moveRate');
+      return {
+        ...running,
+        source: 'device-baseline',
+        windows: device.windows.keys + device.windows.mouse,
+        moveRateHz: moveRate ? round2(rawValue(moveRate, device.features.moveRate.center)) : running.moveRateHz,
+        learned,
+      };
+    },
+  };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
 /** Median of per-window medians over the stored windows: the fallback baseline. */
 export function runningMedianBaseline(entries: readonly TimingEntry[]): Baseline {
   const dwell = entries.flatMap(({ window }) => (window.keys.dwell ? [window.keys.dwell.median] : []));
   const flight = entries.flatMap(({ window }) => (window.keys.flight ? [window.keys.flight.median] : []));
   const moves = entries.flatMap(({ window }) => (window.mouse.moves > 0 ? [window.mouse.moveRateHz] : []));
-  if (entries.length === 0) return { source: 'none', windows: 0, dwellMedianMs: null, flightMedianMs: null, moveRateHz: null };
+  if (entries.length === 0) return { source: 'none', windows: 0, dwellMedianMs: null, flightMedianMs: null, moveRateHz: null, learned: [] };
   return {
     source: 'running-median',
     windows: entries.length,
     dwellMedianMs: median(dwell),
     flightMedianMs: median(flight),
     moveRateHz: median(moves),
+    learned: [],
   };
 }
 

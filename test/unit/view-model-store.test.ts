@@ -10,6 +10,10 @@ import { EVENT_CHANNELS, isValidEvent, isValidResponse, type EventChannel } from
 import { createOutboxReportReader } from '../../agent/headless/report-reader';
 import { runningMedianBaseline, ViewModel } from '../../agent/headless/view-model';
 import { ReportBuilder } from '../../agent/report/report-builder';
+import { saveBaseline } from '../../agent/store/baseline';
+import { initialBaseline } from '../../agent/timing-detector/baseline-model';
+import { FEATURES } from '../../agent/timing-detector/features';
+import { POPULATION_PRIOR } from '../../agent/timing-detector/prior';
 import { ReportSigner } from '../../agent/report/report-signer';
 import { reconcileFindings } from '../../agent/store/findings';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
@@ -86,12 +90,20 @@ describe('view-model', () => {
     assert.equal(timing.baseline.source, 'running-median');
     assert.equal(timing.baseline.dwellMedianMs, 91.5);
     assert.equal(runningMedianBaseline([]).source, 'none');
-    const device = new ViewModel(ctx, {
-      mode: 'headless',
-      baseline: { current: () => ({ source: 'device-baseline', windows: 40, dwellMedianMs: 80, flightMedianMs: 150, moveRateHz: 60 }) },
-    });
-    t.after(() => device.dispose());
-    assert.equal(unwrap(device.getTiming({})).baseline.source, 'device-baseline');
+    // Once the timing detector has stored a per-device baseline, it is what the view compares with.
+    const learned = initialBaseline(POPULATION_PRIOR);
+    saveBaseline(ctx.db, { ...learned, windows: { keys: 30, mouse: 12 } });
+    const device = unwrap(model.getTiming({}));
+    assert.equal(device.baseline.source, 'device-baseline');
+    assert.equal(device.baseline.windows, 42);
+    assert.deepEqual(
+      device.baseline.learned.map((feature) => feature.id),
+      FEATURES.map((spec) => spec.id),
+    );
+    const moveRate = device.baseline.learned.find((feature) => feature.id === 'moveRate')!;
+    assert.equal(device.baseline.moveRateHz, moveRate.usual);
+    assert.equal(device.baseline.dwellMedianMs, 91.5, 'hold time still from stored windows (the detector does not learn it)');
+    assert.ok(isValidResponse('getTiming', device));
   });
 
   it('shows each stored report byte for byte and marks a tampered one invalid', (t) => {
