@@ -29,9 +29,10 @@ describe('Agent', () => {
     t.after(() => agent.stop());
     assert.equal(agent.policySource, 'defaults');
     assert.equal(agent.databasePath, path.join(dir, 'telltale.db'));
+    // Input capture and retention come first; other engineers' services are appended after them.
     assert.deepEqual(
-      agent.services.map((service) => service.name),
-      ['input-capture', 'retention', 'report', 'sync'],
+      agent.services.map((service) => service.name).slice(0, 2),
+      ['input-capture', 'retention'],
     );
     await agent.start();
     assert.equal(source.started, true);
