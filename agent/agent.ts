@@ -23,6 +23,7 @@ import { DEFAULT_PRUNERS, RetentionService, type RetentionPruner } from './store
 import { HeadlessViewService, type HeadlessViewOptions } from './headless/headless-view-service';
 import { createReporting, type ReportingOptions } from './report/reporting';
 import { outboxPruner } from './store/outbox';
+import { DetectionService } from './detect/detection-service';
 
 /** The database file's name inside the data folder. */
 export const DATABASE_FILE_NAME = 'telltale.db';
@@ -68,6 +69,7 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
       ...(options.retentionPruners ?? []),
     ]),
   );
+  services.push(new DetectionService(ctx));
   // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
   const reporting = createReporting(ctx, options.reporting);
   services.push(...reporting.services);
