@@ -4,8 +4,10 @@
  * captured (so the test cannot pass by capturing nothing).
  *
  * Outputs scanned: the database, -wal and -shm files (copied while the agent runs, right after the
- * secret's window is committed, and again after exit), stdout and stderr. To scan more outputs
- * (reports, HTTP bodies, IPC), add haystacks and call assertNoSecret from test/helpers/privacy.ts.
+ * secret's window is committed, and again after exit), stdout and stderr; and, in the second test,
+ * every HTTP output: each call of the transparency view's bridge API (the same dispatcher the
+ * Electron IPC handlers use), its live event stream, the data export, the signed reports as the
+ * collector stored them (database and WAL) and as the IT API serves them.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +19,8 @@ import { assertNoSecret, secretNeedles, uiohookKeycodesOf, type Haystack } from 
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
 import { startXvfb } from '../helpers/xvfb';
+import { startCollectorProcess, type CollectorProcess } from '../helpers/collector-process';
+import { REQUEST_CHANNELS } from '../../common/ipc-contract';
 
 const SECRET = 'quokka-zebra-7731';
 
@@ -81,5 +85,107 @@ describe('privacy canary', () => {
       assert.ok(needle.found(Buffer.concat([planted, le, be])), `scanner finds ${needle.label}`);
     }
     assert.throws(() => assertNoSecret([{ name: 'planted', data: planted }], SECRET, keycodes), /planted contains the phrase/);
+  });
+
+  it('keeps no trace of it in HTTP outputs: the view API, its event stream, the export, reports at the collector', async (t) => {
+    if (!requireTools(t, ['Xvfb', 'xterm', 'xdotool'])) return;
+    const keycodes = uiohookKeycodesOf(SECRET);
+    const x = await startXvfb();
+    const dir = tempDir(t);
+    let agent: AgentProcess | null = null;
+    let collector: CollectorProcess | null = null;
+    const abort = new AbortController();
+    t.after(async () => {
+      abort.abort();
+      await agent?.stop('SIGKILL');
+      await collector?.stop();
+      await x.stop();
+    });
+    const collectorDb = path.join(dir, 'collector.db');
+    const itToken = 'canary-it-token-0123456789';
+    collector = await startCollectorProcess({ dbFile: collectorDb, enrollmentSecret: 'canary-enrollment-secret', itToken });
+    const policy = path.join(dir, 'policy.json');
+    fs.writeFileSync(
+      policy,
+      JSON.stringify({
+        collectorUrl: collector.url,
+        enrollmentSecret: 'canary-enrollment-secret',
+        intervals: { windowSeconds: 600, windowKeystrokes: SECRET.length, reportSeconds: 10 },
+      }),
+    );
+    agent = spawnAgent(['--policy', policy, '--data-dir', path.join(dir, 'data')], x.env);
+    const announced = await agent.waitForLine((line) => typeof line.url === 'string' && String(line.url).includes('#token='), 'the view URL');
+    const viewUrl = new URL(String(announced.url));
+    const token = viewUrl.hash.replace('#token=', '');
+    const base = `${viewUrl.protocol}//${viewUrl.host}`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    await agent.waitForLine((line) => line.message === 'Input timing capture started', 'capture to start');
+
+    // The live event stream, read for the whole run: what a browser tab would receive.
+    const streamChunks: Buffer[] = [];
+    const stream = await fetch(`${base}/api/events`, { headers, signal: abort.signal });
+    assert.equal(stream.status, 200);
+    const streaming = (async () => {
+      try {
+        for await (const chunk of stream.body as AsyncIterable<Uint8Array>) streamChunks.push(Buffer.from(chunk));
+      } catch {
+        // Aborted at the end of the test.
+      }
+    })();
+
+    const probe = spawnSync('xdotool', ['type', '--delay', '40', 'x'.repeat(SECRET.length)], { env: x.env });
+    assert.equal(probe.status, 0);
+    await agent.waitForLine((line) => line.message === 'window' && line.id === 1, 'the probe window');
+    const typed = spawnSync('xdotool', ['type', '--delay', '60', SECRET], { env: x.env });
+    assert.equal(typed.status, 0, typed.stderr.toString());
+    const window = await agent.waitForLine((line) => line.message === 'window' && line.id === 2, "the secret's window");
+    assert.equal(window.keystrokes, SECRET.length, 'every keystroke of the secret was captured');
+
+    // Wait until a report carrying the secret's window has been stored by the collector.
+    const deadline = Date.now() + 120_000;
+    let reportBodies: string[] = [];
+    for (;;) {
+      await fetch(`${base}/api/call/syncNow`, { method: 'POST', headers, body: '{}' });
+      const database = new (await import('better-sqlite3')).default(collectorDb, { readonly: true });
+      reportBodies = (database.prepare('SELECT body FROM reports ORDER BY seq').all() as { body: string }[]).map((row) => row.body);
+      database.close();
+      const timingCount = reportBodies.reduce((sum, body) => sum + (JSON.parse(body) as { timing: unknown[] }).timing.length, 0);
+      if (timingCount >= 2) break;
+      assert.ok(Date.now() < deadline, `the collector stored reports with both windows (has ${reportBodies.length} reports)`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+
+    const haystacks: Haystack[] = [];
+    for (const channel of REQUEST_CHANNELS) {
+      const response = await fetch(`${base}/api/call/${channel}`, { method: 'POST', headers, body: '{}' });
+      const body = Buffer.from(await response.arrayBuffer());
+      assert.equal(response.status, 200, `${channel}: ${body.toString()}`);
+      haystacks.push({ name: `view API ${channel}`, data: body });
+    }
+    const exported = haystacks.find((haystack) => haystack.name === 'view API exportData')!;
+    assert.ok(exported.data.toString().includes('"keystrokes":17'), 'the export holds the captured windows');
+    const devices = (await (await fetch(`${collector.url}/v1/devices`, { headers: { authorization: `Bearer ${itToken}` } })).json()) as {
+      devices: { id: string }[];
+    };
+    assert.equal(devices.devices.length, 1);
+    const itReports = await fetch(`${collector.url}/v1/devices/${devices.devices[0]!.id}/reports`, {
+      headers: { authorization: `Bearer ${itToken}` },
+    });
+    assert.equal(itReports.status, 200);
+    haystacks.push({ name: 'collector IT API reports', data: Buffer.from(await itReports.arrayBuffer()) });
+
+    abort.abort();
+    await streaming;
+    assert.ok(Buffer.concat(streamChunks).toString().includes('windowFlushed'), 'the event stream carried the windows');
+    haystacks.push({ name: 'view event stream', data: Buffer.concat(streamChunks) });
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    await collector.stop();
+    haystacks.push(
+      { name: 'collector reports', data: reportBodies.join('\n') },
+      ...fileHaystacks(collectorDb, 'collector'),
+      { name: 'agent stdout', data: agent.stdout() },
+      { name: 'agent stderr', data: agent.stderr() },
+    );
+    assertNoSecret(haystacks, SECRET, keycodes);
   });
 });
