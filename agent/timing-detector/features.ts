@@ -6,8 +6,11 @@
  * counts. Each feature then reads one number from the pool and knows which way a relay pushes it:
  *  - keys: jitter on the link bunches arrivals (more down-to-down intervals under 15 ms) and smears
  *    hold times (each press and release is delayed independently, so the dwell spread grows);
- *  - mouse: viewers coalesce motion into a few tens of updates per second (fewer, larger, irregular
- *    steps than a 125-1000 Hz device).
+ *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
+ *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
+ *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed). (Interval irregularity,
+ *    the aggregator's intervalCv, was tried and dropped: measured in the lab, relayed motion is
+ *    more regular than a local device's, whose updates skip whenever the position does not change.)
  * Everything here is pure and works on timing features only.
  */
 import type { TimingWindow } from '../../common/timing';
@@ -28,7 +31,8 @@ export interface PooledWindow {
   readonly moveIntervals: number;
   readonly moveRateHz: number | null;
   readonly stepMedian: number | null;
-  readonly intervalCv: number | null;
+  /** Median interval between pointer updates within a movement, ms. */
+  readonly intervalMedian: number | null;
 }
 
 /** How many samples a modality needs in the pool before it is scored at all. */
@@ -67,11 +71,11 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
     moveIntervals,
     moveRateHz: weighted(windows.map((w) => [w.mouse.moveRateHz, w.mouse.interval?.n ?? 0])),
     stepMedian: weighted(windows.map((w) => [w.mouse.step?.median, w.mouse.step?.n ?? 0])),
-    intervalCv: weighted(windows.map((w) => [w.mouse.intervalCv, w.mouse.interval?.n ?? 0])),
+    intervalMedian: weighted(windows.map((w) => [w.mouse.interval?.median, w.mouse.interval?.n ?? 0])),
   };
 }
 
-export type FeatureId = 'nearSimultaneous15' | 'dwellSpread' | 'moveRate' | 'stepSize' | 'intervalIrregularity';
+export type FeatureId = 'nearSimultaneous15' | 'dwellSpread' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed';
 
 /** One feature's definition. */
 export interface FeatureSpec {
@@ -88,7 +92,7 @@ export interface FeatureSpec {
    */
   readonly scale: 'share' | 'log2' | 'value';
   /** How to display the raw value. */
-  readonly unit: '%' | 'ms' | 'Hz' | 'px' | '';
+  readonly unit: '%' | 'ms' | 'Hz' | 'px' | 'px/s' | '';
   /** Smallest baseline spread, in the feature's scored units: keeps a very steady device from alarming on noise. */
   readonly minSpread: number;
   /** Value and sample count from a pool, or null when absent. */
@@ -140,14 +144,30 @@ export const FEATURES: readonly FeatureSpec[] = [
     read: (pool) => present(pool.stepMedian === null ? null : Math.max(pool.stepMedian, 0.5), pool.moveIntervals),
   },
   {
-    id: 'intervalIrregularity',
+    id: 'moveInterval',
     modality: 'mouse',
-    label: 'irregularity of pointer update timing (coefficient of variation)',
+    label: 'time between pointer updates (median)',
     direction: 1,
-    scale: 'value',
-    unit: '',
-    minSpread: 0.05,
-    read: (pool) => present(pool.intervalCv, pool.moveIntervals),
+    scale: 'log2',
+    unit: 'ms',
+    minSpread: 0.15,
+    // A 1 ms floor: a 1000 Hz device's median is 1 ms, and log2 of 0 would be meaningless.
+    read: (pool) => present(pool.intervalMedian === null ? null : Math.max(pool.intervalMedian, 1), pool.moveIntervals),
+  },
+  {
+    id: 'pointerSpeed',
+    modality: 'mouse',
+    label: 'pointer distance per second of movement (median step x update rate)',
+    direction: 1,
+    scale: 'log2',
+    unit: 'px/s',
+    // Wide floor: the lab's generated pointing has a narrow speed range, real people vary by
+    // multiples between tasks, so only a speed several times the usual counts for much.
+    minSpread: 0.7,
+    // A jittered relay releases coalesced updates in bunches: large steps arriving milliseconds apart,
+    // an implied speed no hand produces. Device-independent: a 1000 Hz mouse takes small steps often.
+    read: (pool) =>
+      present(pool.stepMedian === null || pool.moveRateHz === null ? null : Math.max(pool.stepMedian * pool.moveRateHz, 1), pool.moveIntervals),
   },
 ];
 

@@ -21,7 +21,8 @@ const PRIOR: PopulationPrior = {
   dwellSpread: { center: 5, spread: 0.5 },
   moveRate: { center: 7, spread: 1 },
   stepSize: { center: 1, spread: 1 },
-  intervalIrregularity: { center: 1, spread: 0.5 },
+  moveInterval: { center: 2, spread: 1 },
+  pointerSpeed: { center: 20, spread: 1 },
 };
 
 function tempDb(t: { after(fn: () => void): void }): Db {

@@ -18,7 +18,7 @@ function window(options: {
   moves?: number;
   rateHz?: number;
   step?: number;
-  cv?: number | null;
+  interval?: number;
 }): TimingWindow {
   const keystrokes = options.keystrokes ?? 0;
   const moves = options.moves ?? 0;
@@ -42,8 +42,8 @@ function window(options: {
       wheels: 0,
       moveRateHz: options.rateHz ?? 0,
       step: moves ? dist(moves, options.step ?? 2, 1) : null,
-      interval: moves ? dist(moves - 1, 8, 1) : null,
-      intervalCv: options.cv ?? null,
+      interval: moves ? dist(moves - 1, options.interval ?? 8, 1) : null,
+      intervalCv: null,
     },
   };
 }
@@ -53,7 +53,8 @@ const PRIOR: PopulationPrior = {
   dwellSpread: { center: 5, spread: 0.5 },
   moveRate: { center: 7, spread: 1 },
   stepSize: { center: 1, spread: 1 },
-  intervalIrregularity: { center: 1, spread: 0.5 },
+  moveInterval: { center: 2, spread: 1 },
+  pointerSpeed: { center: 20, spread: 1 },
 };
 
 describe('timing-detector features', () => {
@@ -69,15 +70,15 @@ describe('timing-detector features', () => {
 
   it('pools pointer features and ignores windows without pointer samples', () => {
     const pool = poolWindows([
-      window({ moves: 101, rateHz: 100, step: 4, cv: 0.5 }),
-      window({ moves: 301, rateHz: 500, step: 1, cv: 1.5 }),
+      window({ moves: 101, rateHz: 100, step: 4, interval: 10 }),
+      window({ moves: 301, rateHz: 500, step: 1, interval: 2 }),
       window({ keystrokes: 10 }),
     ]);
     assert.equal(pool.moveIntervals, 400);
     assert.equal(pool.moveRateHz, (100 * 100 + 500 * 300) / 400);
     // Step weights are step counts: (4 * 101 + 1 * 301) / 402.
     assert.equal(pool.stepMedian, (4 * 101 + 301) / 402);
-    assert.equal(pool.intervalCv, (0.5 * 100 + 1.5 * 300) / 400);
+    assert.equal(pool.intervalMedian, (10 * 100 + 2 * 300) / 400);
   });
 
   it('reads features in scored units (log2 for rates and sizes) and converts back', () => {
@@ -105,13 +106,16 @@ describe('timing-detector features', () => {
 
   it('ignores movement against the relay direction and caps each feature', () => {
     const baseline = initialBaseline(PRIOR);
-    // Pointer: a 1000 Hz device (faster than usual: negative z, contributes 0), tiny steps, steady clock.
-    const local = scorePool(poolWindows([window({ moves: 501, rateHz: 1024, step: 0.5, cv: 0.2 })]), baseline)[0]!;
+    // Pointer: a 1000 Hz device (faster than usual: negative z, contributes 0), tiny steps, 1 ms apart.
+    const local = scorePool(poolWindows([window({ moves: 501, rateHz: 1024, step: 0.5, interval: 1 })]), baseline)[0]!;
     assert.equal(local.score, 0);
     assert.equal(local.local, true);
-    // A 16 Hz relay: log2 16 = 4, z = (7 - 4) / 1 = 3; step 32 px: z = (5 - 1) / 1 = 4; cv 9: z = 16 -> capped.
-    const relayed = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, cv: 9 })]), baseline)[0]!;
+    // A 16 Hz relay: log2 16 = 4, z = (7 - 4) / 1 = 3; step 32 px: z = (5 - 1) / 1 = 4;
+    // 1024 ms between updates: log2 = 10, z = (10 - 2) / 1 = 8 = Z_CAP; 4096 ms would still count 8.
+    const relayed = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 1024 })]), baseline)[0]!;
     assert.equal(relayed.score, 3 + 4 + Z_CAP);
+    const extreme = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 4096 })]), baseline)[0]!;
+    assert.equal(extreme.score, 3 + 4 + Z_CAP);
     assert.equal(relayed.alarm, true);
   });
 
