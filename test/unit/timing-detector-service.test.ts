@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { AgentContext } from '../../agent/context';
+import { AgentEvents } from '../../agent/events';
+import { loadBaseline } from '../../agent/store/baseline';
+import { openDatabase } from '../../agent/store/database';
+import { listOpenFindings } from '../../agent/store/findings';
+import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
+import type { TimingWindow } from '../../common/timing';
+
+function keysWindow(hookEnd: number, ns15: number): TimingWindow {
+  return {
+    startedAt: hookEnd - 30_000,
+    endedAt: hookEnd,
+    hookStart: hookEnd - 30_000,
+    hookEnd,
+    keys: {
+      keystrokes: 100,
+      keyDowns: 100,
+      dwell: { n: 100, median: 90, iqr: 36, p5: 50, p95: 160 },
+      flight: { n: 99, median: 170, iqr: 100, p5: 40, p95: 600 },
+      nearSimultaneous5: 0,
+      nearSimultaneous15: ns15,
+      rolloverRate: 0.1,
+    },
+    mouse: { moves: 0, clicks: 0, wheels: 0, moveRateHz: 0, step: null, interval: null, intervalCv: null },
+  };
+}
+
+describe('timing-detector service', () => {
+  it('opens an explained finding on relayed-looking windows, learns only from local ones, closes after the hold', (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-timing-'));
+    const db = openDatabase(path.join(dir, 'agent.db'));
+    t.after(() => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const events = new AgentEvents();
+    const ctx = { db, events, clock: { now: () => 1000 }, logger: { log() {} } } as unknown as AgentContext;
+    const service = new TimingDetectorService(ctx);
+    service.start();
+    let hook = 0;
+    for (let i = 0; i < 6; i++) events.emit('windowFlushed', { id: i, window: keysWindow((hook += 30_000), 0) });
+    assert.equal(listOpenFindings(db).length, 0);
+    const learned = service.currentBaseline.windows.keys;
+    assert.equal(learned, 6);
+    // Relayed: 20% of key-downs under 15 ms apart.
+    for (let i = 0; i < 3; i++) events.emit('windowFlushed', { id: 10 + i, window: keysWindow((hook += 30_000), 0.2) });
+    const [finding] = listOpenFindings(db);
+    assert.equal(finding?.kind, 'relayed-input-timing');
+    assert.equal(finding?.key, 'timing:relayed-input:keys');
+    assert.match(finding!.explanation, /near-simultaneous keys \(under 15 ms apart\) 20% vs a typical/);
+    assert.equal(service.currentBaseline.windows.keys, learned, 'relayed windows do not update the baseline');
+    // Local again, for longer than the hold: the finding closes.
+    for (let i = 0; i < 14; i++) events.emit('windowFlushed', { id: 20 + i, window: keysWindow((hook += 30_000), 0) });
+    assert.equal(listOpenFindings(db).length, 0);
+    service.stop();
+    assert.ok(loadBaseline(db)!.windows.keys > learned, 'baseline saved on stop');
+  });
+});
