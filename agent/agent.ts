@@ -196,12 +196,20 @@ export class Agent {
   }
 }
 
-/** The version in package.json, read at run time so bundling or tsx see the same value. */
+/**
+ * The version in Telltale's package.json, read at run time so tsx and the bundles (dist/<entry>/,
+ * which have their own small package.json) all report the same value: walk up to the first
+ * package.json that is Telltale's.
+ */
 function packageVersion(): string {
-  try {
-    const file = path.resolve(import.meta.dirname ?? '.', '..', 'package.json');
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
+  let dir = path.resolve(import.meta.dirname ?? '.');
+  for (let depth = 0; depth < 4; depth++, dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'telltale' && manifest.version) return manifest.version;
+    } catch {
+      // No package.json here; keep walking up.
+    }
   }
+  return 'unknown';
 }

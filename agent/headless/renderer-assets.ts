@@ -42,10 +42,17 @@ export function readRendererDir(dir: string): RendererAssets {
   return assets;
 }
 
+/**
+ * True when this module runs as TypeScript source (tsx), false inside a bundle made by
+ * scripts/build.mjs, which builds dist/renderer alongside: a bundled agent serves that and never
+ * starts esbuild.
+ */
+const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
+
 /** `dir` when given; else the current sources bundled in memory, or the built renderer where there are no sources. */
 export async function loadRendererAssets(dir?: string): Promise<RendererAssets> {
   if (dir !== undefined) return readRendererDir(dir);
-  if (!fs.existsSync(path.join(SOURCE_RENDERER_DIR, 'main.ts'))) return readRendererDir(BUILT_RENDERER_DIR);
+  if (!RUNNING_FROM_SOURCE || !fs.existsSync(path.join(SOURCE_RENDERER_DIR, 'main.ts'))) return readRendererDir(BUILT_RENDERER_DIR);
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [path.join(SOURCE_RENDERER_DIR, 'main.ts')],
