@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { PolicySchema, resolvePolicy, DEFAULT_POLICY, type Policy, type ResolvedPolicy } from '../../common/policy';
 import { fail, ok, type Result } from '../../common/result';
+import { checkCollectorUrl } from '../sync/collector-url';
 import { findJsonErrorPosition } from './json-error-position';
 
 export interface LoadedPolicy {
@@ -62,7 +63,13 @@ export function parsePolicyText(text: string, file: string): Result<Policy> {
     const more = errors.length > shown.length ? `; and ${errors.length - shown.length} more` : '';
     return fail('POLICY_INVALID', `${file}: ${shown.join('; ')}${more}`);
   }
-  return ok(value as Policy);
+  const policy = value as Policy;
+  // The schema checks the type; whether the agent may send reports there is a rule of its own.
+  if (policy.collectorUrl !== undefined) {
+    const url = checkCollectorUrl(policy.collectorUrl);
+    if (!url.ok) return fail('POLICY_INVALID', `${file}: /collectorUrl: ${url.error.message}`);
+  }
+  return ok(policy);
 }
 
 function describeValueError(error: ValueError): string {

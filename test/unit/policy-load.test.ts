@@ -26,6 +26,19 @@ describe('policy loading', () => {
     assert.equal(error.message, `${file}: /intervals/scanSeconds must be >= 5`);
   });
 
+  it('refuses a collector URL that would send reports over plain HTTP off this machine', (t) => {
+    const dir = tempDir(t);
+    const plain = write(dir, 'plain.json', JSON.stringify({ collectorUrl: 'http://collector.example.com' }));
+    const error = errorOf(loadPolicyFile(plain));
+    assert.equal(error.code, 'POLICY_INVALID');
+    assert.match(error.message, new RegExp(`^${plain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: /collectorUrl: .*plain HTTP to a non-loopback host`));
+    for (const allowed of ['https://collector.example.com', 'http://127.0.0.1:8080']) {
+      const file = write(dir, 'ok.json', JSON.stringify({ collectorUrl: allowed }));
+      const loaded = loadPolicyFile(file);
+      assert.ok(loaded.ok && loaded.value.policy.collectorUrl === allowed, allowed);
+    }
+  });
+
   it('reports unknown settings, wrong types, maxima and nested array items', (t) => {
     const dir = tempDir(t);
     const cases: [unknown, string][] = [
