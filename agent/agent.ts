@@ -24,6 +24,8 @@ import { HeadlessViewService, type HeadlessViewOptions } from './headless/headle
 import { createReporting, type ReportingOptions } from './report/reporting';
 import { outboxPruner } from './store/outbox';
 import { DetectionService } from './detect/detection-service';
+import { TimingDetectorService } from './timing-detector/timing-detector-service';
+import { VerdictService } from './verdict/verdict-service';
 
 /** The database file's name inside the data folder. */
 export const DATABASE_FILE_NAME = 'telltale.db';
@@ -70,6 +72,8 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
     ]),
   );
   services.push(new DetectionService(ctx));
+  // Relay scoring of each flushed timing window, then one device-level verdict over all findings.
+  services.push(new TimingDetectorService(ctx), new VerdictService(ctx));
   // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
   const reporting = createReporting(ctx, options.reporting);
   services.push(...reporting.services);
