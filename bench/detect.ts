@@ -25,7 +25,8 @@ import { FEATURES, MIN_SAMPLES, scoredValue, type Modality, type PooledWindow } 
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
 import { ALARM_THRESHOLD, scorePool } from '../agent/timing-detector/scorer';
 import { runCaptures, type Capture, type CaptureItem } from '../test/lab/captures';
-import { isHeldOutUser, loadTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from '../test/lab/schedules';
+import type { X11vncMode } from '../test/lab/lab';
+import { isHeldOutUser, loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from '../test/lab/schedules';
 import { eventsFromSchedule, rollingPools, windowsFromEvents } from '../test/lab/windows';
 
 /** The remote conditions: a cross through (110 ms, 20 ms) over jitter and over delay. */
@@ -42,25 +43,58 @@ const QUICK_CONDITIONS = REMOTE_CONDITIONS.filter((c) => c.delayMs === 110 && c.
 const POINTER_RATES = [125, 250, 500, 1000] as const;
 const POINTER_AREA = { x: 60, y: 60, width: 900, height: 650 };
 
+/**
+ * The same links with x11vnc at its default input settings (its own event-loop cadence), reported
+ * in their own rows beside the latency-tuned ones; same typists as the tuned rows they mirror.
+ */
+export const DEFAULT_X11VNC_CONDITIONS: readonly { delayMs: number; jitterMs: number; user: number }[] = [
+  { delayMs: 110, jitterMs: 10, user: 19 },
+  { delayMs: 110, jitterMs: 20, user: 21 },
+];
+
+/** Cache label: the replay's identity, duration included (a 30 s quick capture never stands in for a 45 s one). */
+function label(parts: string, durationMs: number, x11vnc: X11vncMode = 'tuned'): string {
+  return `${parts}-${durationMs / 1000}s${x11vnc === 'default' ? '-x11vnc-default' : ''}`;
+}
+
 /** Lab replays for the bench. Typists are held-out (odd) users only. */
 export function capturePlan(quick: boolean): CaptureItem[] {
   const items: CaptureItem[] = [];
   for (const user of quick ? [1, 3] : [1, 3, 5, 7, 9, 11]) {
-    items.push({ label: `keys-local-u${user}`, modality: 'keys', route: 'local', delayMs: 0, jitterMs: 0, user, session: 5, durationMs: 30_000 });
+    items.push({ label: label(`keys-local-u${user}`, 30_000), modality: 'keys', route: 'local', delayMs: 0, jitterMs: 0, user, session: 5, durationMs: 30_000 });
   }
   const conditions = quick ? QUICK_CONDITIONS : REMOTE_CONDITIONS;
   const remoteUsers = [17, 19, 21, 23, 25, 27, 29];
+  const keysMs = quick ? 30_000 : 45_000;
   conditions.forEach((c, i) => {
     const user = remoteUsers[i % remoteUsers.length]!;
-    items.push({ label: `keys-d${c.delayMs}-j${c.jitterMs}-u${user}`, modality: 'keys', route: 'remote', ...c, user, session: 4, durationMs: quick ? 30_000 : 45_000 });
+    items.push({ label: label(`keys-d${c.delayMs}-j${c.jitterMs}-u${user}`, keysMs), modality: 'keys', route: 'remote', ...c, user, session: 4, durationMs: keysMs });
   });
-  for (const rateHz of quick ? [125, 1000] : POINTER_RATES) {
-    items.push({ label: `mouse-local-r${rateHz}`, modality: 'mouse', route: 'local', delayMs: 0, jitterMs: 0, rateHz, seed: rateHz, durationMs: quick ? 8000 : 10_000 });
+  for (const c of quick ? DEFAULT_X11VNC_CONDITIONS.filter((d) => d.jitterMs === 20) : DEFAULT_X11VNC_CONDITIONS) {
+    const { user, ...link } = c;
+    items.push({
+      label: label(`keys-d${c.delayMs}-j${c.jitterMs}-u${user}`, keysMs, 'default'),
+      modality: 'keys',
+      route: 'remote',
+      ...link,
+      user,
+      session: 4,
+      durationMs: keysMs,
+      x11vnc: 'default',
+    });
   }
+  const localMouseMs = quick ? 8000 : 10_000;
+  for (const rateHz of quick ? [125, 1000] : POINTER_RATES) {
+    items.push({ label: label(`mouse-local-r${rateHz}`, localMouseMs), modality: 'mouse', route: 'local', delayMs: 0, jitterMs: 0, rateHz, seed: rateHz, durationMs: localMouseMs });
+  }
+  const mouseMs = quick ? 8000 : 12_000;
   conditions.forEach((c, i) => {
     const rateHz = POINTER_RATES[i % POINTER_RATES.length]!;
-    items.push({ label: `mouse-d${c.delayMs}-j${c.jitterMs}-r${rateHz}`, modality: 'mouse', route: 'remote', ...c, rateHz, seed: 100 + i, durationMs: quick ? 8000 : 12_000 });
+    items.push({ label: label(`mouse-d${c.delayMs}-j${c.jitterMs}-r${rateHz}`, mouseMs), modality: 'mouse', route: 'remote', ...c, rateHz, seed: 100 + i, durationMs: mouseMs });
   });
+  if (!quick) {
+    items.push({ label: label('mouse-d110-j20-r125', mouseMs, 'default'), modality: 'mouse', route: 'remote', delayMs: 110, jitterMs: 20, rateHz: 125, seed: 200, durationMs: mouseMs, x11vnc: 'default' });
+  }
   return items;
 }
 
@@ -83,7 +117,7 @@ function median(values: readonly number[]): number {
 
 /** The population prior: median and 1.4826 * MAD per feature over tuning pools. */
 export function derivePrior(): { features: PopulationPrior; provenance: Record<string, string | number> } {
-  const keyPools = loadTypingSessions()
+  const keyPools = loadFineTypingSessions()
     .filter((s) => !isHeldOutUser(s.user))
     .flatMap(sessionPools)
     .filter((p) => p.keystrokes >= MIN_SAMPLES.keys);
@@ -177,7 +211,7 @@ function main(): Promise<void> | void {
 async function runBench(quick: boolean, fresh: boolean): Promise<void> {
   const started = Date.now();
   const captures = await runCaptures(capturePlan(quick), { fresh, verbose: true });
-  const sessions = loadTypingSessions();
+  const sessions = loadFineTypingSessions();
   const cold = initialBaseline(POPULATION_PRIOR);
 
   // Negatives.

@@ -22,7 +22,9 @@ export const idleGroup: Group = {
   name: 'idle',
   rows: ROWS,
   async run(context) {
-    const windowSeconds = context.seconds(15, 6);
+    // One window per scan period (policy default scanSeconds = 30): every full-length window holds
+    // one tool scan, so the median is the steady idle cost, scans included, not a lucky quiet gap.
+    const windowSeconds = context.seconds(30, 10);
     const settleSeconds = context.seconds(10, 6);
     return withDisplay((display) =>
       withWorkloads(
@@ -58,7 +60,7 @@ export const idleGroup: Group = {
           }
           const tsxOverhead = spreadOf(modulesRss).median - spreadOf(plainRss).median;
           const notes =
-            `${windowSeconds} s windows after ${settleSeconds} s settle, all processes concurrently on one Xvfb; agent services: ${stats.services.join(', ')}; ` +
+            `${windowSeconds} s windows (one per 30 s scan period at full length) after ${settleSeconds} s settle; mean agent CPU ${(agentCpu.reduce((a, b) => a + b, 0) / agentCpu.length).toFixed(0)} ms/min; all processes concurrently on one Xvfb; agent services: ${stats.services.join(', ')}; ` +
             `agent and baselines run under tsx as \`npm run agent\` does (tsx adds ~${tsxOverhead.toFixed(0)} MB: node + 3 deps is ${spreadOf(plainRss).median.toFixed(0)} MB without it); ` +
             `the agent's child processes hold another ${spreadOf(helperRss).median.toFixed(0)} MB RSS (not in the figure)`;
           const rows: Row[] = [

@@ -1,33 +1,40 @@
 /**
- * Scan row workload: one full remote-tool scan (agent/detect/tool-scanner.ts with the real Linux
- * probes: /proc processes, sockets of matched pids, `ss` RTTs only when a session exists, install
- * path checks) against systeminformation's si.processes() alone.
+ * Scan row workload: one detection cycle of the agent's real DetectionService (`runOnce`: the
+ * remote-tool scan over /proc, sockets of matched pids, `ss` RTTs only when a session exists,
+ * install-path checks, then reconcileFindings into a real SQLite file, then the hardware change
+ * token), against systeminformation's si.processes() alone. A second variant advances the
+ * service's clock by a minute before each cycle so the once-a-minute hardware probe (displays,
+ * EDID, USB) runs too.
  *
  * CPU per op counts this process (process.cpuUsage, µs) plus the children it waited for
  * (/proc/self/stat cutime+cstime, 10 ms ticks): si.processes() does much of its work in `ps`.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import si from 'systeminformation';
-import { loadCatalog, ProcessMatcher } from '../../agent/detect/catalog/catalog';
-import { processListerFor } from '../../agent/detect/processes/list-processes';
-import { readTcpRttLinux } from '../../agent/detect/rtt/linux';
-import { socketListerFor } from '../../agent/detect/sockets/list-sockets';
-import { scanTools, type ToolScanOptions } from '../../agent/detect/tool-scanner';
+import type { AgentContext } from '../../agent/context';
+import { DetectionService } from '../../agent/detect/detection-service';
+import { AgentEvents } from '../../agent/events';
+import { openDatabase } from '../../agent/store/database';
+import { DEFAULT_POLICY } from '../../common/policy';
 import { readProcCpu } from '../lib/proc';
 import { serve } from './protocol';
 
-const platform = process.platform;
-const options: ToolScanOptions = {
-  matcher: new ProcessMatcher(loadCatalog(), 'linux'),
-  probes: {
-    listProcesses: processListerFor(platform),
-    listSockets: socketListerFor(platform),
-    readRtt: readTcpRttLinux,
-    pathExists: (file) => fs.existsSync(file),
-  },
-  approvedTools: [],
-  platform,
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-scan-'));
+const db = openDatabase(path.join(dataDir, 'telltale.db'));
+let clockOffsetMs = 0;
+const ctx: AgentContext = {
+  db,
+  policy: DEFAULT_POLICY,
+  clock: { now: () => Date.now() + clockOffsetMs },
+  logger: { log: () => undefined },
+  dataDir,
+  agentVersion: '0.1.0-bench',
+  events: new AgentEvents(),
 };
+// Not started: the bench calls runOnce itself, so no timer scans behind its back.
+const detection = new DetectionService(ctx);
 
 export interface OpCost {
   /** CPU ms per op, this process plus waited-for children. */
@@ -69,12 +76,26 @@ serve(
   {
     async scan(args) {
       const { seconds } = args as { seconds: number };
-      return measure(async () => (await scanTools(options)).processCount, seconds, 3);
+      return measure(async () => {
+        await detection.runOnce();
+        return detection.lastToolScan?.processCount ?? null;
+      }, seconds, 3);
+    },
+    async scanWithHardware(args) {
+      const { seconds } = args as { seconds: number };
+      return measure(async () => {
+        clockOffsetMs += 61_000;
+        await detection.runOnce();
+        return detection.lastToolScan?.processCount ?? null;
+      }, seconds, 3);
     },
     async siProcesses(args) {
       const { seconds } = args as { seconds: number };
       return measure(async () => (await si.processes()).list.length, seconds, 3, 600);
     },
   },
-  () => undefined,
+  () => {
+    db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  },
 );
