@@ -11,6 +11,7 @@ import { sleep, withWorkloads, type WorkloadSample } from '../lib/children';
 import { withDisplay } from '../lib/display';
 import type { Group } from '../lib/group';
 import { descendantsRssKb } from '../lib/proc';
+import { writeRendererDir } from '../lib/renderer';
 import { spreadOf, type Row } from '../lib/summary';
 
 const ROWS = [
@@ -26,15 +27,15 @@ export const idleGroup: Group = {
     // one tool scan, so the median is the steady idle cost, scans included, not a lucky quiet gap.
     const windowSeconds = context.seconds(30, 10);
     const settleSeconds = context.seconds(10, 6);
+    const rendererDir = await writeRendererDir();
     return withDisplay((display) =>
       withWorkloads(
         [
-          { name: 'agent', env: display.env, stdout: 'ignore', runner: 'tsx' },
-          { name: 'bare-node', env: display.env, runner: 'tsx' },
-          { name: 'bare-modules', env: display.env, runner: 'tsx' },
-          { name: 'bare-modules', env: display.env },
+          { name: 'agent', env: { ...display.env, BENCH_RENDERER_DIR: rendererDir }, stdout: 'ignore', flavor: 'app' },
+          { name: 'bare-node', env: display.env, flavor: 'app' },
+          { name: 'bare-modules', env: display.env, flavor: 'app' },
         ],
-        async ([agent, bareNode, bareModules, bareModulesPlain]) => {
+        async ([agent, bareNode, bareModules]) => {
           const stats = await agent!.request<{ capturing: boolean; services: string[] }>('stats');
           if (!stats.capturing) throw new Error('the agent did not start input capture on Xvfb');
           context.log(`idle: agent services ${stats.services.join(', ')}; settling ${settleSeconds} s`);
@@ -43,25 +44,22 @@ export const idleGroup: Group = {
           const bareCpu: number[] = [];
           const agentRss: number[] = [];
           const modulesRss: number[] = [];
-          const plainRss: number[] = [];
           const helperRss: number[] = [];
           for (let run = 0; run < context.options.runs; run++) {
             const before = await Promise.all([agent!.sample(), bareNode!.sample()]);
             await sleep(windowSeconds * 1000);
-            const after = await Promise.all([agent!.sample(), bareNode!.sample(), bareModules!.sample(), bareModulesPlain!.sample()]);
+            const after = await Promise.all([agent!.sample(), bareNode!.sample(), bareModules!.sample()]);
             const perMinute = (a: WorkloadSample, b: WorkloadSample): number => (b.cpuUs - a.cpuUs) / 1000 / (windowSeconds / 60);
             agentCpu.push(perMinute(before[0], after[0]));
             bareCpu.push(perMinute(before[1], after[1]));
             agentRss.push(after[0].vmRssKb / 1024);
             modulesRss.push(after[2].vmRssKb / 1024);
-            plainRss.push(after[3].vmRssKb / 1024);
             helperRss.push(descendantsRssKb(agent!.pid) / 1024);
             context.log(`idle run ${run + 1}: agent ${agentCpu.at(-1)!.toFixed(1)} ms/min, bare ${bareCpu.at(-1)!.toFixed(1)} ms/min, agent RSS ${agentRss.at(-1)!.toFixed(0)} MB`);
           }
-          const tsxOverhead = spreadOf(modulesRss).median - spreadOf(plainRss).median;
           const notes =
             `${windowSeconds} s windows (one per 30 s scan period at full length) after ${settleSeconds} s settle; mean agent CPU ${(agentCpu.reduce((a, b) => a + b, 0) / agentCpu.length).toFixed(0)} ms/min; all processes concurrently on one Xvfb; agent services: ${stats.services.join(', ')}; ` +
-            `agent and baselines run under tsx as \`npm run agent\` does (tsx adds ~${tsxOverhead.toFixed(0)} MB: node + 3 deps is ${spreadOf(plainRss).median.toFixed(0)} MB without it); ` +
+            `agent and baselines are CommonJS bundles with only native modules external, built like dist/agent-cli (what \`npm run agent\` runs); ` +
             `the agent's child processes hold another ${spreadOf(helperRss).median.toFixed(0)} MB RSS (not in the figure)`;
           const rows: Row[] = [
             {

@@ -11,6 +11,7 @@ import { OUTPUT_DIR, sleep, withWorkloads } from '../lib/children';
 import { withDisplay } from '../lib/display';
 import type { Group } from '../lib/group';
 import { buildInjector, inject, writeSchedule } from '../lib/injector';
+import { writeRendererDir } from '../lib/renderer';
 import { spreadOf, type Row } from '../lib/summary';
 
 const ROWS = [{ name: 'Input path: agent CPU per 1,000 events', targetText: 'ratio ≤ 1.2' }] as const;
@@ -25,11 +26,12 @@ export const inputGroup: Group = {
       { seconds, keysPerSecond: 10, movesPerSecond: 200 },
       path.join(OUTPUT_DIR, 'bench-build', 'input-schedule.txt'),
     );
+    const rendererDir = await writeRendererDir();
     return withDisplay((display) =>
       withWorkloads(
         [
-          { name: 'agent', env: display.env, stdout: 'ignore', runner: 'tsx' },
-          { name: 'bare-hook', env: display.env, runner: 'tsx' },
+          { name: 'agent', env: { ...display.env, BENCH_RENDERER_DIR: rendererDir }, stdout: 'ignore', flavor: 'app' },
+          { name: 'bare-hook', env: display.env, flavor: 'app' },
         ],
         async ([agent, bareHook]) => {
           const stats = await agent!.request<{ capturing: boolean }>('stats');

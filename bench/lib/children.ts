@@ -1,15 +1,17 @@
 /**
  * Building and running workloads in child processes, and cleaning up everything the bench spawns.
  *
- * Workloads (bench/workloads/*.ts) are bundled with esbuild into plain ESM (npm packages left
- * external) and run with plain `node`: no TypeScript loader thread inflates their RSS or CPU, which
- * is also how the shipped agent runs. A workload whose imports do not resolve (code not written
- * yet) fails to build, and its rows print as "n/a (missing: ...)".
+ * Workloads (bench/workloads/*.ts) are bundled with esbuild and run with plain `node`, so no
+ * TypeScript loader inflates their RSS or CPU. Two flavours: 'esm' (npm packages left external;
+ * the default) and 'app' (CommonJS with everything but the native modules bundled in, made the way
+ * scripts/build.mjs makes dist/agent-cli/cli.js, which is what `npm run agent` runs). A workload
+ * whose imports do not resolve (code not written yet) fails to build, and its rows print as
+ * "n/a (missing: ...)".
  */
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { readProcCpu, readRssKb } from './proc';
 import type { CpuSample } from '../workloads/protocol';
 
@@ -94,38 +96,45 @@ export function exited(child: ChildProcess): Promise<number | null> {
 // Building workloads.
 
 export type BuildResult = { readonly ok: true; readonly file: string } | { readonly ok: false; readonly missing: string };
+export type BuildFlavor = 'esm' | 'app';
+
+/** Kept outside 'app' bundles, as scripts/build.mjs does (esbuild: only used from sources). */
+const APP_EXTERNAL = ['better-sqlite3', 'uiohook-napi', 'esbuild'];
 
 const builds = new Map<string, Promise<BuildResult>>();
 
 /**
- * Bundle bench/workloads/<name>.ts once per run. A failure to resolve an import becomes
- * `{ ok: false, missing }` naming the files that are not there.
+ * Bundle bench/workloads/<name>.ts once per run and flavour. A failure to resolve an import
+ * becomes `{ ok: false, missing }` naming the files that are not there.
  */
-export function buildWorkload(name: string): Promise<BuildResult> {
-  let result = builds.get(name);
+export function buildWorkload(name: string, flavor: BuildFlavor = 'esm'): Promise<BuildResult> {
+  let result = builds.get(`${name}.${flavor}`);
   if (!result) {
-    result = doBuild(name);
-    builds.set(name, result);
+    result = doBuild(name, flavor);
+    builds.set(`${name}.${flavor}`, result);
   }
   return result;
 }
 
-async function doBuild(name: string): Promise<BuildResult> {
+async function doBuild(name: string, flavor: BuildFlavor): Promise<BuildResult> {
   const entry = path.join(REPO_ROOT, 'bench', 'workloads', `${name}.ts`);
-  const outfile = path.join(BUILD_DIR, `${name}.mjs`);
+  const outfile = path.join(BUILD_DIR, flavor === 'esm' ? `${name}.mjs` : `${name}.app.cjs`);
   fs.mkdirSync(BUILD_DIR, { recursive: true });
+  const common: BuildOptions = { entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', logLevel: 'silent' };
   try {
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: 'inline',
-      logLevel: 'silent',
-    });
+    if (flavor === 'esm') {
+      await build({ ...common, format: 'esm', packages: 'external', sourcemap: 'inline' });
+    } else {
+      await build({
+        ...common,
+        format: 'cjs',
+        external: APP_EXTERNAL,
+        // As scripts/build.mjs: path lookups relative to the module keep working in CommonJS.
+        define: { 'import.meta.dirname': '__dirname', 'import.meta.url': '__importMetaUrl' },
+        banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+        sourcemap: 'linked',
+      });
+    }
     return { ok: true, file: outfile };
   } catch (error) {
     const errors = (error as { errors?: { text: string; location?: { file: string } | null }[] }).errors ?? [];
@@ -171,6 +180,8 @@ export interface WorkloadOptions {
    * folder (the collector's dashboard assets), which a single bundle file would move.
    */
   readonly runner?: 'bundle' | 'tsx';
+  /** Bundle flavour for runner 'bundle' (default 'esm'). */
+  readonly flavor?: BuildFlavor;
 }
 
 /** A running workload child with a request/response channel. */
@@ -198,7 +209,7 @@ export class Workload {
     options: WorkloadOptions = {},
   ): Promise<Workload> {
     // Built in both modes: a failed build is how missing code is detected before anything runs.
-    const built = await buildWorkload(name);
+    const built = await buildWorkload(name, options.flavor ?? 'esm');
     if (!built.ok) throw new MissingCodeError(built.missing);
     const tsx = options.runner === 'tsx';
     const entry = tsx ? path.join(REPO_ROOT, 'bench', 'workloads', `${name}.ts`) : built.file;

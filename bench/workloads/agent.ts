@@ -2,6 +2,8 @@
  * The headless agent as `npm run agent` runs it: Agent.create with every service createServices
  * builds (real hook, real SQLite in a temporary data folder, JSON log lines on stdout), started.
  * Managed policy is pointed at a path that does not exist so the machine's own policy is not read.
+ * BENCH_RENDERER_DIR, when set, is a built renderer folder for the transparency view: the bundled
+ * variant needs it because a bundle cannot find renderer/ relative to its own file.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,24 +12,37 @@ import { Agent } from '../../agent/agent';
 import type { InputCaptureService } from '../../agent/input/input-capture-service';
 import { serve } from './protocol';
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-agent-'));
-const created = await Agent.create({ dataDir, managedPolicyPath: path.join(dataDir, 'no-managed-policy.json') });
-if (!created.ok) throw new Error(`Agent.create failed: ${created.error.code}: ${created.error.message}`);
-const agent = created.value;
-await agent.start();
-const capture = agent.service<InputCaptureService>('input-capture');
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-agent-'));
+  const rendererDir = process.env.BENCH_RENDERER_DIR;
+  const created = await Agent.create({
+    dataDir,
+    managedPolicyPath: path.join(dataDir, 'no-managed-policy.json'),
+    ...(rendererDir ? { view: { rendererDir } } : {}),
+  });
+  if (!created.ok) throw new Error(`Agent.create failed: ${created.error.code}: ${created.error.message}`);
+  const agent = created.value;
+  await agent.start();
+  const capture = agent.service<InputCaptureService>('input-capture');
 
-serve(
-  {
-    stats: () => ({
-      capturing: capture?.isCapturing ?? false,
-      events: capture?.eventCount ?? 0,
-      services: agent.services.map((service) => service.name),
-    }),
-  },
-  async () => {
-    await agent.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  },
-  { services: agent.services.map((service) => service.name) },
-);
+  serve(
+    {
+      stats: () => ({
+        capturing: capture?.isCapturing ?? false,
+        events: capture?.eventCount ?? 0,
+        services: agent.services.map((service) => service.name),
+      }),
+    },
+    async () => {
+      await agent.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    { services: agent.services.map((service) => service.name) },
+  );
+}
+
+// No top-level await: this workload is also built as a CommonJS bundle, like dist/agent-cli.
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
