@@ -44,6 +44,10 @@ export const TimingWindowSchema = Type.Object({
     nearSimultaneous5: Type.Number(),
     nearSimultaneous15: Type.Number(),
     rolloverRate: Type.Number(),
+    keyEvents: Type.Optional(Type.Number()),
+    coincidentEvents: Type.Optional(Type.Number()),
+    shortGaps: Type.Optional(Type.Number()),
+    fineGaps: Type.Optional(Type.Number()),
   }),
   mouse: Type.Object({
     moves: Type.Number(),

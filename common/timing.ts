@@ -31,6 +31,16 @@ export interface KeyFeatures {
   readonly nearSimultaneous15: number;
   /** Share of key-downs that happen while another key is held (0..1). */
   readonly rolloverRate: number;
+  // Added later (optional on read: windows stored before them lack these). Counts over the key
+  // events of the window (presses and releases merged, in hook-time order):
+  /** Key events in the window: key-downs plus key-ups of completed keystrokes. */
+  readonly keyEvents?: number;
+  /** Consecutive key events with the same hook time (0 ms apart): arrivals bunched by a relay. */
+  readonly coincidentEvents?: number;
+  /** Consecutive key events under 60 ms apart (coincident ones included): where bunching can happen at all. */
+  readonly shortGaps?: number;
+  /** Consecutive key events 2-9 ms apart: only a clock finer than 10 ms produces them (a coarse clock makes ties of everything). */
+  readonly fineGaps?: number;
 }
 
 export interface MouseFeatures {

@@ -10,16 +10,20 @@
  * Down-to-down intervals longer than FLIGHT_PAUSE_MS are pauses (thinking, reading), not typing
  * rhythm, and are left out of the flight distribution and the near-simultaneous shares. Pointer
  * intervals longer than MOVE_GAP_MS split movements and are left out of the interval statistics.
+ * Key-event gap counts (coincident, short, fine) merge presses and releases by hook time; only
+ * gaps under SHORT_GAP_MS matter to them, so pauses need no special case.
  */
 import type { TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
-import { coefficientOfVariation, distributionOf, round3, shareBelow } from './stats';
+import { coefficientOfVariation, distributionOf, gapCounts, round3, shareBelow } from './stats';
 
 /** Down-to-down gaps above this (ms) are pauses, not flight. */
 export const FLIGHT_PAUSE_MS = 2000;
 /** Pointer-move gaps above this (ms) end a movement. */
 export const MOVE_GAP_MS = 250;
+/** Key-event gaps under this (ms) count as short: the only gaps a relay can close to a tie. */
+export const SHORT_GAP_MS = 60;
 
 export interface AggregatorLimits {
   readonly windowSeconds: number;
@@ -36,6 +40,8 @@ export class Aggregator {
   private lastDownTime: number | null = null;
   private dwells: number[] = [];
   private flights: number[] = [];
+  /** Hook times of every key-down and key-up (coincidence counts, computed at flush). */
+  private keyEventTimes: number[] = [];
   private moves = 0;
   private clicks = 0;
   private wheels = 0;
@@ -63,9 +69,11 @@ export class Aggregator {
           if (flight >= 0 && flight <= FLIGHT_PAUSE_MS) this.flights.push(flight);
         }
         this.lastDownTime = event.time;
+        this.keyEventTimes.push(event.time);
         return;
       case 'keystroke':
         this.dwells.push(event.upTime - event.downTime);
+        this.keyEventTimes.push(event.upTime);
         return;
       case 'mouseMove':
         this.moves++;
@@ -103,6 +111,7 @@ export class Aggregator {
     if (this.openedAt === null) return null;
     let activeMs = 0;
     for (const interval of this.moveIntervals) activeMs += interval;
+    const gaps = gapCounts(this.keyEventTimes, SHORT_GAP_MS);
     const window: TimingWindow = {
       startedAt: this.openedAt,
       endedAt: this.lastWallTime,
@@ -116,6 +125,10 @@ export class Aggregator {
         nearSimultaneous5: shareBelow(this.flights, 5),
         nearSimultaneous15: shareBelow(this.flights, 15),
         rolloverRate: this.keyDowns === 0 ? 0 : round3(this.rollovers / this.keyDowns),
+        keyEvents: this.keyEventTimes.length,
+        coincidentEvents: gaps.coincident,
+        shortGaps: gaps.short,
+        fineGaps: gaps.fine,
       },
       mouse: {
         moves: this.moves,
@@ -141,6 +154,7 @@ export class Aggregator {
     this.lastDownTime = null;
     this.dwells = [];
     this.flights = [];
+    this.keyEventTimes = [];
     this.moves = 0;
     this.clicks = 0;
     this.wheels = 0;

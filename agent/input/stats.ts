@@ -52,6 +52,28 @@ export function shareBelow(values: readonly number[], limit: number): number {
   return round3(count / values.length);
 }
 
+/** Gap counts over event times (see KeyFeatures): coincident (0 ms), short (< shortMs), fine (2-9 ms). */
+export interface GapCounts {
+  readonly coincident: number;
+  readonly short: number;
+  readonly fine: number;
+}
+
+/** Count the gaps between consecutive values of `times` once sorted (integer ms expected). Does not modify `times`. */
+export function gapCounts(times: readonly number[], shortMs: number): GapCounts {
+  const sorted = Float64Array.from(times).sort();
+  let coincident = 0;
+  let short = 0;
+  let fine = 0;
+  for (let i = 1; i < sorted.length; i++) {
+    const gap = sorted[i]! - sorted[i - 1]!;
+    if (gap === 0) coincident++;
+    if (gap < shortMs) short++;
+    if (gap >= 2 && gap <= 9) fine++;
+  }
+  return { coincident, short, fine };
+}
+
 /** Round to 3 decimals: stored features need no more, and it keeps JSON short. */
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;

@@ -40,9 +40,38 @@ describe('aggregator', () => {
       nearSimultaneous5: 0.25,
       nearSimultaneous15: 0.25,
       rolloverRate: 0.4,
+      // key events 0 80 200 250 300 400 403 420 460 500: gaps 80 120 50 50 100 3 17 40 40
+      keyEvents: 10,
+      coincidentEvents: 0,
+      shortGaps: 6,
+      fineGaps: 1,
     });
     assert.equal(window.hookStart, 0);
     assert.equal(window.hookEnd, 500);
+  });
+
+  it('counts coincident, short and fine gaps over presses and releases merged by time', async () => {
+    const { source, aggregator } = await rig();
+    source.keyDown(30, 0);
+    source.keyUp(30, 100);
+    source.keyDown(31, 100); // same ms as the release before it: coincident
+    source.keyDown(32, 100); // and again
+    source.keyUp(31, 150);
+    source.keyUp(32, 151); // 1 ms: short, neither coincident nor fine
+    source.keyDown(33, 159); // 8 ms: fine
+    source.keyUp(33, 260);
+    source.keyDown(34, 320); // exactly 60 ms: not short
+    source.keyUp(34, 322); // 2 ms: fine
+    const window = aggregator.take();
+    // times 0 100 100 100 150 151 159 260 320 322: gaps 100 0 0 50 1 8 101 60 2
+    assert.equal(window?.keys.keyEvents, 10);
+    assert.equal(window?.keys.coincidentEvents, 2);
+    assert.equal(window?.keys.shortGaps, 6);
+    assert.equal(window?.keys.fineGaps, 2);
+    source.tap(35, 1000, 1000 + 0);
+    const next = aggregator.take();
+    assert.equal(next?.keys.keyEvents, 2, 'a window counts only its own events');
+    assert.equal(next?.keys.coincidentEvents, 1, 'a 0 ms keystroke ties its press and release');
   });
 
   it('leaves pauses out of the flight distribution', async () => {
