@@ -4,8 +4,9 @@
  * A detector scores a rolling span of flushed TimingWindows (about 60 s), so windows are first
  * pooled: counts add up, shares and distribution summaries are averaged weighted by their sample
  * counts. Each feature then reads one number from the pool and knows which way a relay pushes it:
- *  - keys: jitter on the link bunches arrivals (more down-to-down intervals under 15 ms) and smears
- *    hold times (each press and release is delayed independently, so the dwell spread grows);
+ *  - keys: jitter on the link bunches arrivals (more down-to-down intervals under 15 ms; presses and
+ *    releases landing in the same millisecond, which a person on a 1 ms clock almost never produces)
+ *    and smears hold times (each press and release is delayed independently, so the dwell spread grows);
  *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
  *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
  *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed). (Interval irregularity,
@@ -26,6 +27,10 @@ export interface PooledWindow {
   /** Down-to-down intervals (the flight sample size). */
   readonly flights: number;
   readonly nearSimultaneous15: number;
+  /** Key-event gap counts, summed over the windows that carry them (older stored windows do not). */
+  readonly coincidentEvents: number;
+  readonly shortGaps: number;
+  readonly fineGaps: number;
   readonly dwellMedian: number | null;
   readonly dwellIqr: number | null;
   readonly moveIntervals: number;
@@ -49,6 +54,12 @@ function weighted(pairs: readonly (readonly [number | null | undefined, number])
   return weight === 0 ? null : sum / weight;
 }
 
+function sum(windows: readonly TimingWindow[], read: (w: TimingWindow) => number | undefined): number {
+  let total = 0;
+  for (const w of windows) total += read(w) ?? 0;
+  return total;
+}
+
 /** Pool windows (any order) into one summary; weights are each window's sample counts. */
 export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
   let keystrokes = 0;
@@ -66,6 +77,9 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
     keystrokes,
     flights,
     nearSimultaneous15: weighted(windows.map((w) => [w.keys.nearSimultaneous15, w.keys.flight?.n ?? 0])) ?? 0,
+    coincidentEvents: sum(windows, (w) => w.keys.coincidentEvents),
+    shortGaps: sum(windows, (w) => w.keys.shortGaps),
+    fineGaps: sum(windows, (w) => w.keys.fineGaps),
     dwellMedian: weighted(windows.map((w) => [w.keys.dwell?.median, w.keys.dwell?.n ?? 0])),
     dwellIqr: weighted(windows.map((w) => [w.keys.dwell?.iqr, w.keys.dwell?.n ?? 0])),
     moveIntervals,
@@ -75,7 +89,7 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
   };
 }
 
-export type FeatureId = 'nearSimultaneous15' | 'dwellSpread' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed';
+export type FeatureId = 'nearSimultaneous15' | 'coincidence' | 'dwellSpread' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed';
 
 /** One feature's definition. */
 export interface FeatureSpec {
@@ -88,9 +102,10 @@ export interface FeatureSpec {
   /**
    * 'share': a proportion of `samples` events, scored with its binomial noise;
    * 'log2': compared on a log2 scale (rates and sizes that vary by multiples between devices);
-   * 'value': compared as is.
+   * 'value': compared as is;
+   * 'rate': a rate of rare events among `samples` chances, scored by its one-sided Poisson tail.
    */
-  readonly scale: 'share' | 'log2' | 'value';
+  readonly scale: 'share' | 'log2' | 'value' | 'rate';
   /** How to display the raw value. */
   readonly unit: '%' | 'ms' | 'Hz' | 'px' | 'px/s' | '';
   /** Smallest baseline spread, in the feature's scored units: keeps a very steady device from alarming on noise. */
@@ -98,6 +113,11 @@ export interface FeatureSpec {
   /** Value and sample count from a pool, or null when absent. */
   read(pool: PooledWindow): { readonly value: number; readonly samples: number } | null;
 }
+
+/** Fewest short gaps a pool needs before its coincidence rate is read at all. */
+export const COINCIDENCE_MIN_GAPS = 10;
+/** Floor of the coincidence baseline's spread: the rate a device is allowed above its center. */
+export const COINCIDENCE_MIN_SPREAD = 0.02;
 
 const present = (value: number | null, samples: number): { value: number; samples: number } | null =>
   value === null || samples === 0 ? null : { value, samples };
@@ -112,6 +132,19 @@ export const FEATURES: readonly FeatureSpec[] = [
     unit: '%',
     minSpread: 0.004,
     read: (pool) => present(pool.nearSimultaneous15, pool.flights),
+  },
+  {
+    id: 'coincidence',
+    modality: 'keys',
+    label: 'key events arriving in the same millisecond (share of gaps under 60 ms)',
+    direction: 1,
+    scale: 'rate',
+    unit: '%',
+    minSpread: COINCIDENCE_MIN_SPREAD,
+    // Only where the hook clock is shown to be finer than 10 ms (some 2-9 ms gaps): on a coarse
+    // clock (a 10 or 15.6 ms tick) local typing ties all the time and a tie means nothing.
+    read: (pool) =>
+      pool.shortGaps < COINCIDENCE_MIN_GAPS || pool.fineGaps === 0 ? null : { value: pool.coincidentEvents / pool.shortGaps, samples: pool.shortGaps },
   },
   {
     id: 'dwellSpread',

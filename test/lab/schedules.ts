@@ -41,6 +41,64 @@ export function loadTypingSessions(file = 'free_text-timing.csv'): TypingSession
   return [...sessions.values()];
 }
 
+/** Recording clock ticks seen in the fixture (ms), largest first: a Windows timer tick, then others. */
+export const RECORDING_TICKS_MS = [15.625, 12.5, 10, 8] as const;
+
+/**
+ * The recording clock's tick of a session, ms: one of RECORDING_TICKS_MS, or 1 (fine).
+ *
+ * Most fixture sessions were recorded on a coarse clock: consecutive press/release gaps are almost
+ * all multiples of 15.6 ms (or 12.5, 10, 8 ms), with hundreds of exact 0 ms gaps (a release and the
+ * next press in the same tick). Replayed as is, those ties look exactly like a relay bunching
+ * events, which no 1 ms hook clock (the X server's) would show for the same typing. A session is
+ * coarse with tick T when over 60% of its gaps (under 2 s) sit on a multiple of T (exactly for
+ * integer T, within 1 ms for fractional T); on a 1 ms clock 1/T to 3/T of them land there by chance.
+ */
+export function recordingTickMs(keystrokes: readonly Keystroke[]): number {
+  const times = keystrokes.flatMap((k) => [k.press, k.release]).sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    if (gap <= 2000) gaps.push(gap);
+  }
+  if (gaps.length === 0) return 1;
+  for (const tick of RECORDING_TICKS_MS) {
+    // Integer ticks land exactly on integer ms; fractional ones within 1 ms either side.
+    const tolerance = Number.isInteger(tick) ? 0 : 1.01;
+    let on = 0;
+    for (const gap of gaps) {
+      const r = gap % tick;
+      if (r <= tolerance || r >= tick - tolerance) on++;
+    }
+    if (on / gaps.length > 0.6) return tick;
+  }
+  return 1;
+}
+
+/**
+ * A coarse-clock session moved onto a fine clock: every press and release time gets an independent
+ * uniform offset in [0, tick) (where within its tick the event really happened), seeded by user and
+ * session so replays are repeatable. Order across ticks is kept; ties within a tick are broken at
+ * random, as real time would. Fine sessions are returned unchanged. This is a model of the unknown
+ * sub-tick times, stated here because every offline and lab result for typing rests on it.
+ */
+export function dequantizeSession(session: TypingSession): TypingSession {
+  const tick = recordingTickMs(session.keystrokes);
+  if (tick === 1) return session;
+  const random = seededRandom(1_000_003 * (session.user + 1) + session.session);
+  const keystrokes = session.keystrokes.map((k) => {
+    const press = k.press + random() * tick;
+    const release = Math.max(press + 1, k.release + random() * tick);
+    return { press: Math.round(press * 1000) / 1000, release: Math.round(release * 1000) / 1000 };
+  });
+  return { user: session.user, session: session.session, keystrokes };
+}
+
+/** Every fixture session on a fine clock (see dequantizeSession): what lab replays and the bench use. */
+export function loadFineTypingSessions(file = 'free_text-timing.csv'): TypingSession[] {
+  return loadTypingSessions(file).map(dequantizeSession);
+}
+
 /** The fixed split: held-out (evaluation) users have odd ids; tuning and the prior use even ids. */
 export function isHeldOutUser(user: number): boolean {
   return user % 2 === 1;

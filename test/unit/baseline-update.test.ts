@@ -18,6 +18,7 @@ import {
 
 const PRIOR: PopulationPrior = {
   nearSimultaneous15: { center: 0.01, spread: 0.01 },
+  coincidence: { center: 0, spread: 0.02 },
   dwellSpread: { center: 5, spread: 0.5 },
   moveRate: { center: 7, spread: 1 },
   stepSize: { center: 1, spread: 1 },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isHeldOutUser, loadTypingSessions, minimumJerk, pointerSchedule, typingSchedule } from '../lab/schedules';
+import { dequantizeSession, isHeldOutUser, loadTypingSessions, minimumJerk, pointerSchedule, recordingTickMs, typingSchedule } from '../lab/schedules';
 import { eventsFromSchedule } from '../lab/windows';
 
 describe('lab schedules', () => {
@@ -26,6 +26,25 @@ describe('lab schedules', () => {
     // Idle from 100 to 5100 (5000 ms) becomes 1000 ms: everything after shifts by 4000.
     assert.deepEqual(lines.slice(2), ['1100.000 down s', '1180.000 up s', '1300.000 down d', '1350.000 up d']);
     assert.equal(durationMs, 1350);
+  });
+
+  it('finds the recording clock tick and moves coarse sessions onto a fine clock', () => {
+    // A 15.625 ms tick: every time is a whole number of ticks, floored to ms as a tick clock reports.
+    const ticked = Array.from({ length: 60 }, (_, i) => ({ press: Math.floor(i * 7 * 15.625), release: Math.floor((i * 7 + 5) * 15.625) }));
+    assert.equal(recordingTickMs(ticked), 15.625);
+    const tens = Array.from({ length: 60 }, (_, i) => ({ press: i * 170, release: i * 170 + 90 + (i % 3) * 10 }));
+    assert.equal(recordingTickMs(tens), 10);
+    const fine = Array.from({ length: 60 }, (_, i) => ({ press: i * 173 + ((i * 37) % 11), release: i * 173 + 61 + ((i * 53) % 17) }));
+    assert.equal(recordingTickMs(fine), 1);
+    const session = { user: 2, session: 0, keystrokes: ticked };
+    assert.equal(dequantizeSession({ user: 2, session: 0, keystrokes: fine }).keystrokes, fine, 'a fine session is left alone');
+    const moved = dequantizeSession(session);
+    assert.deepEqual(moved, dequantizeSession(session), 'repeatable');
+    moved.keystrokes.forEach((k, i) => {
+      assert.ok(k.press >= ticked[i]!.press && k.press < ticked[i]!.press + 15.625, 'press within its tick');
+      assert.ok(k.release > k.press);
+    });
+    assert.notEqual(recordingTickMs(moved.keystrokes), 15.625);
   });
 
   it('gives the ideal capture the same pairing rules as the hook boundary', () => {

@@ -4,7 +4,7 @@ import type { Distribution, TimingWindow } from '../../common/timing';
 import { initialBaseline, type PopulationPrior } from '../../agent/timing-detector/baseline-model';
 import { FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
 import { RollingWindows } from '../../agent/timing-detector/rolling';
-import { explainScore, formatValue, scorePool, Z_CAP } from '../../agent/timing-detector/scorer';
+import { effectiveThreshold, explainScore, formatValue, normalQuantile, rateZ, scorePool, Z_CAP } from '../../agent/timing-detector/scorer';
 
 function dist(n: number, median: number, iqr: number): Distribution {
   return { n, median, iqr, p5: median - iqr, p95: median + iqr };
@@ -19,6 +19,8 @@ function window(options: {
   rateHz?: number;
   step?: number;
   interval?: number;
+  /** Key-event gap counts [coincident, short, fine]; absent = a window stored before they existed. */
+  gaps?: readonly [number, number, number];
 }): TimingWindow {
   const keystrokes = options.keystrokes ?? 0;
   const moves = options.moves ?? 0;
@@ -35,6 +37,7 @@ function window(options: {
       nearSimultaneous5: 0,
       nearSimultaneous15: options.ns15 ?? 0,
       rolloverRate: 0,
+      ...(options.gaps ? { keyEvents: 2 * keystrokes, coincidentEvents: options.gaps[0], shortGaps: options.gaps[1], fineGaps: options.gaps[2] } : {}),
     },
     mouse: {
       moves,
@@ -50,6 +53,7 @@ function window(options: {
 
 const PRIOR: PopulationPrior = {
   nearSimultaneous15: { center: 0.01, spread: 0.01 },
+  coincidence: { center: 0, spread: 0.02 },
   dwellSpread: { center: 5, spread: 0.5 },
   moveRate: { center: 7, spread: 1 },
   stepSize: { center: 1, spread: 1 },
@@ -101,7 +105,8 @@ describe('timing-detector features', () => {
     assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'nearSimultaneous15')!.z - zShare) < 1e-9);
     assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'dwellSpread')!.z - 2) < 1e-9);
     assert.ok(Math.abs(keys!.score - (zShare + 2)) < 1e-9);
-    assert.equal(keys!.alarm, zShare + 2 >= 6);
+    assert.equal(keys!.threshold, 10.5, 'a new device alarms at 1.75 x the plain threshold');
+    assert.equal(keys!.alarm, zShare + 2 >= 10.5);
   });
 
   it('ignores movement against the relay direction and caps each feature', () => {
@@ -117,6 +122,38 @@ describe('timing-detector features', () => {
     const extreme = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 4096 })]), baseline)[0]!;
     assert.equal(extreme.score, 3 + 4 + Z_CAP);
     assert.equal(relayed.alarm, true);
+  });
+
+  it('pools key-event gap counts, and windows stored before them count as none', () => {
+    const pool = poolWindows([window({ keystrokes: 60, gaps: [3, 40, 5] }), window({ keystrokes: 60, gaps: [1, 20, 0] }), window({ keystrokes: 60 })]);
+    assert.deepEqual([pool.coincidentEvents, pool.shortGaps, pool.fineGaps], [4, 60, 5]);
+    const coincidence = FEATURES.find((f) => f.id === 'coincidence')!;
+    assert.deepEqual(coincidence.read(pool), { value: 4 / 60, samples: 60 });
+    // No 2-9 ms gap at all: a coarse clock, where ties mean nothing; too few short gaps: unread.
+    assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60, gaps: [10, 40, 0] })])), null);
+    assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60, gaps: [5, 9, 3] })])), null);
+    assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60 })])), null);
+  });
+
+  it('scores a coincidence rate by its one-sided Poisson tail against the usual rate plus one spread', () => {
+    // P(X >= 3 | mean 1) = 1 - e^-1 (1 + 1 + 1/2) = 0.080301; z = Phi^-1(1 - 0.080301) = 1.4030.
+    assert.ok(Math.abs(rateZ(3, 50, 0.02) - 1.403) < 1e-3);
+    assert.equal(rateZ(1, 50, 0.02), 0, 'at or below the expected count: no evidence');
+    assert.equal(rateZ(0, 0, 0.02), 0);
+    assert.equal(rateZ(200, 300, 0.02), Z_CAP, 'an underflowing tail is capped, never infinite');
+    assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-6);
+    // In the scorer: prior center 0, spread 0.02 -> usual rate 0.02; 6 ties in 100 short gaps:
+    // P(X >= 6 | mean 2) = 1 - e^-2 (1 + 2 + 2 + 4/3 + 2/3 + 4/15) = 0.016564 -> z = 2.1309.
+    const [keys] = scorePool(poolWindows([window({ keystrokes: 60, gaps: [6, 100, 10] })]), initialBaseline(PRIOR));
+    const z = keys!.contributions.find((c) => c.feature === 'coincidence')!.z;
+    assert.ok(Math.abs(z - 2.1309) < 1e-3, `z ${z}`);
+  });
+
+  it('raises the threshold on a new device and lowers it linearly to the plain one as the baseline learns', () => {
+    assert.equal(effectiveThreshold(6, 0), 10.5);
+    assert.equal(effectiveThreshold(6, 5), 8.25);
+    assert.equal(effectiveThreshold(6, 10), 6);
+    assert.equal(effectiveThreshold(6, 500), 6);
   });
 
   it('does not score a modality with too few samples', () => {
