@@ -19,7 +19,7 @@ import type { Finding } from '../../common/findings';
 import { requireTools } from '../helpers/tools';
 import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
 import { LAB_TOOLS } from '../lab/lab';
-import { loadTypingSessions, typingSchedule } from '../lab/schedules';
+import { loadFineTypingSessions, typingSchedule } from '../lab/schedules';
 import { windowsFromEvents } from '../lab/windows';
 
 const LINK = { delayMs: 110, jitterMs: 20 };
@@ -55,7 +55,7 @@ describe('remote-control lab (x11vnc + vncviewer through a 110 ms / 20 ms jitter
     const [keysLocal, mouseLocal, keysRelayed, mouseRelayed] = await runCaptures(PLAN, { cacheDir, fresh: true });
 
     // The lab works: every injected keystroke reaches the target's hook, locally and through the relay.
-    const sessions = loadTypingSessions();
+    const sessions = loadFineTypingSessions();
     const expected = (user: number, session: number): number =>
       typingSchedule(sessions.find((s) => s.user === user && s.session === session)!.keystrokes, { maxDurationMs: 40_000 }).keystrokes;
     const strokes = (c: Capture): number => c.events.filter((e) => e.kind === 'keystroke').length;

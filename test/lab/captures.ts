@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InputEvent } from '../../agent/input/input-source';
-import { startLab, type Route } from './lab';
-import { loadTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from './schedules';
+import { startLab, type Route, type X11vncMode } from './lab';
+import { loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from './schedules';
 
 export type Modality = 'keys' | 'mouse';
 
@@ -25,10 +25,25 @@ export interface CaptureItem {
   readonly rateHz?: number;
   readonly seed?: number;
   readonly durationMs: number;
+  /** x11vnc input settings on the remote route (default 'tuned'). */
+  readonly x11vnc?: X11vncMode;
+}
+
+/** Bumped when typing schedules change meaning: 'fine-clock' = fixture sessions de-quantized (schedules.ts dequantizeSession). */
+export const SCHEDULE_VERSION = 'fine-clock';
+
+/** The fields that define a replay: a cached capture is reused only when all of them match. */
+const IDENTITY_FIELDS = ['modality', 'route', 'delayMs', 'jitterMs', 'user', 'session', 'rateHz', 'seed', 'durationMs', 'x11vnc'] as const;
+
+/** Whether a cached capture is the replay `item` asks for (older captures lack x11vnc: they were tuned). */
+export function sameReplay(cached: CaptureItem, item: CaptureItem): boolean {
+  return IDENTITY_FIELDS.every((field) => (field === 'x11vnc' ? (cached.x11vnc ?? 'tuned') === (item.x11vnc ?? 'tuned') : cached[field] === item[field]));
 }
 
 /** A replay's result: the events the target's capture saw (times on the target X server clock). */
 export interface Capture extends CaptureItem {
+  /** The schedule generation it replayed (SCHEDULE_VERSION); older captures lack it. */
+  readonly schedule?: string;
   readonly events: readonly InputEvent[];
   readonly maxLateUs: number;
   readonly capturedAt: string;
@@ -48,8 +63,9 @@ function findSession(sessions: readonly TypingSession[], user: number, session: 
 }
 
 /**
- * Replay every item on one lab, reusing cached captures unless `fresh`. The lab is started only
- * when something must be replayed, and always stopped.
+ * Replay every item, reusing cached captures unless `fresh` or the cached file is a different replay
+ * (another duration, link, typist, x11vnc mode or schedule version). A lab is started per x11vnc
+ * mode only when something must be replayed, and always stopped.
  */
 export async function runCaptures(
   items: readonly CaptureItem[],
@@ -61,38 +77,54 @@ export async function runCaptures(
   const results = new Map<string, Capture>();
   const pending: CaptureItem[] = [];
   for (const item of items) {
-    if (!options.fresh && fs.existsSync(fileOf(item))) results.set(item.label, JSON.parse(fs.readFileSync(fileOf(item), 'utf8')) as Capture);
-    else pending.push(item);
-  }
-  if (pending.length > 0) {
-    const sessions = loadTypingSessions();
-    const first = pending[0]!;
-    const lab = await startLab({ upstream: { delayMs: first.delayMs, jitterMs: first.jitterMs }, seed: 7, verbose: options.verbose });
-    try {
-      for (const item of pending) {
-        lab.setLink({ delayMs: item.delayMs, jitterMs: item.jitterMs });
-        let lines: string[];
-        if (item.modality === 'keys') {
-          const session = findSession(sessions, item.user ?? 1, item.session ?? 0);
-          lines = typingSchedule(session.keystrokes, { maxDurationMs: item.durationMs }).lines;
-        } else {
-          const offset = item.route === 'remote' ? lab.viewerOrigin : { x: 0, y: 0 };
-          lines = pointerSchedule({
-            rateHz: item.rateHz ?? 125,
-            durationMs: item.durationMs,
-            seed: item.seed ?? 1,
-            area: { x: offset.x + 60, y: offset.y + 60, width: lab.targetSize.width - 120, height: lab.targetSize.height - 120 },
-          }).lines;
-        }
-        if (options.verbose) process.stderr.write(`lab: replaying ${item.label} (${(item.durationMs / 1000).toFixed(0)} s)\n`);
-        const run = await lab.run(lines, item.route);
-        const capture: Capture = { ...item, events: run.events, maxLateUs: run.maxLateUs, capturedAt: new Date().toISOString() };
-        fs.writeFileSync(fileOf(item), JSON.stringify(capture));
-        results.set(item.label, capture);
-      }
-    } finally {
-      await lab.stop();
+    const cached = !options.fresh && fs.existsSync(fileOf(item)) ? (JSON.parse(fs.readFileSync(fileOf(item), 'utf8')) as Capture) : null;
+    if (cached !== null && (cached.modality === 'mouse' || cached.schedule === SCHEDULE_VERSION) && sameReplay(cached, item)) results.set(item.label, cached);
+    else {
+      if (cached !== null && options.verbose) process.stderr.write(`lab: cached ${item.label} is a different replay; replaying\n`);
+      pending.push(item);
     }
   }
+  // One lab per x11vnc mode (the server's settings are fixed at start).
+  for (const mode of ['tuned', 'default'] as const) {
+    const group = pending.filter((item) => (item.x11vnc ?? 'tuned') === mode);
+    if (group.length > 0) await replay(group, mode, fileOf, results, options.verbose ?? false);
+  }
   return items.map((item) => results.get(item.label)!);
+}
+
+async function replay(
+  pending: readonly CaptureItem[],
+  mode: X11vncMode,
+  fileOf: (item: CaptureItem) => string,
+  results: Map<string, Capture>,
+  verbose: boolean,
+): Promise<void> {
+  const sessions = loadFineTypingSessions();
+  const first = pending[0]!;
+  const lab = await startLab({ upstream: { delayMs: first.delayMs, jitterMs: first.jitterMs }, seed: 7, verbose, x11vnc: mode });
+  try {
+    for (const item of pending) {
+      lab.setLink({ delayMs: item.delayMs, jitterMs: item.jitterMs });
+      let lines: string[];
+      if (item.modality === 'keys') {
+        const session = findSession(sessions, item.user ?? 1, item.session ?? 0);
+        lines = typingSchedule(session.keystrokes, { maxDurationMs: item.durationMs }).lines;
+      } else {
+        const offset = item.route === 'remote' ? lab.viewerOrigin : { x: 0, y: 0 };
+        lines = pointerSchedule({
+          rateHz: item.rateHz ?? 125,
+          durationMs: item.durationMs,
+          seed: item.seed ?? 1,
+          area: { x: offset.x + 60, y: offset.y + 60, width: lab.targetSize.width - 120, height: lab.targetSize.height - 120 },
+        }).lines;
+      }
+      if (verbose) process.stderr.write(`lab: replaying ${item.label} (${(item.durationMs / 1000).toFixed(0)} s)\n`);
+      const run = await lab.run(lines, item.route);
+      const capture: Capture = { ...item, schedule: SCHEDULE_VERSION, events: run.events, maxLateUs: run.maxLateUs, capturedAt: new Date().toISOString() };
+      fs.writeFileSync(fileOf(item), JSON.stringify(capture));
+      results.set(item.label, capture);
+    }
+  } finally {
+    await lab.stop();
+  }
 }

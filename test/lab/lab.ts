@@ -73,6 +73,21 @@ export interface LabOptions {
   readonly seed?: number;
   /** Log progress lines to stderr. */
   readonly verbose?: boolean;
+  /** x11vnc's input settings: latency-tuned (the default here) or x11vnc's own defaults. */
+  readonly x11vnc?: X11vncMode;
+}
+
+/**
+ * 'tuned': input applied as soon as it arrives (-defer 0 -wait 1 -nowait_bog), the kindest case for
+ * the detector's opponent. 'default': x11vnc's own event-loop cadence (its -defer and -wait defaults,
+ * with its slow-down detection), which is how a remote tool deployed without tuning relays input.
+ */
+export type X11vncMode = 'tuned' | 'default';
+
+/** x11vnc's arguments for a mode (everything but the display and port). */
+export function x11vncArgs(mode: X11vncMode): string[] {
+  const input = mode === 'tuned' ? ['-defer', '0', '-wait', '1', '-nowait_bog'] : [];
+  return ['-forever', '-shared', '-nopw', ...input, '-noxrecord', '-noxdamage', '-nowf', '-noscr', '-nosel', '-nobell', '-noipv6', '-quiet'];
 }
 
 /**
@@ -191,7 +206,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     displays.push(operator);
     // Priority for every process on the input path (the injector asks for its own).
     const boosted = [xServerPid(target), xServerPid(operator), process.pid].every((pid) => pid !== null && boostPriority(pid));
-    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}`);
+    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}, x11vnc ${options.x11vnc ?? 'tuned'}`);
 
     // Capture: the agent's real hook in its own process, on the target display.
     const capture = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'capture-child.ts')], {
@@ -209,15 +224,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await waitUntil(() => ready || capture.exitCode !== null, 20_000, 'capture ready');
     if (!ready) throw new Error('lab: capture process exited before it was ready');
 
-    // The VNC server on the target: input is applied as soon as it arrives (-defer 0 -wait 1
-    // -nowait_bog); its own XRECORD use is off so it does not compete with the hook's.
+    // The VNC server on the target, with the input settings of options.x11vnc (see X11vncMode);
+    // its own XRECORD use is off so it does not compete with the hook's.
     const rfbPort = await freePort();
-    const x11vnc = spawn(
-      'x11vnc',
-      ['-display', target.display, '-localhost', '-rfbport', String(rfbPort), '-forever', '-shared', '-nopw', '-defer', '0', '-wait', '1',
-        '-nowait_bog', '-noxrecord', '-noxdamage', '-nowf', '-noscr', '-nosel', '-nobell', '-noipv6', '-quiet'],
-      { env: target.env, stdio: 'ignore' },
-    );
+    const x11vnc = spawn('x11vnc', ['-display', target.display, '-localhost', '-rfbport', String(rfbPort), ...x11vncArgs(options.x11vnc ?? 'tuned')], {
+      env: target.env,
+      stdio: 'ignore',
+    });
     track(x11vnc);
     if (x11vnc.pid !== undefined) boostPriority(x11vnc.pid);
     await waitUntil(() => canConnect(rfbPort), 15_000, 'x11vnc port');
