@@ -93,6 +93,8 @@ export function metOf(row: Row): boolean | null {
 export function formatNumber(value: number): string {
   const abs = Math.abs(value);
   if (abs === 0) return '0';
+  // Whole numbers (autocannon's millisecond latencies, counts) print without invented decimals.
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
   if (abs >= 100) return value.toFixed(0);
   if (abs >= 10) return value.toFixed(1);
