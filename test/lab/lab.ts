@@ -78,15 +78,17 @@ export interface LabOptions {
 }
 
 /**
- * 'tuned': input applied as soon as it arrives (-defer 0 -wait 1 -nowait_bog), the kindest case for
- * the detector's opponent. 'default': x11vnc's own event-loop cadence (its -defer and -wait defaults,
+ * 'tuned': input applied as soon as it arrives (-defer 0 -wait 1 -nowait_bog -nonap -sb 0), the
+ * kindest case for the detector's opponent. 'default': x11vnc's own event-loop cadence (its -defer and -wait defaults,
  * with its slow-down detection), which is how a remote tool deployed without tuning relays input.
  */
 export type X11vncMode = 'tuned' | 'default';
 
 /** x11vnc's arguments for a mode (everything but the display and port). */
 export function x11vncArgs(mode: X11vncMode): string[] {
-  const input = mode === 'tuned' ? ['-defer', '0', '-wait', '1', '-nowait_bog'] : [];
+  // -nonap -sb 0: without them an x11vnc left idle (say during the local captures) naps between
+  // polls and then relays keys in bursts every ~254 ms, measured here, even once input resumes.
+  const input = mode === 'tuned' ? ['-defer', '0', '-wait', '1', '-nowait_bog', '-nonap', '-sb', '0'] : [];
   return ['-forever', '-shared', '-nopw', ...input, '-noxrecord', '-noxdamage', '-nowf', '-noscr', '-nosel', '-nobell', '-noipv6', '-quiet'];
 }
 

@@ -18,8 +18,8 @@ describe('lab capture cache', () => {
   it('runs x11vnc latency-tuned or at its own input defaults', () => {
     const tuned = x11vncArgs('tuned').join(' ');
     const plain = x11vncArgs('default').join(' ');
-    assert.match(tuned, /-defer 0 -wait 1 -nowait_bog/);
-    assert.doesNotMatch(plain, /-defer|-wait|-nowait_bog/);
+    assert.match(tuned, /-defer 0 -wait 1 -nowait_bog -nonap -sb 0/);
+    assert.doesNotMatch(plain, /-defer|-wait|-nowait_bog|-nonap|-sb/);
     assert.match(plain, /-noxrecord/, 'the capture-related settings stay the same in both modes');
   });
 });
