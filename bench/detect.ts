@@ -214,6 +214,11 @@ async function runBench(quick: boolean, fresh: boolean): Promise<void> {
   const sessions = loadFineTypingSessions();
   const cold = initialBaseline(POPULATION_PRIOR);
 
+  // A new device alarms at the raised cold threshold; a warm baseline (10+ local windows) at the plain one.
+  const coldThr: Record<Modality, number> = {
+    keys: effectiveThreshold(ALARM_THRESHOLD.keys, 0, COLD_FACTOR.keys),
+    mouse: effectiveThreshold(ALARM_THRESHOLD.mouse, 0, COLD_FACTOR.mouse),
+  };
   // Negatives.
   const labLocal: Record<Modality, number[]> = { keys: [], mouse: [] };
   const labLocalWarm: number[] = [];
@@ -234,21 +239,19 @@ async function runBench(quick: boolean, fresh: boolean): Promise<void> {
       const pools = sessionPools(session);
       const coldScores = modalityScores(pools, cold, 'keys', 0).map((s) => s.score);
       offlineKeys.push(...coldScores);
-      if (coldScores.some((s) => s >= effectiveThreshold(ALARM_THRESHOLD.keys, 0))) alarmedSessions.push(`${user}/${session.session}`);
+      if (coldScores.some((s) => s >= coldThr.keys)) alarmedSessions.push(`${user}/${session.session}`);
       if (session.session > 2) offlineKeysWarm.push(...modalityScores(pools, warm, 'keys', 0).map((s) => s.score));
     }
   }
   const offlineMouse = POINTER_RATES.flatMap((rateHz) => [1, 3, 5, 7].flatMap((seed) => modalityScores(pointerPools(rateHz, seed * 1000 + rateHz), cold, 'mouse', 0))).map((s) => s.score);
 
-  // A new device alarms at the raised cold threshold; a warm baseline (10+ local windows) at the plain one.
-  const coldThr: Record<Modality, number> = { keys: effectiveThreshold(ALARM_THRESHOLD.keys, 0), mouse: effectiveThreshold(ALARM_THRESHOLD.mouse, 0) };
   const negatives: Record<Modality, number[]> = { keys: [...labLocal.keys, ...offlineKeys], mouse: [...labLocal.mouse, ...offlineMouse] };
   const negativesWarm = [...labLocalWarm, ...offlineKeysWarm];
 
   console.log('');
   console.log(`bench:detect (${quick ? 'quick' : 'full'}); captures from ${[...new Set(captures.map((c) => c.capturedAt.slice(0, 16)))].join(', ')}`);
   console.log(
-    `decision = rolling 60 s at each aggregator flush (30 s / 50 keys); alarm thresholds keys ${ALARM_THRESHOLD.keys}, mouse ${ALARM_THRESHOLD.mouse} with a warm baseline, x${COLD_FACTOR} on a new device (keys ${coldThr.keys}, mouse ${coldThr.mouse})`,
+    `decision = rolling 60 s at each aggregator flush (30 s / 50 keys); alarm thresholds keys ${ALARM_THRESHOLD.keys}, mouse ${ALARM_THRESHOLD.mouse} with a warm baseline; on a new device keys ${coldThr.keys}, mouse ${coldThr.mouse}`,
   );
   console.log(
     `negatives keys: ${labLocal.keys.length} lab-local decisions (users ${captures.filter((c) => c.route === 'local' && c.modality === 'keys').map((c) => c.user).join(',')}) + ${offlineKeys.length} offline decisions from all ${heldOutUsers.length} held-out users' ${heldOutUsers.length * 6} sessions`,

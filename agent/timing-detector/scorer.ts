@@ -81,7 +81,7 @@ export function scorePool(pool: PooledWindow, baseline: DeviceBaseline, threshol
       score += Math.min(Z_CAP, Math.max(0, z));
       contributions.push({ feature: spec.id, label: spec.label, unit: spec.unit, value: read.value, usual: rawValue(spec, stats.center), z });
     }
-    const threshold = effectiveThreshold(thresholds[modality], baseline.windows[modality]);
+    const threshold = effectiveThreshold(thresholds[modality], baseline.windows[modality], COLD_FACTOR[modality]);
     scores.push({
       modality,
       score,
@@ -99,19 +99,23 @@ export function scorePool(pool: PooledWindow, baseline: DeviceBaseline, threshol
 
 /** Local baseline windows per modality after which the alarm threshold is the plain one. */
 export const COLD_WINDOWS = 10;
-/** On a brand-new device (no local windows) the threshold is this multiple of the plain one. */
-export const COLD_FACTOR = 1.75;
+/**
+ * On a brand-new device (no local windows) the threshold is this multiple of the plain one. Keys
+ * only: the new-device false alarms were in typing; pointer motion had none, and the same factor
+ * there (first tried on both) hid every relayed pointer detection in the lab.
+ */
+export const COLD_FACTOR: Readonly<Record<Modality, number>> = { keys: 1.75, mouse: 1 };
 
 /**
  * The alarm threshold for a baseline that has absorbed `baselineWindows` local windows of the
- * modality: COLD_FACTOR times the plain one on a new device, falling linearly to the plain one at
+ * modality: `coldFactor` (COLD_FACTOR) times the plain one on a new device, falling linearly to the plain one at
  * COLD_WINDOWS. While the population prior stands in for a person it has never seen, only strong
  * evidence alarms. Fixed on the tuning users (whose highest cold score was 10.2 against 10.5)
  * before any held-out result was looked at.
  */
-export function effectiveThreshold(threshold: number, baselineWindows: number): number {
+export function effectiveThreshold(threshold: number, baselineWindows: number, coldFactor: number): number {
   const cold = Math.max(0, 1 - baselineWindows / COLD_WINDOWS);
-  return threshold * (1 + (COLD_FACTOR - 1) * cold);
+  return threshold * (1 + (coldFactor - 1) * cold);
 }
 
 /** The highest rate a device's own variation allows for a 'rate' feature: center plus one spread (at least its floor). */

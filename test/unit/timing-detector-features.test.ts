@@ -95,12 +95,13 @@ describe('timing-detector features', () => {
 
   it('scores by the baseline: z per feature in the relay direction, clipped, summed', () => {
     const baseline = initialBaseline(PRIOR);
-    // 200 keystrokes, ns15 = 0.05: spread = sqrt(0.01^2 + 0.01 * 0.99 / 199); z = 0.04 / spread.
+    // 200 keystrokes, ns15 = 0.05: spread = sqrt(0.012^2 + 0.01 * 0.99 / 199) (the feature's 0.012
+    // floor over the prior's 0.01); z = 0.04 / spread.
     // dwell IQR 64 ms: log2 = 6, z = (6 - 5) / 0.5 = 2.
     const pool = poolWindows([window({ keystrokes: 200, ns15: 0.05, dwellIqr: 64 })]);
     const [keys] = scorePool(pool, baseline, { keys: 6, mouse: 6 });
     assert.equal(keys!.modality, 'keys');
-    const spread = Math.sqrt(0.01 ** 2 + (0.01 * 0.99) / 199);
+    const spread = Math.sqrt(0.012 ** 2 + (0.01 * 0.99) / 199);
     const zShare = 0.04 / spread;
     assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'nearSimultaneous15')!.z - zShare) < 1e-9);
     assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'dwellSpread')!.z - 2) < 1e-9);
@@ -150,10 +151,11 @@ describe('timing-detector features', () => {
   });
 
   it('raises the threshold on a new device and lowers it linearly to the plain one as the baseline learns', () => {
-    assert.equal(effectiveThreshold(6, 0), 10.5);
-    assert.equal(effectiveThreshold(6, 5), 8.25);
-    assert.equal(effectiveThreshold(6, 10), 6);
-    assert.equal(effectiveThreshold(6, 500), 6);
+    assert.equal(effectiveThreshold(6, 0, 1.75), 10.5);
+    assert.equal(effectiveThreshold(6, 5, 1.75), 8.25);
+    assert.equal(effectiveThreshold(6, 10, 1.75), 6);
+    assert.equal(effectiveThreshold(6, 500, 1.75), 6);
+    assert.equal(effectiveThreshold(6, 0, 1), 6, 'pointer motion: no cold factor');
   });
 
   it('does not score a modality with too few samples', () => {
