@@ -17,13 +17,15 @@ import { spreadOf, type Row } from '../lib/summary';
 const ROWS = [
   { name: 'Input path: agent CPU per 1,000 events', targetText: 'ratio ≤ 1.2' },
   { name: 'Input path: capture service alone, CPU per 1,000 events', targetText: '— (ratio ≤ 1.2 for reference)' },
+  { name: 'Agent CPU under input load, sustained over the window', targetText: '≤ 10 % of a core' },
 ] as const;
 
 export const inputGroup: Group = {
   name: 'input',
   rows: ROWS,
   async run(context) {
-    const seconds = context.seconds(10, 5);
+    // 12 s: the window of the issue's "under 10% of a core sustained over 12 s" target.
+    const seconds = context.seconds(12, 5);
     const injector = buildInjector();
     const schedule = writeSchedule(
       { seconds, keysPerSecond: 10, movesPerSecond: 200 },
@@ -48,16 +50,22 @@ export const inputGroup: Group = {
           const agentCost: number[] = [];
           const bareCost: number[] = [];
           const captureCost: number[] = [];
+          const agentShare: number[] = [];
+          const bareShare: number[] = [];
           const lateness: number[] = [];
           const received: number[] = [];
           for (let run = 0; run < context.options.runs; run++) {
             const countBefore = await bareHook!.request<number>('count');
             const agentEventsBefore = (await agent!.request<{ events: number }>('stats')).events;
             const before = await Promise.all([agent!.sample(), bareHook!.sample(), capture!.sample()]);
+            const windowStart = performance.now();
             const sent = await inject(injector, schedule.file, display.env, (seconds + 30) * 1000);
             // Let the last events drain through the hook threads before reading CPU.
             await sleep(300);
             const after = await Promise.all([agent!.sample(), bareHook!.sample(), capture!.sample()]);
+            const windowMs = performance.now() - windowStart;
+            agentShare.push(((after[0].cpuUs - before[0].cpuUs) / 1000 / windowMs) * 100);
+            bareShare.push(((after[1].cpuUs - before[1].cpuUs) / 1000 / windowMs) * 100);
             const events = (await bareHook!.request<number>('count')) - countBefore;
             const agentEvents = (await agent!.request<{ events: number }>('stats')).events - agentEventsBefore;
             if (events < sent.events * 0.5) throw new Error(`the hook saw ${events} of ${sent.events} injected events`);
@@ -79,6 +87,10 @@ export const inputGroup: Group = {
             {
               status: 'measured', group: 'input', name: ROWS[1].name, unit: 'ms CPU/1k', figure: spreadOf(captureCost),
               baselineName: 'bare uiohook', baseline: spreadOf(bareCost), target: { kind: 'info' }, targetText: ROWS[1].targetText, notes,
+            },
+            {
+              status: 'measured', group: 'input', name: ROWS[2].name, unit: '% of a core', figure: spreadOf(agentShare),
+              baselineName: 'bare uiohook', baseline: spreadOf(bareShare), target: { kind: 'atMost', value: 10, unit: '% of a core' }, notes,
             },
           ];
           return rows;
