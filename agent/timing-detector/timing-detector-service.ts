@@ -50,7 +50,8 @@ export class TimingDetectorService implements AgentService {
     options: TimingDetectorOptions = {},
   ) {
     this.thresholds = options.thresholds ?? ALARM_THRESHOLD;
-    this.baseline = loadBaseline(ctx.db) ?? initialBaseline(options.prior ?? POPULATION_PRIOR);
+    const initial = initialBaseline(options.prior ?? POPULATION_PRIOR);
+    this.baseline = loadBaseline(ctx.db, initial) ?? initial;
   }
 
   start(): void {

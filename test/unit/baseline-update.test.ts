@@ -91,4 +91,17 @@ describe('baseline update', () => {
     setValue(db, BASELINE_KEY, { ...baseline, features: { ...baseline.features, moveRate: { center: null, spread: 1, weight: 9 } } });
     assert.equal(loadBaseline(db), undefined);
   });
+
+  it('keeps learned features of a baseline saved before a feature existed, taking the new one from the prior', (t) => {
+    const db = tempDb(t);
+    const learned = updateBaseline(initialBaseline(PRIOR), { dwellSpread: 5.2, moveRate: 7.5 });
+    const { moveRate: _dropped, ...older } = learned.features;
+    setValue(db, BASELINE_KEY, { ...learned, features: older });
+    assert.equal(loadBaseline(db), undefined, 'without a fallback the older value is unusable');
+    const fallback = initialBaseline(PRIOR);
+    const loaded = loadBaseline(db, fallback)!;
+    assert.deepEqual(loaded.features.dwellSpread, learned.features.dwellSpread, 'the learned feature is kept');
+    assert.deepEqual(loaded.features.moveRate, fallback.features.moveRate, 'the missing feature starts from the prior');
+    assert.deepEqual(loaded.windows, learned.windows);
+  });
 });
