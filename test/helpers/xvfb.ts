@@ -43,28 +43,35 @@ export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDispla
   });
   children.push(xvfb);
   const env = { ...process.env, DISPLAY: display };
-  await waitFor(() => fs.existsSync(`/tmp/.X11-unix/X${number}`), 10_000, `Xvfb ${display}`);
-  if (options.focusWindow ?? true) {
-    const xterm = spawn('xterm', ['-geometry', '20x4+0+0', '-e', 'sleep', '100000'], { env, stdio: 'ignore' });
-    children.push(xterm);
-    await waitFor(
-      () => spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim() !== '',
-      10_000,
-      'focus window',
-    );
-    const id = spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim().split('\n')[0]!;
-    spawnSync('xdotool', ['windowfocus', '--sync', id], { env });
+  const stopAll = async () => {
+    for (const child of [...children].reverse()) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }
+  };
+  try {
+    await waitFor(() => fs.existsSync(`/tmp/.X11-unix/X${number}`), 30_000, `Xvfb ${display}`);
+    if (options.focusWindow ?? true) {
+      const xterm = spawn('xterm', ['-geometry', '20x4+0+0', '-e', 'sleep', '100000'], { env, stdio: 'ignore' });
+      children.push(xterm);
+      await waitFor(
+        () => spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim() !== '',
+        30_000,
+        'focus window',
+      );
+      const id = spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim().split('\n')[0]!;
+      spawnSync('xdotool', ['windowfocus', '--sync', id], { env });
+    }
+  } catch (error) {
+    // A display that never came up must not outlive the test that asked for it.
+    await stopAll();
+    throw error;
   }
   return {
     display,
     env,
-    async stop() {
-      for (const child of children.reverse()) {
-        if (child.exitCode === null) {
-          child.kill('SIGTERM');
-          await new Promise((resolve) => child.once('exit', resolve));
-        }
-      }
-    },
+    stop: stopAll,
   };
 }
