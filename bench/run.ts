@@ -23,7 +23,7 @@ import { scaleGroup } from './groups/scale';
 import { scanGroup } from './groups/scan';
 import { storeGroup } from './groups/store';
 
-const GROUP_IMPLEMENTATIONS: Partial<Record<GroupName, Group>> = {
+const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
   crypto: cryptoGroup,
   idle: idleGroup,
   ingest: ingestGroup,
@@ -58,10 +58,6 @@ async function main(): Promise<number> {
   const groupNotes: string[] = [];
   for (const name of options.groups) {
     const group = GROUP_IMPLEMENTATIONS[name];
-    if (!group) {
-      rows.push(unavailable(name, { name: `${name} (group)`, targetText: '' }, 'missing: bench group not written'));
-      continue;
-    }
     const groupStart = Date.now();
     log(`${name}: start`);
     try {
