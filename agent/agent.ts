@@ -26,6 +26,7 @@ import { outboxPruner } from './store/outbox';
 import { DetectionService } from './detect/detection-service';
 import { TimingDetectorService } from './timing-detector/timing-detector-service';
 import { VerdictService } from './verdict/verdict-service';
+import { CpuWatchdog } from './watchdog';
 
 /** The database file's name inside the data folder. */
 export const DATABASE_FILE_NAME = 'telltale.db';
@@ -71,7 +72,8 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
       ...(options.retentionPruners ?? []),
     ]),
   );
-  services.push(new DetectionService(ctx));
+  const detection = new DetectionService(ctx);
+  services.push(detection);
   // Relay scoring of each flushed timing window, then one device-level verdict over all findings.
   services.push(new TimingDetectorService(ctx), new VerdictService(ctx));
   // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
@@ -89,6 +91,9 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
       }),
     );
   }
+  // Last to start, first to stop: keeps the agent under 10% of a core sustained over 12 s by
+  // stretching the scans; input capture is never throttled.
+  services.push(new CpuWatchdog(ctx, { throttleables: [detection] }));
   return services;
 }
 

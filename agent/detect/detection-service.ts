@@ -72,6 +72,9 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   };
 }
 
+/** While throttled, one scan per this many scan periods. */
+export const THROTTLED_SCAN_EVERY = 4;
+
 export class DetectionService implements AgentService {
   readonly name = 'detection';
   private readonly platform: NodeJS.Platform;
@@ -94,10 +97,31 @@ export class DetectionService implements AgentService {
     this.matcher = new ProcessMatcher(options.catalog ?? loadCatalog(), os);
   }
 
+  private throttled = false;
+  private skippedTicks = 0;
+
   start(): void {
     void this.tick();
-    this.toolTimer = setInterval(() => void this.tick(), this.ctx.policy.intervals.scanSeconds * 1000);
+    this.toolTimer = setInterval(() => {
+      // While the CPU watchdog throttles the agent, scan only every THROTTLED_SCAN_EVERY-th period.
+      if (this.throttled && ++this.skippedTicks % THROTTLED_SCAN_EVERY !== 0) return;
+      void this.tick();
+    }, this.ctx.policy.intervals.scanSeconds * 1000);
     this.toolTimer.unref?.();
+  }
+
+  /** CpuWatchdog hook: stretch the scan period while the agent is over its CPU budget. */
+  throttle(): void {
+    this.throttled = true;
+  }
+
+  resume(): void {
+    this.throttled = false;
+    this.skippedTicks = 0;
+  }
+
+  get isThrottled(): boolean {
+    return this.throttled;
   }
 
   async stop(): Promise<void> {
