@@ -11,6 +11,12 @@ import { unavailable, type Group, type RowSpec } from '../lib/group';
 import { spreadOf, type Row, type Spread } from '../lib/summary';
 import type { LoadResult } from '../workloads/load';
 
+/**
+ * A load result plus the server's own CPU per 1,000 answered requests: less sensitive than the rate
+ * to how the two CPUs were shared between server and load generator.
+ */
+type Measured = LoadResult & { serverCpuPer1k: number };
+
 const LEVELS = [10, 50] as const;
 const LABEL: Record<ServerKind, string> = {
   hello: 'Fastify hello-world (GET)',
@@ -27,6 +33,7 @@ function rowSpecs(): RowSpec[] {
       { name: `Ingest c=${level}: ${LABEL[kind]}`, targetText: '— (rate; vs JSON parse)' },
       { name: `Ingest c=${level}: ${LABEL[kind]}, p50 latency`, targetText: '— (vs JSON parse)' },
       { name: `Ingest c=${level}: ${LABEL[kind]}, p99 latency`, targetText: '— (vs JSON parse)' },
+      { name: `Ingest c=${level}: ${LABEL[kind]}, server CPU per 1,000 reports`, targetText: '— (vs JSON parse)' },
     ]),
   ]);
 }
@@ -53,9 +60,10 @@ export const ingestGroup: Group = {
       context.log(`ingest: ${generated.reports} signed reports of ${generated.bodyBytes} B generated`);
       for (const kind of kinds) servers.push(await startServer(kind, { devicesFile }));
       const sent = new Map<ServerKind, number>();
-      const results = new Map<string, LoadResult[]>();
-      const measure = async (server: BenchServer, level: number, block: number): Promise<LoadResult> => {
+      const results = new Map<string, Measured[]>();
+      const measure = async (server: BenchServer, level: number, block: number): Promise<Measured> => {
         const collector = server.kind === 'sqlite' || server.kind === 'postgres';
+        const cpuBefore = await server.workload.sample();
         const result = await load.request<LoadResult>('run', {
           url: server.kind === 'hello' ? `${server.url}/` : `${server.url}/v1/reports`,
           kind: server.kind === 'hello' ? 'hello' : collector ? 'reports' : 'json',
@@ -67,7 +75,8 @@ export const ingestGroup: Group = {
         if (result.non2xx > 0 || result.errors > 0) {
           throw new Error(`${server.kind} at c=${level}: ${result.non2xx} non-2xx, ${result.errors} errors of ${result.total}`);
         }
-        return result;
+        const cpuAfter = await server.workload.sample();
+        return { ...result, serverCpuPer1k: (cpuAfter.cpuUs - cpuBefore.cpuUs) / 1000 / (result.total / 1000) };
       };
       // Warm-up (JIT, connection pools, page cache): block 0 to each collector, a second to the others.
       for (const server of servers) await measure(server, 10, 0);
@@ -95,7 +104,7 @@ export const ingestGroup: Group = {
       }
       const notes = `${generated.bodyBytes} B signed reports; each connection acts as one device at a time sending its chain in order, ${devicesPerBlock * reportsPerDevice} reports (${reportsPerDevice} per device) per run; baselines ${baselineSeconds} s per run; ${checks.join('; ')}; ${CPU_NOTE}`;
 
-      const of = (kind: ServerKind, level: number, pick: (result: LoadResult) => number): Spread | null => {
+      const of = (kind: ServerKind, level: number, pick: (result: Measured) => number): Spread | null => {
         const list = results.get(`${kind}:${level}`);
         return list ? spreadOf(list.map(pick)) : null;
       };
@@ -111,8 +120,9 @@ export const ingestGroup: Group = {
           const rate = of(kind, level, (r) => r.requestsPerSecond);
           const p50 = of(kind, level, (r) => r.p50);
           const p99 = of(kind, level, (r) => r.p99);
-          const names: [RowSpec, RowSpec, RowSpec] = [specs[specIndex++]!, specs[specIndex++]!, specs[specIndex++]!];
-          if (rate === null || p50 === null || p99 === null) {
+          const cpu = of(kind, level, (r) => r.serverCpuPer1k);
+          const names: [RowSpec, RowSpec, RowSpec, RowSpec] = [specs[specIndex++]!, specs[specIndex++]!, specs[specIndex++]!, specs[specIndex++]!];
+          if (rate === null || p50 === null || p99 === null || cpu === null) {
             rows.push(...names.map((spec) => unavailable('ingest', spec, `missing: ${pgMissing ?? kind}`)));
             continue;
           }
@@ -120,6 +130,7 @@ export const ingestGroup: Group = {
             { status: 'measured', group: 'ingest', name: names[0].name, unit: 'reports/s', figure: rate, baselineName: 'JSON parse', baseline: json, target: { kind: 'info' }, targetText: names[0].targetText, notes },
             { status: 'measured', group: 'ingest', name: names[1].name, unit: 'ms', figure: p50, baselineName: 'JSON parse', baseline: of('json', level, (r) => r.p50) ?? null, target: { kind: 'info' }, targetText: names[1].targetText, notes },
             { status: 'measured', group: 'ingest', name: names[2].name, unit: 'ms', figure: p99, baselineName: 'JSON parse', baseline: of('json', level, (r) => r.p99) ?? null, target: { kind: 'info' }, targetText: names[2].targetText, notes },
+            { status: 'measured', group: 'ingest', name: names[3].name, unit: 'ms CPU', figure: cpu, baselineName: 'JSON parse', baseline: of('json', level, (r) => r.serverCpuPer1k) ?? null, target: { kind: 'info' }, targetText: names[3].targetText, notes },
           );
         }
       }
