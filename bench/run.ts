@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     cpus: os.cpus().length,
     options,
     loadAverage: { before: loadBefore, after: loadAfter },
-    rows: rows.map((row) => ({ ...row, ratio: row.status === 'measured' ? ratioOf(row) : null, target: targetText(row), met: metOf(row) })),
+    rows: rows.map((row) => ({ ...row, ratio: row.status === 'measured' ? ratioOf(row) : null, targetText: targetText(row), met: metOf(row) })),
   };
   fs.writeFileSync(path.join(OUTPUT_DIR, 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);
   log(`wrote ${path.relative(REPO_ROOT, path.join(OUTPUT_DIR, 'bench.md'))} and bench.json`);
