@@ -117,7 +117,8 @@ export function renderTable(rows: readonly Row[]): string {
       row.name,
       formatSpread(row.figure, row.unit),
       row.baseline === null ? '—' : `${formatNumber(row.baseline.median)} ${row.unit} (${row.baselineName ?? 'baseline'})`,
-      ratio === null ? '—' : `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(2)}×`,
+      // Three decimals under 0.1, so a ratio just over a 0.05 target does not print as "0.05".
+      ratio === null ? '—' : `${ratio >= 10 ? ratio.toFixed(0) : ratio < 0.1 ? ratio.toFixed(3) : ratio.toFixed(2)}×`,
       targetText(row),
       met === null ? '—' : met ? 'yes' : 'NO',
     ];

@@ -50,8 +50,8 @@ export interface OpCost {
  * `gapMs` of unmeasured sleep goes between ops: si.processes() returns its cached result when called
  * again within 500 ms, and that cache hit is not the cost being compared.
  */
-async function measure(op: () => Promise<number | null>, minSeconds: number, minOps: number, gapMs = 0): Promise<OpCost> {
-  await op(); // warm-up: JIT, catalog, first `ps`.
+async function measure(op: () => Promise<number | null>, minSeconds: number, minOps: number, gapMs = 0, warmup = true): Promise<OpCost> {
+  if (warmup) await op(); // JIT, catalog, first `ps`.
   let cpuUs = 0;
   let childrenMs = 0;
   let wallNs = 0n;
@@ -90,8 +90,8 @@ serve(
       }, seconds, 3);
     },
     async siProcesses(args) {
-      const { seconds } = args as { seconds: number };
-      return measure(async () => (await si.processes()).list.length, seconds, 3, 600);
+      const { seconds, minOps, warmup } = args as { seconds: number; minOps?: number; warmup?: boolean };
+      return measure(async () => (await si.processes()).list.length, seconds, minOps ?? 3, 600, warmup ?? true);
     },
   },
   () => {
