@@ -23,14 +23,14 @@ const BUILD_DIR = path.join(OUTPUT_DIR, 'bench-build');
 // ---------------------------------------------------------------------------------------------
 // Cleanup registry: every spawned process (or process group) is killed on exit, error or signal.
 
-const liveProcesses = new Map<number, { group: boolean }>();
+const liveProcesses = new Map<number, { group: boolean; child: ChildProcess }>();
 const cleanups = new Set<() => void | Promise<void>>();
 
 /** Remember a child so it is killed if the bench exits early. `group`: kill its whole process group. */
 export function track(child: ChildProcess, group = false): void {
   if (child.pid === undefined) return;
   const pid = child.pid;
-  liveProcesses.set(pid, { group });
+  liveProcesses.set(pid, { group, child });
   child.once('exit', () => liveProcesses.delete(pid));
 }
 
@@ -40,8 +40,21 @@ export function onCleanup(cleanup: () => void | Promise<void>): () => void {
   return () => cleanups.delete(cleanup);
 }
 
-/** Run registered cleanups, then SIGKILL whatever is still alive. Safe to call twice. */
-export async function cleanupAll(): Promise<void> {
+/**
+ * Stop everything: SIGTERM to every live child first (workloads then remove their own temporary
+ * folders and schemas, and release database locks), up to `graceMs` to exit, then the registered
+ * cleanups (drop leftover schemas...), then SIGKILL whatever is still alive. Safe to call twice.
+ */
+export async function cleanupAll(graceMs = 5000): Promise<void> {
+  const live = [...liveProcesses.values()];
+  for (const { group, child } of live) {
+    try {
+      process.kill(group ? -child.pid! : child.pid!, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+  await Promise.race([Promise.all(live.map(({ child }) => exited(child))), sleep(graceMs)]);
   for (const cleanup of [...cleanups].reverse()) {
     cleanups.delete(cleanup);
     try {

@@ -20,9 +20,18 @@ async function main(): Promise<void> {
     managedPolicyPath: path.join(dataDir, 'no-managed-policy.json'),
     ...(rendererDir ? { view: { rendererDir } } : {}),
   });
-  if (!created.ok) throw new Error(`Agent.create failed: ${created.error.code}: ${created.error.message}`);
+  if (!created.ok) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`Agent.create failed: ${created.error.code}: ${created.error.message}`);
+  }
   const agent = created.value;
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    await agent.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const capture = agent.service<InputCaptureService>('input-capture');
 
   serve(

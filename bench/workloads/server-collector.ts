@@ -55,8 +55,11 @@ if (storage === 'postgres') {
   await client.end();
   database = await openPostgresStorage(pgUrl, { schema: pgSchema });
 } else {
-  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-collector-'));
-  database = openSqliteStorage(path.join(tempDir, 'collector.db'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-collector-'));
+  tempDir = dir;
+  // Also on a crash during setup (the parent drops a leftover PostgreSQL schema itself).
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  database = openSqliteStorage(path.join(dir, 'collector.db'));
 }
 
 /** Insert every device in multi-row INSERTs inside one transaction: fast setup for 100k devices. */
