@@ -1,7 +1,7 @@
 /**
  * The CPU watchdog: keeps the agent under its CPU budget (10% of one core, sustained over 12 s).
  *
- * Once a second it samples the process's own CPU time (`process.cpuUsage()`: every thread, the
+ * Every 3 seconds it samples the process's own CPU time (`process.cpuUsage()`: every thread, the
  * input hook's native thread included) and keeps a sliding window of samples. When the CPU used
  * over a full window exceeds the limit, it logs a warning and throttles every non-essential
  * service it was given (scans, reports, the view): input capture is never throttled, since the
@@ -10,7 +10,7 @@
  * agent does not flap at the boundary), and that is logged too.
  *
  * OS seams (CPU source, monotonic clock) are constructor options so unit tests drive `sample()`
- * with fake readings; the service's own timer is unref'd and costs one cpuUsage() call a second.
+ * with fake readings; the service's own timer is unref'd and costs one cpuUsage() call every 3 s.
  */
 import type { AgentContext, AgentService } from './context';
 
@@ -32,7 +32,7 @@ export interface WatchdogOptions {
   readonly resumeBelow?: number;
   /** Sliding window length, ms (default 12 000). */
   readonly windowMs?: number;
-  /** Sampling period, ms (default 1000). */
+  /** Sampling period, ms (default 3000: four samples per 12 s window, and few idle wake-ups). */
   readonly sampleMs?: number;
   /** CPU time used by this process so far, µs (default process.cpuUsage user + system). */
   readonly cpuMicros?: () => number;
@@ -75,7 +75,7 @@ export class CpuWatchdog implements AgentService {
     this.limit = options.limit ?? 0.1;
     this.resumeBelow = options.resumeBelow ?? this.limit / 2;
     this.windowMs = options.windowMs ?? 12_000;
-    this.sampleMs = options.sampleMs ?? 1000;
+    this.sampleMs = options.sampleMs ?? 3000;
     if (!(this.limit > 0) || !(this.resumeBelow >= 0) || this.resumeBelow > this.limit) {
       throw new Error(`CpuWatchdog: need 0 <= resumeBelow (${this.resumeBelow}) <= limit (${this.limit}), limit > 0`);
     }

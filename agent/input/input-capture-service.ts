@@ -2,7 +2,8 @@
  * The input capture service: InputSource -> Aggregator -> timing_windows, then `windowFlushed`.
  *
  * Events are aggregated in memory; a window is written in one transaction when it is due (checked
- * on each keystroke and once a second by a timer) and on stop. Nothing is written per event. If the
+ * on each keystroke, and by a one-shot timer armed by a window's first event for windowSeconds
+ * later, so an idle agent is never woken by input capture) and on stop. Nothing is written per event. If the
  * source cannot start (no display), the service logs a warning and stays idle so the rest of the
  * agent runs on.
  */
@@ -12,8 +13,8 @@ import { insertTimingWindows } from '../store/timing-windows';
 import { Aggregator } from './aggregator';
 import type { InputEvent, InputSource } from './input-source';
 
-/** How often the timer checks whether the open window is due (ms). */
-const DUE_CHECK_MS = 1000;
+/** When the due-timer fires a little early (timer slack), check again this much later (ms). */
+const RECHECK_MS = 250;
 
 export class InputCaptureService implements AgentService {
   readonly name = 'input-capture';
@@ -46,14 +47,11 @@ export class InputCaptureService implements AgentService {
       return;
     }
     this.capturing = true;
-    this.timer = setInterval(() => this.flushIfDue(), DUE_CHECK_MS);
-    this.timer.unref();
     this.ctx.logger.log('info', 'Input timing capture started', { source: this.source.name });
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.disarm();
     if (this.capturing) this.source.stop();
     this.capturing = false;
     this.flush();
@@ -66,6 +64,7 @@ export class InputCaptureService implements AgentService {
 
   /** Write the open window now, if it has any events. Returns the stored row id, or null. */
   flush(): number | null {
+    this.disarm();
     const window = this.aggregator.take();
     if (window === null) return null;
     return this.store(window);
@@ -75,8 +74,23 @@ export class InputCaptureService implements AgentService {
     this.eventCount++;
     const now = this.ctx.clock.now();
     this.aggregator.accept(event, now);
+    // A window's first event arms its time limit; later events only pay this null check.
+    if (this.timer === null) this.arm(this.ctx.policy.intervals.windowSeconds * 1000);
     // Only a completed keystroke can trip the keystroke limit; time limits are the timer's job.
     if (event.kind === 'keystroke' && this.aggregator.isDue(now)) this.flush();
+  }
+
+  private arm(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.flushIfDue() === null && !this.aggregator.isEmpty) this.arm(RECHECK_MS);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private store(window: TimingWindow): number {

@@ -46,6 +46,27 @@ describe('window flush triggers', () => {
     assert.equal(flushed[0]?.window.keys.keystrokes, 1);
   });
 
+  it('flushes by a timer armed by the window\'s first event, windowSeconds later, and re-arms for the next window', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { ctx, source, flushed } = await rig(t);
+    source.tap(30, 0, 40);
+    ctx.clock.advance(2000);
+    source.tap(30, 2000, 2040);
+    ctx.clock.advance(2999);
+    t.mock.timers.tick(4999);
+    assert.equal(flushed.length, 0, 'not before windowSeconds after the first event');
+    ctx.clock.advance(1);
+    t.mock.timers.tick(1);
+    assert.equal(flushed.length, 1, 'flushed by the timer, without any keystroke or poll');
+    assert.equal(flushed[0]?.window.keys.keystrokes, 2);
+    t.mock.timers.tick(60_000);
+    assert.equal(flushed.length, 1, 'no timer while no window is open');
+    source.tap(30, 9000, 9040);
+    ctx.clock.advance(5000);
+    t.mock.timers.tick(5000);
+    assert.equal(flushed.length, 2, 'the next window arms its own timer');
+  });
+
   it('flushes the open window on stop, and stores nothing for an empty window', async (t) => {
     const { ctx, source, service, flushed } = await rig(t);
     assert.equal(service.flush(), null);
