@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { seededRandom } from '../../agent/sync/backoff';
 
 /** Delay settings for one direction. */
 export interface LinkDelay {
@@ -42,17 +43,8 @@ export interface DelayProxy {
   close(): Promise<void>;
 }
 
-/** mulberry32: a tiny seeded PRNG, good enough for jitter samples. Returns a function giving [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG (mulberry32) shared with the agent's backoff: one implementation. */
+export { seededRandom } from '../../agent/sync/backoff';
 
 /**
  * The release-time rule, pure so it can be unit-tested: a chunk arriving at `arrival` with jitter

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { classifyEdid, knownContentSignatures, type EdidClass } from '../../agent/detect/edid/classify-edid';
 import { edidBytesFromHex, EdidParseError, parseEdid } from '../../agent/detect/edid/parse-edid';
+import { parseCsvLine } from '../../agent/detect/processes/win32';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/edid');
 
@@ -46,27 +47,6 @@ function readTsv(name: string): Labelled[] {
     });
 }
 
-function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (let index = 0; index < line.length; index++) {
-    const char = line[index]!;
-    if (quoted) {
-      if (char === '"' && line[index + 1] === '"') {
-        current += '"';
-        index++;
-      } else if (char === '"') quoted = false;
-      else current += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      out.push(current);
-      current = '';
-    } else current += char;
-  }
-  out.push(current);
-  return out;
-}
 
 function kvmManifest(): (Labelled & { row: Record<string, string> })[] {
   const lines = fs.readFileSync(path.join(fixtures, 'kvm_edids/manifest.csv'), 'utf8').split('\n').filter((line) => line !== '');

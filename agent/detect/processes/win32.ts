@@ -68,7 +68,8 @@ export function parseTasklistCsv(text: string): ProcessInfo[] {
     }));
 }
 
-function parseCsvLine(line: string): string[] {
+/** One CSV line (RFC 4180 quoting: "" inside quotes is a quote) into its fields. */
+export function parseCsvLine(line: string): string[] {
   const fields: string[] = [];
   let current = '';
   let quoted = false;
