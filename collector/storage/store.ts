@@ -247,17 +247,7 @@ async function ingestBatch(tx: Queryable, batch: readonly VerifiedReport[]): Pro
         outcomes.push({ status: 'duplicate' });
         break;
       case 'append':
-        writes.report({
-          deviceId: body.deviceId,
-          seq: body.seq,
-          hash: report.hash,
-          prevHash: body.prevHash,
-          kind: body.kind,
-          createdAt: body.createdAt,
-          body: report.canonical,
-          sig: report.sig,
-          receivedAt: now,
-        });
+        writes.report(reportRow(report));
         writes.touch(body.deviceId, now, { seq: body.seq, hash: report.hash });
         writes.findings(body.deviceId, body, now);
         links.set(key, { hash: report.hash, prevHash: body.prevHash });
@@ -348,6 +338,22 @@ function agentFinding(deviceId: string, seq: number, finding: ReportBody['findin
   };
 }
 
+/** The row a verified report is stored as: the canonical bytes that were signed, and the receive time. */
+function reportRow(report: VerifiedReport): ReportRow {
+  const { body } = report;
+  return {
+    deviceId: body.deviceId,
+    seq: body.seq,
+    hash: report.hash,
+    prevHash: body.prevHash,
+    kind: body.kind,
+    createdAt: body.createdAt,
+    body: report.canonical,
+    sig: report.sig,
+    receivedAt: report.receivedAt,
+  };
+}
+
 async function ingestOne(tx: Queryable, report: VerifiedReport): Promise<IngestOutcome> {
   const { body } = report;
   const device = await findDeviceById(tx, body.deviceId);
@@ -365,17 +371,7 @@ async function ingestOne(tx: Queryable, report: VerifiedReport): Promise<IngestO
     case 'append':
     case 'gap':
     case 'fill': {
-      await insertReport(tx, {
-        deviceId: device.id,
-        seq: body.seq,
-        hash: report.hash,
-        prevHash: body.prevHash,
-        kind: body.kind,
-        createdAt: body.createdAt,
-        body: report.canonical,
-        sig: report.sig,
-        receivedAt: now,
-      });
+      await insertReport(tx, reportRow(report));
       await touchDevice(tx, device.id, now, body.seq > device.headSeq ? { seq: body.seq, hash: report.hash } : null);
       await closeSilence(tx, device.id, now);
       if (decision.kind === 'gap') await openGap(tx, device.id, decision.fromSeq, decision.toSeq, now);

@@ -22,6 +22,7 @@ import type { InputEvent } from '../../agent/input/input-source';
 import { startXvfb, type XDisplay } from '../helpers/xvfb';
 import { startDelayProxy, type DelayProxy, type LinkDelay } from './delay-proxy';
 import type { ScheduleLine } from './schedules';
+import { freePort } from '../helpers/free-port';
 
 /** Tools the lab needs; pass to requireTools. */
 export const LAB_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'vncviewer', 'gcc'] as const;
@@ -117,16 +118,6 @@ function xServerPid(display: XDisplay): number | null {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

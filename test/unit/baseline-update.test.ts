@@ -13,18 +13,10 @@ import {
   PRIOR_WEIGHT,
   updateBaseline,
   updateFeature,
-  type PopulationPrior,
 } from '../../agent/timing-detector/baseline-model';
+import { TEST_PRIOR } from '../helpers/test-prior';
 
-const PRIOR: PopulationPrior = {
-  nearSimultaneous15: { center: 0.01, spread: 0.01 },
-  coincidence: { center: 0, spread: 0.02 },
-  dwellSpread: { center: 5, spread: 0.5 },
-  moveRate: { center: 7, spread: 1 },
-  stepSize: { center: 1, spread: 1 },
-  moveInterval: { center: 2, spread: 1 },
-  pointerSpeed: { center: 20, spread: 1 },
-};
+const PRIOR = TEST_PRIOR;
 
 function tempDb(t: { after(fn: () => void): void }): Db {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-baseline-'));

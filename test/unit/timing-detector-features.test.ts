@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Distribution, TimingWindow } from '../../common/timing';
-import { initialBaseline, type PopulationPrior } from '../../agent/timing-detector/baseline-model';
+import { initialBaseline } from '../../agent/timing-detector/baseline-model';
 import { FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
 import { RollingWindows } from '../../agent/timing-detector/rolling';
 import { effectiveThreshold, explainScore, formatValue, normalQuantile, rateZ, scorePool, Z_CAP } from '../../agent/timing-detector/scorer';
+import { TEST_PRIOR } from '../helpers/test-prior';
 
 function dist(n: number, median: number, iqr: number): Distribution {
   return { n, median, iqr, p5: median - iqr, p95: median + iqr };
@@ -51,15 +52,7 @@ function window(options: {
   };
 }
 
-const PRIOR: PopulationPrior = {
-  nearSimultaneous15: { center: 0.01, spread: 0.01 },
-  coincidence: { center: 0, spread: 0.02 },
-  dwellSpread: { center: 5, spread: 0.5 },
-  moveRate: { center: 7, spread: 1 },
-  stepSize: { center: 1, spread: 1 },
-  moveInterval: { center: 2, spread: 1 },
-  pointerSpeed: { center: 20, spread: 1 },
-};
+const PRIOR = TEST_PRIOR;
 
 describe('timing-detector features', () => {
   it('pools windows weighted by their sample counts', () => {

@@ -1,0 +1,12 @@
+/** A small, hand-picked population prior for detector unit tests (round numbers to compute by hand). */
+import type { PopulationPrior } from '../../agent/timing-detector/baseline-model';
+
+export const TEST_PRIOR: PopulationPrior = {
+  nearSimultaneous15: { center: 0.01, spread: 0.01 },
+  coincidence: { center: 0, spread: 0.02 },
+  dwellSpread: { center: 5, spread: 0.5 },
+  moveRate: { center: 7, spread: 1 },
+  stepSize: { center: 1, spread: 1 },
+  moveInterval: { center: 2, spread: 1 },
+  pointerSpeed: { center: 20, spread: 1 },
+};
