@@ -2,7 +2,6 @@
 import type { PopulationPrior } from '../../agent/timing-detector/baseline-model';
 
 export const TEST_PRIOR: PopulationPrior = {
-  nearSimultaneous15: { center: 0.01, spread: 0.01 },
   coincidence: { center: 0, spread: 0.02 },
   dwellSpread: { center: 5, spread: 0.5 },
   moveRate: { center: 7, spread: 1 },

@@ -1,9 +1,13 @@
 /**
  * The remote-control lab at CI size: real Xvfb displays, real x11vnc, real TigerVNC viewer, the
- * delay proxy at 110 ms one-way + 20 ms jitter, XTEST injection, the agent's real hook on the target.
- * Held-out human typing (user 1 locally, user 3 relayed) and generated 125 Hz pointing are replayed
- * locally and through the relay; the captured windows drive the real TimingDetectorService on a real
- * SQLite database. Thresholds are the detector's fixed constants; nothing here is tuned to this run.
+ * delay proxy at 110 ms one-way + 20 ms jitter (and 40 ms for one typing run), XTEST injection, the
+ * agent's real hook on the target. Held-out human typing (user 1 locally, user 3 relayed) and
+ * generated 125 Hz pointing are replayed locally and through the relay; the captured windows drive
+ * the real TimingDetectorService on a real SQLite database, as a new device (population prior,
+ * raised threshold). Thresholds are the detector's fixed constants; nothing here is tuned to this run.
+ * The typing assertion is at 40 ms jitter, where the relay model (test/lab/relay-model.ts) gives
+ * this typist a score of 14-22 against the new-device threshold of 9 over 10 seeds; at 20 ms the
+ * same model gives 1-15 (detection in 60 s is a coin flip there), so that run is only reported.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -28,6 +32,7 @@ const PLAN: CaptureItem[] = [
   { label: 'ci-mouse-local', modality: 'mouse', route: 'local', delayMs: 0, jitterMs: 0, rateHz: 125, seed: 11, durationMs: 15_000 },
   { label: 'ci-keys-relayed', modality: 'keys', route: 'remote', ...LINK, user: 3, session: 4, durationMs: 40_000 },
   { label: 'ci-mouse-relayed', modality: 'mouse', route: 'remote', ...LINK, rateHz: 125, seed: 12, durationMs: 15_000 },
+  { label: 'ci-keys-relayed-j40', modality: 'keys', route: 'remote', delayMs: 110, jitterMs: 40, user: 3, session: 4, durationMs: 40_000 },
 ];
 
 /** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
@@ -47,12 +52,12 @@ function detect(t: { after(fn: () => void): void }, capture: Capture): { finding
   return { findings: listOpenFindings(db).filter((f) => f.kind === 'relayed-input-timing'), service };
 }
 
-describe('remote-control lab (x11vnc + vncviewer through a 110 ms / 20 ms jitter link)', () => {
+describe('remote-control lab (x11vnc + vncviewer through a 110 ms link, 20 and 40 ms jitter)', () => {
   it('captures local and relayed input and the detector tells them apart', async (t) => {
     if (!requireTools(t, LAB_TOOLS)) return;
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-ci-'));
     t.after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
-    const [keysLocal, mouseLocal, keysRelayed, mouseRelayed] = await runCaptures(PLAN, { cacheDir, fresh: true });
+    const [keysLocal, mouseLocal, keysRelayed, mouseRelayed, keysRelayed40] = await runCaptures(PLAN, { cacheDir, fresh: true });
 
     // The lab works: every injected keystroke reaches the target's hook, locally and through the relay.
     const sessions = loadFineTypingSessions();
@@ -61,6 +66,7 @@ describe('remote-control lab (x11vnc + vncviewer through a 110 ms / 20 ms jitter
     const strokes = (c: Capture): number => c.events.filter((e) => e.kind === 'keystroke').length;
     assert.equal(strokes(keysLocal!), expected(1, 5), 'local keystrokes captured');
     assert.equal(strokes(keysRelayed!), expected(3, 4), 'relayed keystrokes captured');
+    assert.equal(strokes(keysRelayed40!), expected(3, 4), 'relayed keystrokes captured at 40 ms jitter');
     assert.ok(mouseRelayed!.events.filter((e) => e.kind === 'mouseMove').length > 50, 'relayed pointer motion captured');
 
     // No alarm on local input.
@@ -72,9 +78,16 @@ describe('remote-control lab (x11vnc + vncviewer through a 110 ms / 20 ms jitter
     assert.equal(relayedMouse.findings.length, 1, 'relayed pointer motion raises a finding');
     assert.match(relayedMouse.findings[0]!.explanation, /pointer/);
 
-    // Relayed typing: the scores are reported; see the bench for why typing at 20 ms jitter is not asserted.
+    // Relayed typing at 40 ms jitter: a finding that names the same-millisecond ties.
+    const relayedKeys40 = detect(t, keysRelayed40!);
+    assert.equal(relayedKeys40.findings.length, 1, 'relayed typing at 40 ms jitter raises a finding');
+    assert.match(relayedKeys40.findings[0]!.explanation, /same millisecond/);
+
+    // Relayed typing at 20 ms jitter: reported only (see the header).
     const relayedKeys = detect(t, keysRelayed!);
     const keyScore = (result: ReturnType<typeof detect>): number => result.service.lastScores.find((s) => s.modality === 'keys')?.score ?? 0;
-    t.diagnostic(`keys score local ${keyScore(local[0]!).toFixed(2)}, relayed ${keyScore(relayedKeys).toFixed(2)}; mouse finding: ${relayedMouse.findings[0]!.explanation}`);
+    t.diagnostic(
+      `keys score local ${keyScore(local[0]!).toFixed(2)}, relayed j20 ${keyScore(relayedKeys).toFixed(2)}, relayed j40 ${keyScore(relayedKeys40).toFixed(2)}; typing finding: ${relayedKeys40.findings[0]!.explanation}; mouse finding: ${relayedMouse.findings[0]!.explanation}`,
+    );
   });
 });

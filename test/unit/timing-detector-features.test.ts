@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Distribution, TimingWindow } from '../../common/timing';
 import { initialBaseline } from '../../agent/timing-detector/baseline-model';
-import { FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
+import { COINCIDENCE_WEIGHT, FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
 import { RollingWindows } from '../../agent/timing-detector/rolling';
 import { effectiveThreshold, explainScore, formatValue, normalQuantile, rateZ, scorePool, Z_CAP } from '../../agent/timing-detector/scorer';
 import { TEST_PRIOR } from '../helpers/test-prior';
@@ -14,7 +14,6 @@ function dist(n: number, median: number, iqr: number): Distribution {
 function window(options: {
   hookEnd?: number;
   keystrokes?: number;
-  ns15?: number;
   dwellIqr?: number;
   moves?: number;
   rateHz?: number;
@@ -36,7 +35,7 @@ function window(options: {
       dwell: keystrokes ? dist(keystrokes, 90, options.dwellIqr ?? 40) : null,
       flight: keystrokes ? dist(keystrokes - 1, 170, 100) : null,
       nearSimultaneous5: 0,
-      nearSimultaneous15: options.ns15 ?? 0,
+      nearSimultaneous15: 0,
       rolloverRate: 0,
       ...(options.gaps ? { keyEvents: 2 * keystrokes, coincidentEvents: options.gaps[0], shortGaps: options.gaps[1], fineGaps: options.gaps[2] } : {}),
     },
@@ -57,10 +56,9 @@ const PRIOR = TEST_PRIOR;
 describe('timing-detector features', () => {
   it('pools windows weighted by their sample counts', () => {
     // ns15: (0.1 * 99 + 0.0 * 49) / 148; dwell IQR: (20 * 100 + 50 * 50) / 150 = 30.
-    const pool = poolWindows([window({ keystrokes: 100, ns15: 0.1, dwellIqr: 20 }), window({ keystrokes: 50, ns15: 0, dwellIqr: 50 })]);
+    const pool = poolWindows([window({ keystrokes: 100, dwellIqr: 20 }), window({ keystrokes: 50, dwellIqr: 50 })]);
     assert.equal(pool.keystrokes, 150);
     assert.equal(pool.flights, 148);
-    assert.ok(Math.abs(pool.nearSimultaneous15 - 9.9 / 148) < 1e-12);
     assert.equal(pool.dwellIqr, 30);
     assert.equal(pool.moveRateHz, null);
   });
@@ -82,25 +80,28 @@ describe('timing-detector features', () => {
     const rate = FEATURES.find((f) => f.id === 'moveRate')!;
     assert.equal(scoredValue(rate, 128), 7);
     assert.equal(rawValue(rate, 7), 128);
-    const share = FEATURES.find((f) => f.id === 'nearSimultaneous15')!;
-    assert.equal(scoredValue(share, 0.25), 0.25);
+    const ties = FEATURES.find((f) => f.id === 'coincidence')!;
+    assert.equal(scoredValue(ties, 0.25), 0.25, 'a rate is scored as is');
   });
 
-  it('scores by the baseline: z per feature in the relay direction, clipped, summed', () => {
+  it('scores by the baseline: z per feature in the relay direction, clipped, weighted, summed', () => {
     const baseline = initialBaseline(PRIOR);
-    // 200 keystrokes, ns15 = 0.05: spread = sqrt(0.012^2 + 0.01 * 0.99 / 199) (the feature's 0.012
-    // floor over the prior's 0.01); z = 0.04 / spread.
-    // dwell IQR 64 ms: log2 = 6, z = (6 - 5) / 0.5 = 2.
-    const pool = poolWindows([window({ keystrokes: 200, ns15: 0.05, dwellIqr: 64 })]);
+    // Dwell IQR 128 ms: log2 = 7, z = (7 - 5) / 0.5 = 4, weight 1.
+    // Ties: 6 in 100 short gaps against the usual 0.02 -> z = 2.1309 (see the Poisson test below), weight 3.
+    const pool = poolWindows([window({ keystrokes: 200, dwellIqr: 128, gaps: [6, 100, 10] })]);
     const [keys] = scorePool(pool, baseline, { keys: 6, mouse: 6 });
     assert.equal(keys!.modality, 'keys');
-    const spread = Math.sqrt(0.012 ** 2 + (0.01 * 0.99) / 199);
-    const zShare = 0.04 / spread;
-    assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'nearSimultaneous15')!.z - zShare) < 1e-9);
-    assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'dwellSpread')!.z - 2) < 1e-9);
-    assert.ok(Math.abs(keys!.score - (zShare + 2)) < 1e-9);
-    assert.equal(keys!.threshold, 10.5, 'a new device alarms at 1.75 x the plain threshold');
-    assert.equal(keys!.alarm, zShare + 2 >= 10.5);
+    const zTies = keys!.contributions.find((c) => c.feature === 'coincidence')!.z;
+    assert.ok(Math.abs(zTies - 2.1309) < 1e-3);
+    assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'dwellSpread')!.z - 4) < 1e-9);
+    assert.equal(COINCIDENCE_WEIGHT, 3);
+    assert.ok(Math.abs(keys!.score - (3 * zTies + 4)) < 1e-9);
+    assert.equal(keys!.threshold, 9, 'a new device alarms at 1.5 x the plain threshold');
+    assert.equal(keys!.alarm, true, `score ${keys!.score} >= 9`);
+    // The same ties with an ordinary hold-time spread: 6.4 < 9, no alarm on a new device.
+    const [calmer] = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 32, gaps: [6, 100, 10] })]), baseline);
+    assert.ok(Math.abs(calmer!.score - 3 * zTies) < 1e-9);
+    assert.equal(calmer!.alarm, false);
   });
 
   it('ignores movement against the relay direction and caps each feature', () => {
@@ -144,22 +145,23 @@ describe('timing-detector features', () => {
   });
 
   it('raises the threshold on a new device and lowers it linearly to the plain one as the baseline learns', () => {
-    assert.equal(effectiveThreshold(6, 0, 1.75), 10.5);
-    assert.equal(effectiveThreshold(6, 5, 1.75), 8.25);
-    assert.equal(effectiveThreshold(6, 10, 1.75), 6);
-    assert.equal(effectiveThreshold(6, 500, 1.75), 6);
+    assert.equal(effectiveThreshold(6, 0, 1.5), 9);
+    assert.equal(effectiveThreshold(6, 5, 1.5), 7.5);
+    assert.equal(effectiveThreshold(6, 10, 1.5), 6);
+    assert.equal(effectiveThreshold(6, 500, 1.5), 6);
     assert.equal(effectiveThreshold(6, 0, 1), 6, 'pointer motion: no cold factor');
   });
 
   it('does not score a modality with too few samples', () => {
-    assert.deepEqual(scorePool(poolWindows([window({ keystrokes: 10, ns15: 0.5 })]), initialBaseline(PRIOR)), []);
+    assert.deepEqual(scorePool(poolWindows([window({ keystrokes: 10, dwellIqr: 400, gaps: [9, 9, 3] })]), initialBaseline(PRIOR)), []);
   });
 
   it('explains which features moved and by how much', () => {
-    const score = scorePool(poolWindows([window({ keystrokes: 200, ns15: 0.18, dwellIqr: 40 })]), initialBaseline(PRIOR))[0]!;
+    // 30 ties in 200 short gaps (15%) against a usual 0%: z at the cap; hold-time spread 40 ms vs 32: z 0.64, not listed.
+    const score = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 40, gaps: [30, 200, 20] })]), initialBaseline(PRIOR))[0]!;
     const text = explainScore(score, true);
-    assert.match(text, /^near-simultaneous keys \(under 15 ms apart\) 18% vs your usual 1\.0%$/);
-    assert.match(explainScore(score, false), /vs a typical 1\.0%/);
+    assert.match(text, /^key events arriving in the same millisecond \(share of gaps under 60 ms\) 15% vs your usual 0\.0%$/);
+    assert.match(explainScore(score, false), /vs a typical 0\.0%/);
     assert.equal(formatValue(128, 'Hz'), '128 Hz');
     assert.equal(formatValue(0.05, '%'), '5.0%');
   });

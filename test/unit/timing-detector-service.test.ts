@@ -11,7 +11,8 @@ import { listOpenFindings } from '../../agent/store/findings';
 import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
 import type { TimingWindow } from '../../common/timing';
 
-function keysWindow(hookEnd: number, ns15: number): TimingWindow {
+/** A 30 s typing window; `ties` of its 100 key-event gaps under 60 ms land in the same millisecond. */
+function keysWindow(hookEnd: number, ties: number): TimingWindow {
   return {
     startedAt: hookEnd - 30_000,
     endedAt: hookEnd,
@@ -23,8 +24,12 @@ function keysWindow(hookEnd: number, ns15: number): TimingWindow {
       dwell: { n: 100, median: 90, iqr: 36, p5: 50, p95: 160 },
       flight: { n: 99, median: 170, iqr: 100, p5: 40, p95: 600 },
       nearSimultaneous5: 0,
-      nearSimultaneous15: ns15,
+      nearSimultaneous15: 0,
       rolloverRate: 0.1,
+      keyEvents: 200,
+      coincidentEvents: ties,
+      shortGaps: 100,
+      fineGaps: 12,
     },
     mouse: { moves: 0, clicks: 0, wheels: 0, moveRateHz: 0, step: null, interval: null, intervalCv: null },
   };
@@ -47,12 +52,12 @@ describe('timing-detector service', () => {
     assert.equal(listOpenFindings(db).length, 0);
     const learned = service.currentBaseline.windows.keys;
     assert.equal(learned, 6);
-    // Relayed: 20% of key-downs under 15 ms apart.
-    for (let i = 0; i < 3; i++) events.emit('windowFlushed', { id: 10 + i, window: keysWindow((hook += 30_000), 0.2) });
+    // Relayed: 20 of 100 short gaps are same-millisecond ties.
+    for (let i = 0; i < 3; i++) events.emit('windowFlushed', { id: 10 + i, window: keysWindow((hook += 30_000), 20) });
     const [finding] = listOpenFindings(db);
     assert.equal(finding?.kind, 'relayed-input-timing');
     assert.equal(finding?.key, 'timing:relayed-input:keys');
-    assert.match(finding!.explanation, /near-simultaneous keys \(under 15 ms apart\) 20% vs a typical/);
+    assert.match(finding!.explanation, /key events arriving in the same millisecond \(share of gaps under 60 ms\) 20% vs a typical/);
     assert.equal(service.currentBaseline.windows.keys, learned, 'relayed windows do not update the baseline');
     // Local again, for longer than the hold: the finding closes.
     for (let i = 0; i < 14; i++) events.emit('windowFlushed', { id: 20 + i, window: keysWindow((hook += 30_000), 0) });

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { releaseTime, seededRandom } from '../lab/delay-proxy';
+import { BUNCH_SPACING_MS, relaySchedule } from '../lab/relay-model';
+
+const times = (lines: readonly string[]): number[] => lines.map((line) => Number(line.split(' ')[0]));
+
+describe('lab relay model', () => {
+  const schedule = ['0.000 down a', '95.000 up a', '180.000 down s', '182.000 down d', '260.000 up s', '271.000 up d'];
+
+  it('without jitter shifts every event alike (a clock phase under 1 ms) and keeps every interval', () => {
+    const out = relaySchedule(schedule, 0, 5);
+    const shift = times(out)[0]!;
+    assert.ok(shift >= 0 && shift < 1, `phase ${shift}`);
+    times(out).forEach((t, i) => assert.ok(Math.abs(t - times(schedule)[i]! - shift) < 1e-9));
+    assert.deepEqual(
+      out.map((line) => line.slice(line.indexOf(' '))),
+      schedule.map((line) => line.slice(line.indexOf(' '))),
+      'verbs and keys pass through',
+    );
+  });
+
+  it('applies the proxy release rule with the same seeded exponential jitter, in order', () => {
+    const jitterMs = 20;
+    const out = times(relaySchedule(schedule, jitterMs, 9));
+    // Recompute with the proxy's own rule: the phase is the generator's first draw, then one draw per event.
+    const random = seededRandom(9);
+    const phase = random();
+    let previous = -Infinity;
+    let inBunch = 0;
+    const expected = times(schedule).map((t) => {
+      const release = releaseTime(previous, t, 0, -Math.log(1 - random()) * jitterMs);
+      inBunch = release === previous ? inBunch + 1 : 0;
+      previous = release;
+      return Math.round((release + inBunch * BUNCH_SPACING_MS + phase) * 1000) / 1000;
+    });
+    assert.deepEqual(out, expected);
+    for (let i = 1; i < out.length; i++) assert.ok(out[i]! >= out[i - 1]!, 'delivered in order');
+    assert.deepEqual(relaySchedule(schedule, jitterMs, 9), relaySchedule(schedule, jitterMs, 9), 'same seed, same relay');
+  });
+
+  it('releases events held behind a late one together, BUNCH_SPACING_MS apart', () => {
+    // Events 1 ms apart under 400 ms of mean jitter: almost all are held behind the slowest so far.
+    const dense = Array.from({ length: 20 }, (_, i) => `${i}.000 move ${i} 0`);
+    const out = times(relaySchedule(dense, 400, 3));
+    const gaps = out.slice(1).map((t, i) => Math.round((t - out[i]!) * 1000) / 1000);
+    assert.ok(gaps.filter((g) => g === BUNCH_SPACING_MS).length >= 15, `gaps ${gaps.join(',')}`);
+  });
+});
