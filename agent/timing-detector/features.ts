@@ -6,7 +6,8 @@
  * counts. Each feature then reads one number from the pool and knows which way a relay pushes it:
  *  - keys: jitter on the link bunches arrivals (presses and releases landing in the same
  *    millisecond, which a person on a 1 ms clock almost never produces) and smears hold times (each
- *    press and release is delayed independently, so the dwell spread grows). The share of
+ *    press and release is delayed independently, so the dwell spread grows and the shortest holds
+ *    shrink against the median). The share of
  *    down-to-down intervals under 15 ms was a third feature and was dropped: on the tuning users its
  *    local values had the heaviest tail of any feature (z 4.4 at the 99.9th percentile, the main
  *    source of false alarms) while a 20 ms relay moved its median z by under 0.5;
@@ -35,6 +36,8 @@ export interface PooledWindow {
   readonly fineGaps: number;
   readonly dwellMedian: number | null;
   readonly dwellIqr: number | null;
+  /** 5th percentile of hold times, ms (windows' p5 weighted by their keystrokes). */
+  readonly dwellP5: number | null;
   readonly moveIntervals: number;
   readonly moveRateHz: number | null;
   readonly stepMedian: number | null;
@@ -83,6 +86,7 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
     fineGaps: sum(windows, (w) => w.keys.fineGaps),
     dwellMedian: weighted(windows.map((w) => [w.keys.dwell?.median, w.keys.dwell?.n ?? 0])),
     dwellIqr: weighted(windows.map((w) => [w.keys.dwell?.iqr, w.keys.dwell?.n ?? 0])),
+    dwellP5: weighted(windows.map((w) => [w.keys.dwell?.p5, w.keys.dwell?.n ?? 0])),
     moveIntervals,
     moveRateHz: weighted(windows.map((w) => [w.mouse.moveRateHz, w.mouse.interval?.n ?? 0])),
     stepMedian: weighted(windows.map((w) => [w.mouse.step?.median, w.mouse.step?.n ?? 0])),
@@ -90,7 +94,7 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
   };
 }
 
-export type FeatureId = 'coincidence' | 'dwellSpread' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed';
+export type FeatureId = 'coincidence' | 'dwellSpread' | 'shortHolds' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed';
 
 /** One feature's definition. */
 export interface FeatureSpec {
@@ -162,6 +166,24 @@ export const FEATURES: readonly FeatureSpec[] = [
     weight: 1,
     minSpread: 0.08,
     read: (pool) => present(pool.dwellIqr === null ? null : Math.max(pool.dwellIqr, 1), pool.keystrokes),
+  },
+  {
+    id: 'shortHolds',
+    modality: 'keys',
+    label: 'shortest key holds (5th percentile) as a share of the median hold',
+    direction: -1,
+    scale: 'log2',
+    unit: '%',
+    // Weight 0.5 and spread floor 0.3 (log2 units): chosen on the tuning users among weights 0.5-2 and
+    // floors 0.1-0.3 as the pair that added most relayed windows while no tuning session alarmed
+    // (a personal baseline's spread gets narrow, and lower floors let its tail alarm).
+    weight: 0.5,
+    minSpread: 0.3,
+    // Each press and release is delayed independently, so some holds shrink by tens of ms (a bunched
+    // pair to 0 ms) while the median barely moves: a person's shortest holds sit at a steady
+    // fraction of their usual hold. Relative to the median, so fast and slow typists compare.
+    read: (pool) =>
+      present(pool.dwellP5 === null || pool.dwellMedian === null || pool.dwellMedian <= 0 ? null : Math.max(pool.dwellP5, 1) / pool.dwellMedian, pool.keystrokes),
   },
   {
     id: 'moveRate',

@@ -4,6 +4,7 @@ import type { PopulationPrior } from '../../agent/timing-detector/baseline-model
 export const TEST_PRIOR: PopulationPrior = {
   coincidence: { center: 0, spread: 0.02 },
   dwellSpread: { center: 5, spread: 0.5 },
+  shortHolds: { center: -1, spread: 0.2 },
   moveRate: { center: 7, spread: 1 },
   stepSize: { center: 1, spread: 1 },
   moveInterval: { center: 2, spread: 1 },

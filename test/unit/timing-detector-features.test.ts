@@ -94,11 +94,13 @@ describe('timing-detector features', () => {
     const zTies = keys!.contributions.find((c) => c.feature === 'coincidence')!.z;
     assert.ok(Math.abs(zTies - 2.1309) < 1e-3);
     assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'dwellSpread')!.z - 4) < 1e-9);
+    // The test window's p5 is median - IQR = -38 ms, floored at 1 ms: 1/90 of the median, z far past the cap.
+    assert.ok(keys!.contributions.find((c) => c.feature === 'shortHolds')!.z > Z_CAP);
     assert.equal(COINCIDENCE_WEIGHT, 3);
-    assert.ok(Math.abs(keys!.score - (3 * zTies + 4)) < 1e-9);
+    assert.ok(Math.abs(keys!.score - (3 * zTies + 4 + 0.5 * Z_CAP)) < 1e-9);
     assert.equal(keys!.threshold, 9, 'a new device alarms at 1.5 x the plain threshold');
     assert.equal(keys!.alarm, true, `score ${keys!.score} >= 9`);
-    // The same ties with an ordinary hold-time spread: 6.4 < 9, no alarm on a new device.
+    // The same ties with ordinary holds (IQR 32 ms, p5 at 58/90 of the median: both under the prior): 6.4 < 9, no alarm on a new device.
     const [calmer] = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 32, gaps: [6, 100, 10] })]), baseline);
     assert.ok(Math.abs(calmer!.score - 3 * zTies) < 1e-9);
     assert.equal(calmer!.alarm, false);
@@ -117,6 +119,20 @@ describe('timing-detector features', () => {
     const extreme = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 4096 })]), baseline)[0]!;
     assert.equal(extreme.score, 3 + 4 + Z_CAP);
     assert.equal(relayed.alarm, true);
+  });
+
+  it('reads the shortest holds relative to the median hold, pooled by keystrokes', () => {
+    // dist(): p5 = median - iqr. Window 1: median 90, p5 50 (n 100); window 2: median 90, p5 10 (n 50).
+    const pool = poolWindows([window({ keystrokes: 100, dwellIqr: 40 }), window({ keystrokes: 50, dwellIqr: 80 })]);
+    assert.equal(pool.dwellP5, (50 * 100 + 10 * 50) / 150);
+    const shortHolds = FEATURES.find((f) => f.id === 'shortHolds')!;
+    assert.deepEqual(shortHolds.read(pool), { value: pool.dwellP5! / 90, samples: 150 });
+    assert.equal(shortHolds.direction, -1, 'a relay shortens the shortest holds');
+    // Against the test prior (center log2 0.5 = -1, spread 0.2): p5 at a quarter of the median is
+    // log2 0.25 = -2, z = 5, weighted 0.5 in the score.
+    const [keys] = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 67.5 })]), initialBaseline(PRIOR));
+    const c = keys!.contributions.find((x) => x.feature === 'shortHolds')!;
+    assert.ok(Math.abs(c.z - (-1 - Math.log2(22.5 / 90)) / 0.3) < 1e-9, `z ${c.z}`);
   });
 
   it('pools key-event gap counts, and windows stored before them count as none', () => {
