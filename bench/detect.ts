@@ -119,7 +119,7 @@ function sessionPools(session: TypingSession): PooledWindow[] {
 }
 
 /** Jitters of the simulated-relay rows (the constant delay changes no interval, so it is not a parameter). */
-export const SIMULATED_JITTERS = [5, 10, 20, 40] as const;
+export const SIMULATED_JITTERS = [0, 5, 10, 20, 40] as const;
 
 /** A session as the relay model (test/lab/relay-model.ts) would deliver it, with a seed per session and jitter. */
 function relayedSessionPools(session: TypingSession, jitterMs: number): PooledWindow[] {
