@@ -25,7 +25,7 @@ import { FEATURES, MIN_SAMPLES, scoredValue, type Modality, type PooledWindow } 
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
 import { ALARM_THRESHOLD, COLD_FACTOR, effectiveThreshold, scorePool } from '../agent/timing-detector/scorer';
 import { runCaptures, type Capture, type CaptureItem } from '../test/lab/captures';
-import type { X11vncMode } from '../test/lab/lab';
+import type { RemoteTool, X11vncMode } from '../test/lab/lab';
 import { isHeldOutUser, loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from '../test/lab/schedules';
 import { relaySchedule } from '../test/lab/relay-model';
 import { eventsFromSchedule, rollingPools, windowsFromEvents } from '../test/lab/windows';
@@ -59,9 +59,25 @@ export const EXTRA_TYPISTS: readonly { delayMs: number; jitterMs: number; user: 
   ...[39, 41, 43, 45].map((user) => ({ delayMs: 110, jitterMs: 20, user })),
 ];
 
+/**
+ * The same kind of links relayed by the other real tool, FreeRDP (shadow server + xfreerdp), with
+ * their own held-out typists and pointer seeds (full grid only).
+ */
+export const RDP_CONDITIONS: readonly { delayMs: number; jitterMs: number; user: number }[] = [
+  { delayMs: 110, jitterMs: 0, user: 47 },
+  { delayMs: 110, jitterMs: 10, user: 49 },
+  { delayMs: 110, jitterMs: 20, user: 51 },
+  { delayMs: 110, jitterMs: 40, user: 53 },
+];
+const RDP_POINTER: readonly { delayMs: number; jitterMs: number; rateHz: number }[] = [
+  { delayMs: 110, jitterMs: 0, rateHz: 125 },
+  { delayMs: 110, jitterMs: 20, rateHz: 125 },
+  { delayMs: 110, jitterMs: 20, rateHz: 1000 },
+];
+
 /** Cache label: the replay's identity, duration included (a 30 s quick capture never stands in for a 45 s one). */
-function label(parts: string, durationMs: number, x11vnc: X11vncMode = 'tuned'): string {
-  return `${parts}-${durationMs / 1000}s${x11vnc === 'default' ? '-x11vnc-default' : ''}`;
+function label(parts: string, durationMs: number, x11vnc: X11vncMode = 'tuned', tool: RemoteTool = 'vnc'): string {
+  return `${parts}-${durationMs / 1000}s${tool === 'rdp' ? '-rdp' : x11vnc === 'default' ? '-x11vnc-default' : ''}`;
 }
 
 /** Lab replays for the bench. Typists are held-out (odd) users only. */
@@ -106,6 +122,13 @@ export function capturePlan(quick: boolean): CaptureItem[] {
     items.push({ label: label(`mouse-d${c.delayMs}-j${c.jitterMs}-r${rateHz}`, mouseMs), modality: 'mouse', route: 'remote', ...c, rateHz, seed: 100 + i, durationMs: mouseMs });
   });
   if (!quick) {
+    for (const c of RDP_CONDITIONS) {
+      const { user, ...link } = c;
+      items.push({ label: label(`keys-d${c.delayMs}-j${c.jitterMs}-u${user}`, keysMs, 'tuned', 'rdp'), modality: 'keys', route: 'remote', ...link, user, session: 4, durationMs: keysMs, tool: 'rdp' });
+    }
+    RDP_POINTER.forEach((c, i) => {
+      items.push({ label: label(`mouse-d${c.delayMs}-j${c.jitterMs}-r${c.rateHz}`, mouseMs, 'tuned', 'rdp'), modality: 'mouse', route: 'remote', ...c, seed: 300 + i, durationMs: mouseMs, tool: 'rdp' });
+    });
     items.push({ label: label('mouse-d110-j20-r125', mouseMs, 'default'), modality: 'mouse', route: 'remote', delayMs: 110, jitterMs: 20, rateHz: 125, seed: 200, durationMs: mouseMs, x11vnc: 'default' });
   }
   return items;
@@ -164,8 +187,9 @@ export function derivePrior(): { features: PopulationPrior; provenance: Record<s
   for (const spec of FEATURES) {
     const pools = spec.modality === 'keys' ? keyPools : mousePools;
     const values = pools.map((p) => spec.read(p)).flatMap((r) => (r === null ? [] : [scoredValue(spec, r.value)]));
-    const center = median(values);
-    const spread = Math.max(spec.minSpread, 1.4826 * median(values.map((v) => Math.abs(v - center))));
+    // A feature no tuning pool can read (pointer ties: unread on every local generated device) starts at 0 with its floor.
+    const center = values.length === 0 ? 0 : median(values);
+    const spread = values.length === 0 ? spec.minSpread : Math.max(spec.minSpread, 1.4826 * median(values.map((v) => Math.abs(v - center))));
     features[spec.id] = { center: Math.round(center * 1e4) / 1e4, spread: Math.round(spread * 1e4) / 1e4 };
   }
   return {
@@ -297,7 +321,7 @@ async function runBench(quick: boolean, fresh: boolean): Promise<void> {
     `false alarms at the fixed threshold: keys lab ${labFp('keys')}/${labLocal.keys.length}, offline ${offlineKeys.filter((s) => s >= coldThr.keys).length}/${offlineKeys.length} (sessions with any alarm: ${alarmedSessions.length}/${heldOutUsers.length * 6}${alarmedSessions.length ? `: ${alarmedSessions.join(' ')}` : ''}); warm keys ${negativesWarm.filter((s) => s >= ALARM_THRESHOLD.keys).length}/${negativesWarm.length}; mouse lab ${labFp('mouse')}/${labLocal.mouse.length}, offline ${offlineMouse.filter((s) => s >= coldThr.mouse).length}/${offlineMouse.length}; raw scores at the plain threshold: keys offline ${offlineKeys.filter((s) => s >= ALARM_THRESHOLD.keys).length}/${offlineKeys.length}`,
   );
   console.log('');
-  const header = `| input | x11vnc | delay ms | jitter ms | typist/rate | n | AUC | TPR@1%FPR | TPR@cold thr | warm TPR@1%FPR | warm TPR@thr | first alarm s | same-ms ties / gaps<60ms | model ties | max inj. late ms |`;
+  const header = `| input | tool | delay ms | jitter ms | typist/rate | n | AUC | TPR@1%FPR | TPR@cold thr | warm TPR@1%FPR | warm TPR@thr | first alarm s | same-ms ties / gaps<60ms | model ties | max inj. late ms |`;
   console.log(header);
   console.log(header.replace(/[^|]/g, '-'));
   for (const capture of captures.filter((c) => c.route === 'remote')) {
@@ -320,7 +344,7 @@ async function runBench(quick: boolean, fresh: boolean): Promise<void> {
     }
     const who = capture.modality === 'keys' ? `u${capture.user}` : `${capture.rateHz} Hz`;
     console.log(
-      `| ${capture.modality} | ${capture.x11vnc === 'default' ? 'default' : 'latency-tuned'} | ${capture.delayMs} | ${capture.jitterMs} | ${who} | ${positives.length} | ${auc(positives, neg).toFixed(3)} | ${pct(tprAtFpr(positives, neg, 0.01))} | ${pct(positives.filter((p) => p >= coldThr[capture.modality]).length / positives.length)} | ${warm} | ${warmThr} | ${firstAlarm ? (firstAlarm.at / 1000).toFixed(1) : 'none'} | ${ties} | ${model} | ${(capture.maxLateUs / 1000).toFixed(1)} |`,
+      `| ${capture.modality} | ${capture.tool === 'rdp' ? 'FreeRDP' : capture.x11vnc === 'default' ? 'x11vnc default' : 'x11vnc tuned'} | ${capture.delayMs} | ${capture.jitterMs} | ${who} | ${positives.length} | ${auc(positives, neg).toFixed(3)} | ${pct(tprAtFpr(positives, neg, 0.01))} | ${pct(positives.filter((p) => p >= coldThr[capture.modality]).length / positives.length)} | ${warm} | ${warmThr} | ${firstAlarm ? (firstAlarm.at / 1000).toFixed(1) : 'none'} | ${ties} | ${model} | ${(capture.maxLateUs / 1000).toFixed(1)} |`,
     );
   }
   console.log('');

@@ -57,6 +57,8 @@ export const TimingWindowSchema = Type.Object({
     step: Nullable(DistributionSchema),
     interval: Nullable(DistributionSchema),
     intervalCv: Nullable(Type.Number()),
+    coincidentMoves: Type.Optional(Type.Number()),
+    fastMoves: Type.Optional(Type.Number()),
   }),
 });
 

@@ -56,6 +56,11 @@ export interface MouseFeatures {
   readonly interval: Distribution | null;
   /** Coefficient of variation of those intervals: near 0 for a steady device clock. */
   readonly intervalCv: number | null;
+  // Added later (optional on read: windows stored before them lack these). Counts over those intervals:
+  /** Consecutive pointer updates with the same hook time (0 ms apart): updates bunched by a relay. */
+  readonly coincidentMoves?: number;
+  /** Consecutive pointer updates 1-2 ms apart: what a device reporting at 1000 Hz or faster mostly produces. */
+  readonly fastMoves?: number;
 }
 
 /** One flushed aggregation window. */

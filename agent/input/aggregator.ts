@@ -16,7 +16,7 @@
 import type { TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
-import { coefficientOfVariation, distributionOf, gapCounts, round3, shareBelow } from './stats';
+import { coefficientOfVariation, countBetween, distributionOf, gapCounts, round3, shareBelow } from './stats';
 
 /** Down-to-down gaps above this (ms) are pauses, not flight. */
 export const FLIGHT_PAUSE_MS = 2000;
@@ -138,6 +138,8 @@ export class Aggregator {
         step: distributionOf(this.steps),
         interval: distributionOf(this.moveIntervals),
         intervalCv: coefficientOfVariation(this.moveIntervals),
+        coincidentMoves: countBetween(this.moveIntervals, 0, 0),
+        fastMoves: countBetween(this.moveIntervals, 1, 2),
       },
     };
     this.reset();

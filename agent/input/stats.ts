@@ -52,6 +52,13 @@ export function shareBelow(values: readonly number[], limit: number): number {
   return round3(count / values.length);
 }
 
+/** How many of `values` lie in [low, high] (inclusive). */
+export function countBetween(values: readonly number[], low: number, high: number): number {
+  let count = 0;
+  for (const value of values) if (value >= low && value <= high) count++;
+  return count;
+}
+
 /** Gap counts over event times (see KeyFeatures): coincident (0 ms), short (< shortMs), fine (2-9 ms). */
 export interface GapCounts {
   readonly coincident: number;

@@ -27,6 +27,8 @@ export function windowLogFields(window: TimingWindow): Record<string, number | n
     ...distributionFields('step', window.mouse.step),
     ...distributionFields('interval', window.mouse.interval),
     intervalCv: window.mouse.intervalCv,
+    coincidentMoves: window.mouse.coincidentMoves ?? null,
+    fastMoves: window.mouse.fastMoves ?? null,
   };
 }
 

@@ -13,7 +13,9 @@
  *    source of false alarms) while a 20 ms relay moved its median z by under 0.5;
  *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
  *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
- *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed). (Interval irregularity,
+ *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed),
+ *    and updates land in the same millisecond (the one pointer feature that also sees FreeRDP,
+ *    which forwards every update uncoalesced). (Interval irregularity,
  *    the aggregator's intervalCv, was tried and dropped: measured in the lab, relayed motion is
  *    more regular than a local device's, whose updates skip whenever the position does not change.)
  * Everything here is pure and works on timing features only.
@@ -43,6 +45,9 @@ export interface PooledWindow {
   readonly stepMedian: number | null;
   /** Median interval between pointer updates within a movement, ms. */
   readonly intervalMedian: number | null;
+  /** Pointer-update gap counts (0 ms; 1-2 ms), summed over the windows that carry them. */
+  readonly coincidentMoves: number;
+  readonly fastMoves: number;
 }
 
 /** How many samples a modality needs in the pool before it is scored at all. */
@@ -91,10 +96,12 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
     moveRateHz: weighted(windows.map((w) => [w.mouse.moveRateHz, w.mouse.interval?.n ?? 0])),
     stepMedian: weighted(windows.map((w) => [w.mouse.step?.median, w.mouse.step?.n ?? 0])),
     intervalMedian: weighted(windows.map((w) => [w.mouse.interval?.median, w.mouse.interval?.n ?? 0])),
+    coincidentMoves: sum(windows, (w) => w.mouse.coincidentMoves),
+    fastMoves: sum(windows, (w) => w.mouse.fastMoves),
   };
 }
 
-export type FeatureId = 'coincidence' | 'dwellSpread' | 'shortHolds' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed';
+export type FeatureId = 'coincidence' | 'dwellSpread' | 'shortHolds' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed' | 'pointerCoincidence';
 
 /** One feature's definition. */
 export interface FeatureSpec {
@@ -234,6 +241,25 @@ export const FEATURES: readonly FeatureSpec[] = [
     // an implied speed no hand produces. Device-independent: a 1000 Hz mouse takes small steps often.
     read: (pool) =>
       present(pool.stepMedian === null || pool.moveRateHz === null ? null : Math.max(pool.stepMedian * pool.moveRateHz, 1), pool.moveIntervals),
+  },
+  {
+    id: 'pointerCoincidence',
+    modality: 'mouse',
+    label: 'pointer updates arriving in the same millisecond (share of updates)',
+    direction: 1,
+    scale: 'rate',
+    unit: '%',
+    weight: 1,
+    minSpread: COINCIDENCE_MIN_SPREAD,
+    // The pointer's own ties: a jittery link releases updates held behind a late one together, and
+    // a 125-500 Hz device never reports twice in one millisecond. Whatever the client does to motion
+    // (TigerVNC coalesces it, xfreerdp forwards every update), bunching survives. Unread when 1-2 ms
+    // gaps are at least as common as ties: a device reporting at 1000 Hz or faster, whose clock puts
+    // some reports in one millisecond by itself (a relay of such a device turns its 1 ms gaps into ties).
+    read: (pool) =>
+      pool.moveIntervals < MIN_SAMPLES.mouse || pool.fastMoves >= pool.coincidentMoves
+        ? null
+        : { value: pool.coincidentMoves / pool.moveIntervals, samples: pool.moveIntervals },
   },
 ];
 

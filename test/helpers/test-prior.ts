@@ -9,4 +9,5 @@ export const TEST_PRIOR: PopulationPrior = {
   stepSize: { center: 1, spread: 1 },
   moveInterval: { center: 2, spread: 1 },
   pointerSpeed: { center: 20, spread: 1 },
+  pointerCoincidence: { center: 0, spread: 0.02 },
 };

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InputEvent } from '../../agent/input/input-source';
-import { startLab, type Route, type X11vncMode } from './lab';
+import { startLab, type RemoteTool, type Route, type X11vncMode } from './lab';
 import { loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from './schedules';
 
 export type Modality = 'keys' | 'mouse';
@@ -25,19 +25,24 @@ export interface CaptureItem {
   readonly rateHz?: number;
   readonly seed?: number;
   readonly durationMs: number;
-  /** x11vnc input settings on the remote route (default 'tuned'). */
+  /** x11vnc input settings on the remote route (default 'tuned'; VNC only). */
   readonly x11vnc?: X11vncMode;
+  /** The remote-desktop tool (default 'vnc': x11vnc + TigerVNC; 'rdp': FreeRDP shadow server + xfreerdp). */
+  readonly tool?: RemoteTool;
 }
 
 /** Bumped when typing schedules change meaning: 'fine-clock' = fixture sessions de-quantized (schedules.ts dequantizeSession). */
 export const SCHEDULE_VERSION = 'fine-clock';
 
 /** The fields that define a replay: a cached capture is reused only when all of them match. */
-const IDENTITY_FIELDS = ['modality', 'route', 'delayMs', 'jitterMs', 'user', 'session', 'rateHz', 'seed', 'durationMs', 'x11vnc'] as const;
+const IDENTITY_FIELDS = ['modality', 'route', 'delayMs', 'jitterMs', 'user', 'session', 'rateHz', 'seed', 'durationMs', 'x11vnc', 'tool'] as const;
 
-/** Whether a cached capture is the replay `item` asks for (older captures lack x11vnc: they were tuned). */
+/** Defaults of identity fields that older captures lack (they were all VNC with tuned x11vnc). */
+const IDENTITY_DEFAULTS: Partial<Record<(typeof IDENTITY_FIELDS)[number], string>> = { x11vnc: 'tuned', tool: 'vnc' };
+
+/** Whether a cached capture is the replay `item` asks for. */
 export function sameReplay(cached: CaptureItem, item: CaptureItem): boolean {
-  return IDENTITY_FIELDS.every((field) => (field === 'x11vnc' ? (cached.x11vnc ?? 'tuned') === (item.x11vnc ?? 'tuned') : cached[field] === item[field]));
+  return IDENTITY_FIELDS.every((field) => (cached[field] ?? IDENTITY_DEFAULTS[field]) === (item[field] ?? IDENTITY_DEFAULTS[field]));
 }
 
 /** A replay's result: the events the target's capture saw (times on the target X server clock). */
@@ -84,16 +89,17 @@ export async function runCaptures(
       pending.push(item);
     }
   }
-  // One lab per x11vnc mode (the server's settings are fixed at start).
-  for (const mode of ['tuned', 'default'] as const) {
-    const group = pending.filter((item) => (item.x11vnc ?? 'tuned') === mode);
-    if (group.length > 0) await replay(group, mode, fileOf, results, options.verbose ?? false);
+  // One lab per tool and x11vnc mode (the server's settings are fixed at start).
+  for (const [tool, mode] of [['vnc', 'tuned'], ['vnc', 'default'], ['rdp', 'tuned']] as const) {
+    const group = pending.filter((item) => (item.tool ?? 'vnc') === tool && (tool === 'rdp' || (item.x11vnc ?? 'tuned') === mode));
+    if (group.length > 0) await replay(group, tool, mode, fileOf, results, options.verbose ?? false);
   }
   return items.map((item) => results.get(item.label)!);
 }
 
 async function replay(
   pending: readonly CaptureItem[],
+  tool: RemoteTool,
   mode: X11vncMode,
   fileOf: (item: CaptureItem) => string,
   results: Map<string, Capture>,
@@ -101,7 +107,7 @@ async function replay(
 ): Promise<void> {
   const sessions = loadFineTypingSessions();
   const first = pending[0]!;
-  const lab = await startLab({ upstream: { delayMs: first.delayMs, jitterMs: first.jitterMs }, seed: 7, verbose, x11vnc: mode });
+  const lab = await startLab({ upstream: { delayMs: first.delayMs, jitterMs: first.jitterMs }, seed: 7, verbose, x11vnc: mode, tool });
   try {
     for (const item of pending) {
       lab.setLink({ delayMs: item.delayMs, jitterMs: item.jitterMs });

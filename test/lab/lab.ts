@@ -1,8 +1,9 @@
 /**
- * The remote-control lab: a target display with Telltale's capture path on it, a real VNC server,
- * and an operator display whose VNC viewer reaches the target through a delay-and-jitter proxy.
+ * The remote-control lab: a target display with Telltale's capture path on it, a real remote-desktop
+ * server, and an operator display whose client reaches the target through a delay-and-jitter proxy.
  *
  *   operator Xvfb ── injector (XTEST) ──> vncviewer ──> delay proxy ──> x11vnc ──> target Xvfb
+ *                                    (or  xfreerdp  ──> delay proxy ──> freerdp-shadow-cli)
  *                                                                                   ├─ xterm (focus)
  *                                                                                   └─ capture (uiohook)
  *   local baseline: injector (XTEST) ──> target Xvfb directly
@@ -26,6 +27,11 @@ import { freePort } from '../helpers/free-port';
 
 /** Tools the lab needs; pass to requireTools. */
 export const LAB_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'vncviewer', 'gcc'] as const;
+/** What the RDP variant needs on top of the shared tools (Debian: freerdp2-shadow-x11, freerdp2-x11). */
+export const RDP_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'freerdp-shadow-cli', 'xfreerdp', 'gcc'] as const;
+
+/** Which real remote-desktop tool relays the operator's input. */
+export type RemoteTool = 'vnc' | 'rdp';
 
 const TARGET_SIZE = { width: 1024, height: 768 };
 const OPERATOR_SIZE = { width: 1280, height: 1024 };
@@ -74,8 +80,10 @@ export interface LabOptions {
   readonly seed?: number;
   /** Log progress lines to stderr. */
   readonly verbose?: boolean;
-  /** x11vnc's input settings: latency-tuned (the default here) or x11vnc's own defaults. */
+  /** x11vnc's input settings: latency-tuned (the default here) or x11vnc's own defaults (VNC only). */
   readonly x11vnc?: X11vncMode;
+  /** The remote-desktop tool: x11vnc + TigerVNC (default) or FreeRDP's shadow server + xfreerdp. */
+  readonly tool?: RemoteTool;
 }
 
 /**
@@ -167,6 +175,37 @@ async function inject(binary: string, display: XDisplay, lines: readonly Schedul
   }
 }
 
+/** Each tool's client on the operator display: command, arguments for a server at 127.0.0.1:port, window class. */
+const VIEWERS: Record<RemoteTool, { command: string; args: (port: number) => string[]; windowClass: string }> = {
+  vnc: {
+    command: 'vncviewer',
+    args: (port) => ['-Shared', '-SecurityTypes', 'None', '-AcceptClipboard=0', '-SendClipboard=0', '-SendPrimary=0', '-RemoteResize=0', '-geometry', '+0+0', `127.0.0.1::${port}`],
+    windowClass: 'TigerVNC',
+  },
+  rdp: {
+    // Loopback lab: the shadow server's self-signed certificate is accepted, and it asks for no password (-auth).
+    command: 'xfreerdp',
+    args: (port) => [`/v:127.0.0.1:${port}`, '/cert:ignore', '/u:lab', '/p:lab', `/size:${TARGET_SIZE.width}x${TARGET_SIZE.height}`, '-clipboard', '/audio-mode:2'],
+    windowClass: 'xfreerdp',
+  },
+};
+
+/** Start the remote-desktop server on the target display and wait for its port. */
+async function startServer(tool: RemoteTool, target: XDisplay, mode: X11vncMode, track: (c: ChildProcess) => void): Promise<{ name: string; port: number }> {
+  const port = await freePort();
+  // x11vnc with the input settings of `mode` (see X11vncMode); its own XRECORD use is off so it does
+  // not compete with the hook's. FreeRDP's shadow server shares the X display and injects with XTEST.
+  const [command, args] =
+    tool === 'vnc'
+      ? ['x11vnc', ['-display', target.display, '-localhost', '-rfbport', String(port), ...x11vncArgs(mode)]]
+      : ['freerdp-shadow-cli', [`/port:${port}`, '/bind-address:127.0.0.1', '-auth']];
+  const server = spawn(command, args, { env: target.env, stdio: 'ignore' });
+  track(server);
+  if (server.pid !== undefined) boostPriority(server.pid);
+  await waitUntil(() => canConnect(port), 15_000, `${command} port`);
+  return { name: command, port };
+}
+
 /** Start the whole lab. On any failure everything already started is stopped before rethrowing. */
 export async function startLab(options: LabOptions): Promise<Lab> {
   const log = (message: string): void => {
@@ -199,7 +238,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     displays.push(operator);
     // Priority for every process on the input path (the injector asks for its own).
     const boosted = [xServerPid(target), xServerPid(operator), process.pid].every((pid) => pid !== null && boostPriority(pid));
-    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}, x11vnc ${options.x11vnc ?? 'tuned'}`);
+    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}, ${options.tool === 'rdp' ? 'rdp' : `x11vnc ${options.x11vnc ?? 'tuned'}`}`);
 
     // Capture: the agent's real hook in its own process, on the target display.
     const capture = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'capture-child.ts')], {
@@ -217,36 +256,22 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await waitUntil(() => ready || capture.exitCode !== null, 20_000, 'capture ready');
     if (!ready) throw new Error('lab: capture process exited before it was ready');
 
-    // The VNC server on the target, with the input settings of options.x11vnc (see X11vncMode);
-    // its own XRECORD use is off so it does not compete with the hook's.
-    const rfbPort = await freePort();
-    const x11vnc = spawn('x11vnc', ['-display', target.display, '-localhost', '-rfbport', String(rfbPort), ...x11vncArgs(options.x11vnc ?? 'tuned')], {
-      env: target.env,
-      stdio: 'ignore',
-    });
-    track(x11vnc);
-    if (x11vnc.pid !== undefined) boostPriority(x11vnc.pid);
-    await waitUntil(() => canConnect(rfbPort), 15_000, 'x11vnc port');
-
+    const tool = options.tool ?? 'vnc';
+    const server = await startServer(tool, target, options.x11vnc ?? 'tuned', track);
     proxy = await startDelayProxy({
-      targetPort: rfbPort,
+      targetPort: server.port,
       upstream: options.upstream,
       downstream: options.downstream ?? options.upstream,
       seed: options.seed ?? 1,
     });
-    const viewer = spawn(
-      'vncviewer',
-      ['-Shared', '-SecurityTypes', 'None', '-AcceptClipboard=0', '-SendClipboard=0', '-SendPrimary=0', '-RemoteResize=0',
-        '-geometry', '+0+0', `127.0.0.1::${proxy.port}`],
-      { env: operator.env, stdio: 'ignore' },
-    );
+    const viewer = spawn(VIEWERS[tool].command, VIEWERS[tool].args(proxy.port), { env: operator.env, stdio: 'ignore' });
     track(viewer);
     if (viewer.pid !== undefined) boostPriority(viewer.pid);
     let viewerId = '';
     let origin = { x: 0, y: 0 };
     await waitUntil(
       () => {
-        const found = spawnSync('xdotool', ['search', '--onlyvisible', '--class', 'TigerVNC'], { env: operator.env, encoding: 'utf8' });
+        const found = spawnSync('xdotool', ['search', '--onlyvisible', '--class', VIEWERS[tool].windowClass], { env: operator.env, encoding: 'utf8' });
         for (const id of found.stdout.trim().split('\n').filter(Boolean)) {
           const geometry = spawnSync('xdotool', ['getwindowgeometry', '--shell', id], { env: operator.env, encoding: 'utf8' }).stdout;
           const width = Number(/WIDTH=(\d+)/.exec(geometry)?.[1] ?? 0);
@@ -265,7 +290,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     // No window manager: give the viewer keyboard focus explicitly and put the pointer inside it.
     spawnSync('xdotool', ['windowfocus', '--sync', viewerId], { env: operator.env });
     spawnSync('xdotool', ['mousemove', String(origin.x + 500), String(origin.y + 400)], { env: operator.env });
-    log(`viewer ${viewerId} at ${origin.x},${origin.y} via proxy :${proxy.port} -> x11vnc :${rfbPort}`);
+    log(`${VIEWERS[tool].command} ${viewerId} at ${origin.x},${origin.y} via proxy :${proxy.port} -> ${server.name} :${server.port}`);
 
     const lab: Lab = {
       target,

@@ -105,9 +105,27 @@ describe('aggregator', () => {
       step: { n: 4, median: 5, iqr: 1.75, p5: 5, p95: 10.95 },
       interval: { n: 3, median: 10, iqr: 2.5, p5: 10, p95: 14.5 },
       intervalCv: 0.202,
+      coincidentMoves: 0,
+      fastMoves: 0,
     });
     assert.equal(window.keys.dwell, null);
     assert.equal(window.keys.flight, null);
+  });
+
+  it('counts pointer updates in the same millisecond and 1-2 ms apart', async () => {
+    const { source, aggregator } = await rig();
+    source.move(0, 0, 1000);
+    source.move(5, 0, 1000); // 0 ms: coincident
+    source.move(10, 0, 1000); // 0 ms: coincident
+    source.move(11, 0, 1001); // 1 ms: fast
+    source.move(12, 0, 1003); // 2 ms: fast
+    source.move(13, 0, 1006); // 3 ms: neither
+    source.move(20, 0, 1500); // 494 ms: a new movement, not an interval
+    source.move(25, 0, 1500); // 0 ms: coincident
+    const window = aggregator.take();
+    assert.equal(window?.mouse.interval?.n, 6);
+    assert.equal(window?.mouse.coincidentMoves, 3);
+    assert.equal(window?.mouse.fastMoves, 2);
   });
 
   it('produces no window without events, and starts fresh after a take', async () => {

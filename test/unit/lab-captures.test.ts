@@ -11,6 +11,8 @@ describe('lab capture cache', () => {
     assert.equal(sameReplay(ITEM, { ...ITEM, x11vnc: 'tuned' }), true, 'captures from before the x11vnc option were tuned');
     assert.equal(sameReplay(ITEM, { ...ITEM, durationMs: 30_000 }), false, 'a 45 s capture never stands in for a 30 s one');
     assert.equal(sameReplay(ITEM, { ...ITEM, x11vnc: 'default' }), false);
+    assert.equal(sameReplay(ITEM, { ...ITEM, tool: 'vnc' }), true, 'captures from before the tool option were VNC');
+    assert.equal(sameReplay(ITEM, { ...ITEM, tool: 'rdp' }), false);
     assert.equal(sameReplay(ITEM, { ...ITEM, jitterMs: 10 }), false);
     assert.equal(sameReplay(ITEM, { ...ITEM, user: 19 }), false);
   });

@@ -135,6 +135,21 @@ describe('timing-detector features', () => {
     assert.ok(Math.abs(c.z - (-1 - Math.log2(22.5 / 90)) / 0.3) < 1e-9, `z ${c.z}`);
   });
 
+  it('reads pointer ties only where the device is not itself a 1000 Hz-or-faster one', () => {
+    const spec = FEATURES.find((f) => f.id === 'pointerCoincidence')!;
+    const pool = (ties: number, fast: number, moves = 201) => {
+      const w = window({ moves, rateHz: 125, step: 4, interval: 8 });
+      return poolWindows([{ ...w, mouse: { ...w.mouse, coincidentMoves: ties, fastMoves: fast } }]);
+    };
+    assert.deepEqual(spec.read(pool(60, 2)), { value: 60 / 200, samples: 200 }, 'relayed: ties far outnumber 1-2 ms gaps');
+    assert.equal(spec.read(pool(30, 500)), null, 'a 1000 Hz device: its 1 ms gaps outnumber its ties');
+    assert.equal(spec.read(pool(0, 0)), null, 'a 125 Hz device with no ties: nothing to read');
+    assert.equal(spec.read(pool(40, 0, 30)), null, 'too few pointer intervals');
+    // 60 ties in 200 intervals against a usual rate of 0.02: far past the cap, weight 1.
+    const [mouse] = scorePool(pool(60, 2), initialBaseline(PRIOR));
+    assert.equal(mouse!.contributions.find((c) => c.feature === 'pointerCoincidence')!.z, Z_CAP);
+  });
+
   it('pools key-event gap counts, and windows stored before them count as none', () => {
     const pool = poolWindows([window({ keystrokes: 60, gaps: [3, 40, 5] }), window({ keystrokes: 60, gaps: [1, 20, 0] }), window({ keystrokes: 60 })]);
     assert.deepEqual([pool.coincidentEvents, pool.shortGaps, pool.fineGaps], [4, 60, 5]);
