@@ -22,7 +22,7 @@ import { TimingDetectorService } from '../../agent/timing-detector/timing-detect
 import type { Finding } from '../../common/findings';
 import { requireTools } from '../helpers/tools';
 import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
-import { LAB_TOOLS } from '../lab/lab';
+import { LAB_TOOLS, RDP_TOOLS } from '../lab/lab';
 import { loadFineTypingSessions, typingSchedule } from '../lab/schedules';
 import { windowsFromEvents } from '../lab/windows';
 
@@ -33,6 +33,17 @@ const PLAN: CaptureItem[] = [
   { label: 'ci-keys-relayed', modality: 'keys', route: 'remote', ...LINK, user: 3, session: 4, durationMs: 40_000 },
   { label: 'ci-mouse-relayed', modality: 'mouse', route: 'remote', ...LINK, rateHz: 125, seed: 12, durationMs: 15_000 },
   { label: 'ci-keys-relayed-j40', modality: 'keys', route: 'remote', delayMs: 110, jitterMs: 40, user: 3, session: 4, durationMs: 40_000 },
+];
+
+/**
+ * The same lab with FreeRDP (shadow server on the target, xfreerdp on the operator display) at 110 ms
+ * and 40 ms jitter for typing (user 11: the relay model gives 28-31 against the new-device threshold
+ * of 9 over 10 seeds) and 20 ms for pointing. xfreerdp forwards every pointer update uncoalesced, so
+ * only the pointer's same-millisecond ties can show the relay.
+ */
+const RDP_PLAN: CaptureItem[] = [
+  { label: 'ci-rdp-keys-relayed-j40', modality: 'keys', route: 'remote', delayMs: 110, jitterMs: 40, user: 11, session: 4, durationMs: 40_000, tool: 'rdp' },
+  { label: 'ci-rdp-mouse-relayed', modality: 'mouse', route: 'remote', ...LINK, rateHz: 125, seed: 13, durationMs: 15_000, tool: 'rdp' },
 ];
 
 /** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
@@ -89,5 +100,21 @@ describe('remote-control lab (x11vnc + vncviewer through a 110 ms link, 20 and 4
     t.diagnostic(
       `keys score local ${keyScore(local[0]!).toFixed(2)}, relayed j20 ${keyScore(relayedKeys).toFixed(2)}, relayed j40 ${keyScore(relayedKeys40).toFixed(2)}; typing finding: ${relayedKeys40.findings[0]!.explanation}; mouse finding: ${relayedMouse.findings[0]!.explanation}`,
     );
+  });
+
+  it('through FreeRDP as well: relayed typing and relayed pointing raise findings', async (t) => {
+    if (!requireTools(t, RDP_TOOLS)) return;
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-ci-rdp-'));
+    t.after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+    const [keys, mouse] = await runCaptures(RDP_PLAN, { cacheDir, fresh: true });
+    const typed = typingSchedule(loadFineTypingSessions().find((s) => s.user === 11 && s.session === 4)!.keystrokes, { maxDurationMs: 40_000 }).keystrokes;
+    assert.equal(keys!.events.filter((e) => e.kind === 'keystroke').length, typed, 'every keystroke crossed the RDP relay');
+    const keysResult = detect(t, keys!);
+    assert.equal(keysResult.findings.length, 1, 'relayed typing through FreeRDP raises a finding');
+    assert.match(keysResult.findings[0]!.explanation, /same millisecond/);
+    const mouseResult = detect(t, mouse!);
+    assert.equal(mouseResult.findings.length, 1, 'relayed pointing through FreeRDP raises a finding');
+    assert.match(mouseResult.findings[0]!.explanation, /pointer updates arriving in the same millisecond/);
+    t.diagnostic(`FreeRDP typing: ${keysResult.findings[0]!.explanation}; pointing: ${mouseResult.findings[0]!.explanation}`);
   });
 });
