@@ -63,7 +63,7 @@ function detect(t: { after(fn: () => void): void }, capture: Capture): { finding
   return { findings: listOpenFindings(db).filter((f) => f.kind === 'relayed-input-timing'), service };
 }
 
-describe('remote-control lab (x11vnc + vncviewer through a 110 ms link, 20 and 40 ms jitter)', () => {
+describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 ms link with jitter)', () => {
   it('captures local and relayed input and the detector tells them apart', async (t) => {
     if (!requireTools(t, LAB_TOOLS)) return;
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-ci-'));
