@@ -137,7 +137,8 @@ export const COINCIDENCE_MIN_GAPS = 10;
 export const COINCIDENCE_MIN_SPREAD = 0.02;
 /**
  * Score points per unit of the coincidence z. Set on the tuning users (even ids) with relays
- * simulated by test/lab/relay-model.ts, before any held-out result was read: local windows there
+ * simulated by test/lab/relay-model.ts (held-out figures were printed beside them but never used
+ * to choose): local windows there
  * reach a tie z of 1.3 at the 99th percentile and 2.1 at the 99.9th (a clean tail: a person on a
  * 1 ms clock rarely lands two key events in one millisecond), while the hold-time spread reaches
  * 1.9 and 2.5 and wanders by session. Weights 2.5, 3 and 4 were compared; 3 was the largest whose
