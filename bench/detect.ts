@@ -27,7 +27,7 @@ import { ALARM_THRESHOLD, COLD_FACTOR, effectiveThreshold, scorePool } from '../
 import { runCaptures, type Capture, type CaptureItem } from '../test/lab/captures';
 import type { RemoteTool, X11vncMode } from '../test/lab/lab';
 import { isHeldOutUser, loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from '../test/lab/schedules';
-import { relaySchedule } from '../test/lab/relay-model';
+import { relaySchedule, reportClockSchedule } from '../test/lab/relay-model';
 import { eventsFromSchedule, rollingPools, windowsFromEvents } from '../test/lab/windows';
 
 /** The remote conditions: a cross through (110 ms, 20 ms) over jitter and over delay. */
@@ -350,6 +350,8 @@ async function runBench(quick: boolean, fresh: boolean): Promise<void> {
   console.log('');
   printSimulated(sessions, heldOutUsers, cold, coldThr.keys, negatives.keys, negativesWarm);
   console.log('');
+  printKeyboardClocks(sessions, cold);
+  console.log('');
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
@@ -391,6 +393,43 @@ function printSimulated(
     console.log(
       `| keys | ${jitterMs} | ${held.length} | ${positives.length} | ${auc(positives, negatives).toFixed(3)} | ${pct(tprAtFpr(positives, negatives, 0.01))} | ${pct(positives.filter((p) => p >= coldThreshold).length / positives.length)} | ${pct(tprAtFpr(positivesWarm, negativesWarm, 0.01))} | ${pct(positivesWarm.filter((p) => p >= ALARM_THRESHOLD.keys).length / positivesWarm.length)} | ${within}/${held.length} (${pct(within / held.length).trim()}) | ${Number.isFinite(medianFirst) ? (medianFirst / 1000).toFixed(0) : 'none'} |`,
     );
+  }
+}
+
+/**
+ * Local typing through modelled USB keyboard report clocks (relay-model.ts reportClockSchedule): a
+ * keyboard polled at 125 Hz stamps every key change within one 8 ms report alike, ties that are the
+ * device's clock, not a relay. Every session (tuning and held-out) on a new device; then the
+ * held-out ones relayed at 20 ms from such a keyboard.
+ */
+function printKeyboardClocks(sessions: readonly TypingSession[], cold: DeviceBaseline): void {
+  console.log('Local typing on modelled USB keyboard clocks, new device (all 330 sessions), and held-out sessions relayed at 20 ms from such a keyboard');
+  const header = '| keyboard poll rate | local decisions | local false alarms | sessions with a false alarm | relayed 20 ms: decisions alarmed |';
+  console.log(header);
+  console.log(header.replace(/[^|]/g, '-'));
+  const keyScores = (lines: readonly string[]): number[] =>
+    modalityScores(rollingPools(windowsFromEvents(eventsFromSchedule(lines))), cold, 'keys', 0).map((x) => x.score);
+  const threshold = effectiveThreshold(ALARM_THRESHOLD.keys, 0, COLD_FACTOR.keys);
+  for (const rateHz of [125, 250, 500, 1000]) {
+    let decisions = 0;
+    let alarms = 0;
+    let alarmedSessions = 0;
+    let relayed = 0;
+    let relayedAlarms = 0;
+    for (const session of sessions) {
+      const lines = reportClockSchedule(typingSchedule(session.keystrokes).lines, 1000 / rateHz, 10 * session.user + session.session);
+      const local = keyScores(lines);
+      decisions += local.length;
+      const found = local.filter((x) => x >= threshold).length;
+      alarms += found;
+      if (found > 0) alarmedSessions++;
+      if (isHeldOutUser(session.user)) {
+        const remote = keyScores(relaySchedule(lines, 20, 1000 * session.user + session.session));
+        relayed += remote.length;
+        relayedAlarms += remote.filter((x) => x >= threshold).length;
+      }
+    }
+    console.log(`| ${rateHz} Hz | ${decisions} | ${alarms} | ${alarmedSessions}/${sessions.length} | ${relayedAlarms}/${relayed} (${pct(relayedAlarms / relayed).trim()}) |`);
   }
 }
 

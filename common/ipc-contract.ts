@@ -48,6 +48,7 @@ export const TimingWindowSchema = Type.Object({
     coincidentEvents: Type.Optional(Type.Number()),
     shortGaps: Type.Optional(Type.Number()),
     fineGaps: Type.Optional(Type.Number()),
+    oneMsGaps: Type.Optional(Type.Number()),
   }),
   mouse: Type.Object({
     moves: Type.Number(),

@@ -41,6 +41,12 @@ export interface KeyFeatures {
   readonly shortGaps?: number;
   /** Consecutive key events 2-9 ms apart: only a clock finer than 10 ms produces them (a coarse clock makes ties of everything). */
   readonly fineGaps?: number;
+  /**
+   * Consecutive key events exactly 1 ms apart: only a clock that resolves 1 ms produces them. A USB
+   * keyboard polled at 125, 250 or 500 Hz reports changes 8, 4 or 2 ms apart and puts every change
+   * within one report on one timestamp, so its ties are its clock, not a relay.
+   */
+  readonly oneMsGaps?: number;
 }
 
 export interface MouseFeatures {

@@ -129,6 +129,7 @@ export class Aggregator {
         coincidentEvents: gaps.coincident,
         shortGaps: gaps.short,
         fineGaps: gaps.fine,
+        oneMsGaps: gaps.oneMs,
       },
       mouse: {
         moves: this.moves,

@@ -59,11 +59,12 @@ export function countBetween(values: readonly number[], low: number, high: numbe
   return count;
 }
 
-/** Gap counts over event times (see KeyFeatures): coincident (0 ms), short (< shortMs), fine (2-9 ms). */
+/** Gap counts over event times (see KeyFeatures): coincident (0 ms), short (< shortMs), fine (2-9 ms), one ms (exactly 1 ms). */
 export interface GapCounts {
   readonly coincident: number;
   readonly short: number;
   readonly fine: number;
+  readonly oneMs: number;
 }
 
 /** Count the gaps between consecutive values of `times` once sorted (integer ms expected). Does not modify `times`. */
@@ -72,13 +73,15 @@ export function gapCounts(times: readonly number[], shortMs: number): GapCounts 
   let coincident = 0;
   let short = 0;
   let fine = 0;
+  let oneMs = 0;
   for (let i = 1; i < sorted.length; i++) {
     const gap = sorted[i]! - sorted[i - 1]!;
     if (gap === 0) coincident++;
     if (gap < shortMs) short++;
     if (gap >= 2 && gap <= 9) fine++;
+    if (gap === 1) oneMs++;
   }
-  return { coincident, short, fine };
+  return { coincident, short, fine, oneMs };
 }
 
 /** Round to 3 decimals: stored features need no more, and it keeps JSON short. */

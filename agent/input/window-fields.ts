@@ -20,6 +20,7 @@ export function windowLogFields(window: TimingWindow): Record<string, number | n
     coincidentEvents: window.keys.coincidentEvents ?? null,
     shortGaps: window.keys.shortGaps ?? null,
     fineGaps: window.keys.fineGaps ?? null,
+    oneMsGaps: window.keys.oneMsGaps ?? null,
     moves: window.mouse.moves,
     clicks: window.mouse.clicks,
     wheels: window.mouse.wheels,

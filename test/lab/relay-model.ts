@@ -46,3 +46,29 @@ export function relaySchedule(lines: readonly ScheduleLine[], jitterMs: number, 
     return `${arrival.toFixed(3)}${line.slice(space)}`;
   });
 }
+
+/**
+ * A schedule as a USB keyboard polled every `periodMs` reports it: each event lands on the first
+ * report after it (a random phase, plus up to `wobbleMs` of controller timing noise), so two key
+ * changes inside one report share a timestamp. Locally typed on a 125 Hz keyboard (8 ms), ties are
+ * common without any relay: the detector must not mistake that clock for bunching.
+ */
+export function reportClockSchedule(lines: readonly ScheduleLine[], periodMs: number, seed: number, wobbleMs = 0.3): ScheduleLine[] {
+  const random = seededRandom(seed);
+  const phase = random() * periodMs;
+  let previous = -Infinity;
+  return lines.map((line) => {
+    const space = line.indexOf(' ');
+    const time = Number(line.slice(0, space));
+    const report = Math.ceil((time - phase) / periodMs) * periodMs + phase;
+    // One wobble per report, so events in the same report keep the same time; never out of order.
+    const at = Math.max(previous, report + wobbleFor(report, wobbleMs, seed));
+    previous = at;
+    return `${at.toFixed(3)}${line.slice(space)}`;
+  });
+}
+
+/** Deterministic per-report timing noise in [0, wobbleMs): the same report always gets the same value. */
+function wobbleFor(report: number, wobbleMs: number, seed: number): number {
+  return seededRandom(Math.floor(report * 8) ^ seed)() * wobbleMs;
+}

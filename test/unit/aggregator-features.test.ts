@@ -45,6 +45,7 @@ describe('aggregator', () => {
       coincidentEvents: 0,
       shortGaps: 6,
       fineGaps: 1,
+      oneMsGaps: 0,
     });
     assert.equal(window.hookStart, 0);
     assert.equal(window.hookEnd, 500);
@@ -68,6 +69,7 @@ describe('aggregator', () => {
     assert.equal(window?.keys.coincidentEvents, 2);
     assert.equal(window?.keys.shortGaps, 6);
     assert.equal(window?.keys.fineGaps, 2);
+    assert.equal(window?.keys.oneMsGaps, 1);
     source.tap(35, 1000, 1000 + 0);
     const next = aggregator.take();
     assert.equal(next?.keys.keyEvents, 2, 'a window counts only its own events');

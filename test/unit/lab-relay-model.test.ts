@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { releaseTime, seededRandom } from '../lab/delay-proxy';
-import { BUNCH_SPACING_MS, relaySchedule } from '../lab/relay-model';
+import { BUNCH_SPACING_MS, relaySchedule, reportClockSchedule } from '../lab/relay-model';
 
 const times = (lines: readonly string[]): number[] => lines.map((line) => Number(line.split(' ')[0]));
 
@@ -45,5 +45,16 @@ describe('lab relay model', () => {
     const out = times(relaySchedule(dense, 400, 3));
     const gaps = out.slice(1).map((t, i) => Math.round((t - out[i]!) * 1000) / 1000);
     assert.ok(gaps.filter((g) => g === BUNCH_SPACING_MS).length >= 15, `gaps ${gaps.join(',')}`);
+  });
+
+  it('puts events on a keyboard report clock: one time per report, reports a period apart, order kept', () => {
+    const lines = ['0.000 down a', '3.000 up a', '5.500 down s', '20.000 up s', '21.000 down d', '90.000 up d'];
+    const out = times(reportClockSchedule(lines, 8, 4));
+    for (let i = 1; i < out.length; i++) assert.ok(out[i]! >= out[i - 1]!, 'order kept');
+    // Events 0 and 3 ms apart share a report at 8 ms polling unless a report boundary falls between them.
+    const gaps = out.slice(1).map((t, i) => t - out[i]!);
+    for (const gap of gaps) assert.ok(gap === 0 || gap > 7, `gap ${gap}: same report, or at least one period apart (less wobble)`);
+    assert.ok(gaps.includes(0), 'some key changes share a report');
+    out.forEach((t, i) => assert.ok(t >= times(lines)[i]! && t < times(lines)[i]! + 8.3, 'reported within one period (plus wobble) after it happened'));
   });
 });

@@ -19,8 +19,8 @@ function window(options: {
   rateHz?: number;
   step?: number;
   interval?: number;
-  /** Key-event gap counts [coincident, short, fine]; absent = a window stored before they existed. */
-  gaps?: readonly [number, number, number];
+  /** Key-event gap counts [coincident, short, fine, one ms (default: = fine)]; absent = a window stored before they existed. */
+  gaps?: readonly [number, number, number, number?];
 }): TimingWindow {
   const keystrokes = options.keystrokes ?? 0;
   const moves = options.moves ?? 0;
@@ -37,7 +37,7 @@ function window(options: {
       nearSimultaneous5: 0,
       nearSimultaneous15: 0,
       rolloverRate: 0,
-      ...(options.gaps ? { keyEvents: 2 * keystrokes, coincidentEvents: options.gaps[0], shortGaps: options.gaps[1], fineGaps: options.gaps[2] } : {}),
+      ...(options.gaps ? { keyEvents: 2 * keystrokes, coincidentEvents: options.gaps[0], shortGaps: options.gaps[1], fineGaps: options.gaps[2], oneMsGaps: options.gaps[3] ?? options.gaps[2] } : {}),
     },
     mouse: {
       moves,
@@ -155,8 +155,10 @@ describe('timing-detector features', () => {
     assert.deepEqual([pool.coincidentEvents, pool.shortGaps, pool.fineGaps], [4, 60, 5]);
     const coincidence = FEATURES.find((f) => f.id === 'coincidence')!;
     assert.deepEqual(coincidence.read(pool), { value: 4 / 60, samples: 60 });
-    // No 2-9 ms gap at all: a coarse clock, where ties mean nothing; too few short gaps: unread.
+    // No 1 ms (or 2-9 ms) gap at all: a coarse clock, where ties mean nothing; too few short gaps: unread.
     assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60, gaps: [10, 40, 0] })])), null);
+    // 2-9 ms gaps but none of exactly 1 ms: a keyboard polled every few ms (125 Hz: 7-9 ms), whose ties are its clock.
+    assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60, gaps: [10, 40, 5, 0] })])), null);
     assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60, gaps: [5, 9, 3] })])), null);
     assert.equal(coincidence.read(poolWindows([window({ keystrokes: 60 })])), null);
   });

@@ -30,6 +30,7 @@ function keysWindow(hookEnd: number, ties: number): TimingWindow {
       coincidentEvents: ties,
       shortGaps: 100,
       fineGaps: 12,
+      oneMsGaps: 3,
     },
     mouse: { moves: 0, clicks: 0, wheels: 0, moveRateHz: 0, step: null, interval: null, intervalCv: null },
   };
