@@ -54,13 +54,32 @@ export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDispla
   try {
     await waitFor(() => fs.existsSync(`/tmp/.X11-unix/X${number}`), 30_000, `Xvfb ${display}`);
     if (options.focusWindow ?? true) {
-      const xterm = spawn('xterm', ['-geometry', '20x4+0+0', '-e', 'sleep', '100000'], { env, stdio: 'ignore' });
-      children.push(xterm);
+      // The socket file appears before Xvfb accepts connections, so an xterm started at once can
+      // fail to open the display and exit: start it again (a few times) rather than wait for a
+      // window that will never come, and say why if it still fails.
+      let xtermErrors = '';
+      const startXterm = (): ChildProcess => {
+        const xterm = spawn('xterm', ['-geometry', '20x4+0+0', '-e', 'sleep', '100000'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        xterm.stderr!.on('data', (chunk: Buffer) => (xtermErrors += chunk.toString()));
+        children.push(xterm);
+        return xterm;
+      };
+      let xterm = startXterm();
+      let attempts = 1;
       await waitFor(
-        () => spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim() !== '',
+        () => {
+          if (spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim() !== '') return true;
+          if ((xterm.exitCode !== null || xterm.signalCode !== null) && attempts < 5) {
+            attempts++;
+            xterm = startXterm();
+          }
+          return false;
+        },
         30_000,
         'focus window',
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message} on ${display} (xterm started ${attempts} times; stderr: ${xtermErrors.trim() || 'none'})`);
+      });
       const id = spawnSync('xdotool', ['search', '--class', 'xterm'], { env }).stdout.toString().trim().split('\n')[0]!;
       spawnSync('xdotool', ['windowfocus', '--sync', id], { env });
     }
