@@ -1,5 +1,6 @@
 /**
- * The remote-control lab at CI size: real Xvfb displays, real x11vnc, real TigerVNC viewer, the
+ * The remote-control lab at CI size (detector on captures, then the whole agent's device verdict):
+ * real Xvfb displays, real x11vnc, real TigerVNC viewer, the
  * delay proxy at 110 ms one-way + 20 ms jitter (and 40 ms for one typing run), XTEST injection, the
  * agent's real hook on the target. Held-out human typing (user 1 locally, user 3 relayed) and
  * generated 125 Hz pointing are replayed locally and through the relay; the captured windows drive
@@ -21,9 +22,11 @@ import { openDatabase } from '../../agent/store/database';
 import { listOpenFindings } from '../../agent/store/findings';
 import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
 import type { Finding } from '../../common/findings';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
+import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
 import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
-import { LAB_TOOLS, RDP_TOOLS } from '../lab/lab';
+import { LAB_TOOLS, RDP_TOOLS, startLab, type Lab } from '../lab/lab';
 import { loadFineTypingSessions, typingSchedule } from '../lab/schedules';
 import { windowsFromEvents } from '../lab/windows';
 
@@ -117,5 +120,55 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
     assert.equal(mouseResult.findings.length, 1, 'relayed pointing through FreeRDP raises a finding');
     assert.match(mouseResult.findings[0]!.explanation, /pointer updates arriving in the same millisecond/);
     t.diagnostic(`FreeRDP typing: ${keysResult.findings[0]!.explanation}; pointing: ${mouseResult.findings[0]!.explanation}`);
+  });
+
+  // The device verdict end to end: the whole headless agent (every service, real /proc and socket
+  // scans, real hook, real SQLite) on the target while user 3 is relayed through x11vnc at 110 ms /
+  // 40 ms jitter. The agent must find the tool, its live session and the relayed typing on its own
+  // and call the device high risk, with a chain that names both. In this file (not its own) so it
+  // runs in the process that has just run two labs: started from a fresh test file right after
+  // them, lab start-up timed out twice in CI (focus window, viewer window), never here.
+  it('finds x11vnc in a live session and relayed typing, and calls the device high risk', async (t) => {
+    if (!requireTools(t, LAB_TOOLS)) return;
+    let lab: Lab | null = null;
+    let agent: AgentProcess | null = null;
+    t.after(async () => {
+      // The hooked agent must exit before its X server does.
+      await agent?.stop('SIGKILL');
+      await lab?.stop();
+    });
+    lab = await startLab({ upstream: { delayMs: 110, jitterMs: 40 }, seed: 5, verbose: true });
+    const dir = tempDir(t);
+    const policy = path.join(dir, 'policy.json');
+    // 10 s windows: the typing's last partial window is flushed (and scored) before the agent stops,
+    // so the final decision pools all 40 s of it, not only the first 50 keystrokes.
+    fs.writeFileSync(policy, JSON.stringify({ intervals: { scanSeconds: 5, windowSeconds: 10 } }));
+    const dataDir = path.join(dir, 'data');
+    agent = spawnAgent(['--policy', policy, '--data-dir', dataDir], lab.target.env, t);
+    await agent.waitForLine((line) => line.message === 'Input timing capture started', 'capture to start');
+
+    // User 3's held-out session 4, 40 s of it (the CI lab's typist; see lab-relay.test.ts).
+    const session = loadFineTypingSessions().find((s) => s.user === 3 && s.session === 4)!;
+    await lab.run(typingSchedule(session.keystrokes, { maxDurationMs: 40_000 }).lines, 'remote');
+    // Let the last window flush (10 s) and one more detection scan run, then stop the agent cleanly.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    assert.equal(await agent.stop('SIGTERM'), 0, 'the agent stops cleanly');
+
+    const db = openDatabase(path.join(dataDir, 'telltale.db'));
+    t.after(() => db.close());
+    const open = listOpenFindings(db);
+    const kinds = new Set(open.map((f) => f.kind));
+    const windows = agent.lines.filter((line) => line.message === 'window');
+    const seen = `${windows.length} windows, ${windows.reduce((n, line) => n + Number(line.keystrokes ?? 0), 0)} keystrokes, ${windows.reduce((n, line) => n + Number(line.coincidentEvents ?? 0), 0)} ties`;
+    assert.ok(kinds.has('relayed-input-timing'), `relayed typing found; open: ${[...kinds].join(', ')}; the agent saw ${seen}`);
+    const vncSession = open.find((f) => f.kind === 'remote-session-active');
+    assert.ok(vncSession, `x11vnc's live session found; open: ${[...kinds].join(', ')}`);
+    assert.match(vncSession.title, /x11vnc/);
+    const verdict = open.find((f) => f.kind === 'device-verdict');
+    assert.ok(verdict, 'a verdict is open');
+    assert.equal(verdict.severity, 'high');
+    const chain = (verdict.evidence as { chain?: string[] }).chain ?? [];
+    assert.ok(chain.some((line) => /relayed/i.test(line)) && chain.some((line) => /x11vnc/.test(line)), `chain: ${chain.join(' | ')}`);
+    t.diagnostic(`the agent saw ${seen}; verdict: ${verdict.explanation}`);
   });
 });
