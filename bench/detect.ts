@@ -137,8 +137,13 @@ export function capturePlan(quick: boolean): CaptureItem[] {
 // ---------------------------------------------------------------------------------------------
 // Offline streams from the human data (held-out sessions, prior derivation, warm baselines)
 
+/** A schedule's events as the agent would see them, aggregated and pooled into rolling 60 s decisions. */
+function schedulePools(lines: readonly string[]): PooledWindow[] {
+  return rollingPools(windowsFromEvents(eventsFromSchedule(lines)));
+}
+
 function sessionPools(session: TypingSession): PooledWindow[] {
-  return rollingPools(windowsFromEvents(eventsFromSchedule(typingSchedule(session.keystrokes).lines)));
+  return schedulePools(typingSchedule(session.keystrokes).lines);
 }
 
 /** Jitters of the simulated-relay rows (the constant delay changes no interval, so it is not a parameter). */
@@ -146,8 +151,7 @@ export const SIMULATED_JITTERS = [0, 5, 10, 20, 40] as const;
 
 /** A session as the relay model (test/lab/relay-model.ts) would deliver it, with a seed per session and jitter. */
 function relayedSessionPools(session: TypingSession, jitterMs: number): PooledWindow[] {
-  const lines = relaySchedule(typingSchedule(session.keystrokes).lines, jitterMs, 1000 * session.user + 10 * session.session + jitterMs);
-  return rollingPools(windowsFromEvents(eventsFromSchedule(lines)));
+  return schedulePools(relaySchedule(typingSchedule(session.keystrokes).lines, jitterMs, 1000 * session.user + 10 * session.session + jitterMs));
 }
 
 /** Same-millisecond ties the relay model predicts for a lab capture's schedule: mean over `seeds` seeds. */
@@ -164,7 +168,7 @@ function modelTies(sessions: readonly TypingSession[], capture: Capture, seeds =
 }
 
 function pointerPools(rateHz: number, seed: number, durationMs = 60_000): PooledWindow[] {
-  return rollingPools(windowsFromEvents(eventsFromSchedule(pointerSchedule({ rateHz, durationMs, seed, area: POINTER_AREA }).lines)));
+  return schedulePools(pointerSchedule({ rateHz, durationMs, seed, area: POINTER_AREA }).lines);
 }
 
 function median(values: readonly number[]): number {
@@ -408,7 +412,7 @@ function printKeyboardClocks(sessions: readonly TypingSession[], cold: DeviceBas
   console.log(header);
   console.log(header.replace(/[^|]/g, '-'));
   const keyScores = (lines: readonly string[]): number[] =>
-    modalityScores(rollingPools(windowsFromEvents(eventsFromSchedule(lines))), cold, 'keys', 0).map((x) => x.score);
+    modalityScores(schedulePools(lines), cold, 'keys', 0).map((x) => x.score);
   const threshold = effectiveThreshold(ALARM_THRESHOLD.keys, 0, COLD_FACTOR.keys);
   for (const rateHz of [125, 250, 500, 1000]) {
     let decisions = 0;

@@ -50,6 +50,11 @@ const RDP_PLAN: CaptureItem[] = [
   { label: 'ci-rdp-mouse-relayed', modality: 'mouse', route: 'remote', ...LINK, rateHz: 125, seed: 13, durationMs: 15_000, tool: 'rdp' },
 ];
 
+/** The first 40 s of a held-out session as the CI runs replay it. */
+function ciSchedule(user: number, session: number): ReturnType<typeof typingSchedule> {
+  return typingSchedule(loadFineTypingSessions().find((s) => s.user === user && s.session === session)!.keystrokes, { maxDurationMs: 40_000 });
+}
+
 /** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
 function detect(t: { after(fn: () => void): void }, capture: Capture): { findings: Finding[]; service: TimingDetectorService } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-detect-'));
@@ -75,9 +80,7 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
     const [keysLocal, mouseLocal, keysRelayed, mouseRelayed, keysRelayed40] = await runCaptures(PLAN, { cacheDir, fresh: true });
 
     // The lab works: every injected keystroke reaches the target's hook, locally and through the relay.
-    const sessions = loadFineTypingSessions();
-    const expected = (user: number, session: number): number =>
-      typingSchedule(sessions.find((s) => s.user === user && s.session === session)!.keystrokes, { maxDurationMs: 40_000 }).keystrokes;
+    const expected = (user: number, session: number): number => ciSchedule(user, session).keystrokes;
     const strokes = (c: Capture): number => c.events.filter((e) => e.kind === 'keystroke').length;
     assert.equal(strokes(keysLocal!), expected(1, 5), 'local keystrokes captured');
     assert.equal(strokes(keysRelayed!), expected(3, 4), 'relayed keystrokes captured');
@@ -111,7 +114,7 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-ci-rdp-'));
     t.after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
     const [keys, mouse] = await runCaptures(RDP_PLAN, { cacheDir, fresh: true });
-    const typed = typingSchedule(loadFineTypingSessions().find((s) => s.user === 11 && s.session === 4)!.keystrokes, { maxDurationMs: 40_000 }).keystrokes;
+    const typed = ciSchedule(11, 4).keystrokes;
     assert.equal(keys!.events.filter((e) => e.kind === 'keystroke').length, typed, 'every keystroke crossed the RDP relay');
     const keysResult = detect(t, keys!);
     assert.equal(keysResult.findings.length, 1, 'relayed typing through FreeRDP raises a finding');
@@ -148,8 +151,7 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
     await agent.waitForLine((line) => line.message === 'Input timing capture started', 'capture to start');
 
     // User 3's held-out session 4, 40 s of it (the CI lab's typist; see lab-relay.test.ts).
-    const session = loadFineTypingSessions().find((s) => s.user === 3 && s.session === 4)!;
-    await lab.run(typingSchedule(session.keystrokes, { maxDurationMs: 40_000 }).lines, 'remote');
+    await lab.run(ciSchedule(3, 4).lines, 'remote');
     // Let the last window flush (10 s) and one more detection scan run, then stop the agent cleanly.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     assert.equal(await agent.stop('SIGTERM'), 0, 'the agent stops cleanly');

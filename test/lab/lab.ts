@@ -27,7 +27,7 @@ import { freePort } from '../helpers/free-port';
 
 /** Tools the lab needs; pass to requireTools. */
 export const LAB_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'vncviewer', 'gcc'] as const;
-/** What the RDP variant needs on top of the shared tools (Debian: freerdp2-shadow-x11, freerdp2-x11). */
+/** Tools the RDP variant needs, in place of x11vnc and vncviewer (Debian: freerdp2-shadow-x11, freerdp2-x11). */
 export const RDP_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'freerdp-shadow-cli', 'xfreerdp', 'gcc'] as const;
 
 /** Which real remote-desktop tool relays the operator's input. */
