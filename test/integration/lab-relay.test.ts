@@ -16,12 +16,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { AgentContext } from '../../agent/context';
-import { AgentEvents } from '../../agent/events';
 import { openDatabase } from '../../agent/store/database';
 import { listOpenFindings } from '../../agent/store/findings';
 import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
 import type { Finding } from '../../common/findings';
+import { testContext } from '../helpers/agent-context';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
@@ -57,14 +56,8 @@ function ciSchedule(user: number, session: number): ReturnType<typeof typingSche
 
 /** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
 function detect(t: { after(fn: () => void): void }, capture: Capture): { findings: Finding[]; service: TimingDetectorService } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-lab-detect-'));
-  const db = openDatabase(path.join(dir, 'agent.db'));
-  t.after(() => {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const events = new AgentEvents();
-  const ctx = { db, events, clock: { now: () => Date.now() }, logger: { log() {} } } as unknown as AgentContext;
+  const ctx = testContext(t, { clock: { now: () => Date.now() } });
+  const { db, events } = ctx;
   const service = new TimingDetectorService(ctx);
   service.start();
   windowsFromEvents(capture.events).forEach((window, id) => events.emit('windowFlushed', { id, window }));

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { AgentContext } from '../../agent/context';
-import { AgentEvents } from '../../agent/events';
+import { manualClock, testContext } from '../helpers/agent-context';
 import { loadBaseline } from '../../agent/store/baseline';
-import { openDatabase } from '../../agent/store/database';
 import { listOpenFindings } from '../../agent/store/findings';
 import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
 import type { TimingWindow } from '../../common/timing';
@@ -38,14 +33,8 @@ function keysWindow(hookEnd: number, ties: number): TimingWindow {
 
 describe('timing-detector service', () => {
   it('opens an explained finding on relayed-looking windows, learns only from local ones, closes after the hold', (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-timing-'));
-    const db = openDatabase(path.join(dir, 'agent.db'));
-    t.after(() => {
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-    const events = new AgentEvents();
-    const ctx = { db, events, clock: { now: () => 1000 }, logger: { log() {} } } as unknown as AgentContext;
+    const ctx = testContext(t, { clock: manualClock(1000) });
+    const { db, events } = ctx;
     const service = new TimingDetectorService(ctx);
     service.start();
     let hook = 0;

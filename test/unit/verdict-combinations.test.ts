@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
+import { manualClock, testContext } from '../helpers/agent-context';
 import type { FindingKind, FindingObservation } from '../../common/findings';
-import { AgentEvents } from '../../agent/events';
-import type { AgentContext } from '../../agent/context';
-import { openDatabase } from '../../agent/store/database';
 import { listOpenFindings, reconcileFindings } from '../../agent/store/findings';
 import { deviceVerdict } from '../../agent/verdict/verdict';
 import { VERDICT_KEY, VerdictService } from '../../agent/verdict/verdict-service';
@@ -67,14 +62,8 @@ describe('device verdict', () => {
   });
 
   it('keeps one verdict finding in step with the findings store', (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-verdict-'));
-    const db = openDatabase(path.join(dir, 'agent.db'));
-    t.after(() => {
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-    const events = new AgentEvents();
-    const ctx = { db, events, clock: { now: () => 1000 }, logger: { log() {} } } as unknown as AgentContext;
+    const ctx = testContext(t, { clock: manualClock(1000) });
+    const { db, events } = ctx;
     const service = new VerdictService(ctx);
     service.start();
     t.after(() => service.stop());
