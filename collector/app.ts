@@ -19,8 +19,8 @@ import type { SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
 import { CollectorStore } from './storage/store';
 import { LruMap } from './lru';
-import { parseDevicePublicKey, type SignatureVerifier } from './verify';
-import { VerifierPool } from './verify-pool';
+import { parseDevicePublicKey, type SignatureVerifier } from '../protocol/report-crypto';
+import { VerifierPool } from '../protocol/verify-pool';
 
 /** The collector's version, reported in OCSF metadata. */
 export const COLLECTOR_VERSION = '0.1.0';

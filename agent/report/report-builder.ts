@@ -12,7 +12,7 @@
  * one). When they do not fit in MAX_REPORT_BYTES they are split across consecutive reports, the
  * findings first.
  */
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../protocol/canonical-json';
 import type { Finding } from '../../common/findings';
 import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody, type ReportFinding } from '../../common/report';
 import type { TimingWindow } from '../../common/timing';
@@ -22,7 +22,7 @@ import { getValue, setValue } from '../store/kv';
 import { insertOutboxEntry } from '../store/outbox';
 import { listTimingWindows } from '../store/timing-windows';
 import { projectTimingWindow } from './report-privacy';
-import type { ReportSigner } from './report-signer';
+import type { ReportSigner } from '../../protocol/report-crypto';
 
 /** The chain head and the cursors that say what the next report starts from. */
 export interface ChainHead {

@@ -11,7 +11,7 @@ import type { RandomSource } from '../sync/backoff';
 import { SyncService } from '../sync/sync-service';
 import type { Uploader } from '../sync/uploader';
 import { ReportBuilder } from './report-builder';
-import { ReportSigner } from './report-signer';
+import { ReportSigner } from '../../protocol/report-crypto';
 import { ReportService } from './report-service';
 
 export interface ReportingOptions {

@@ -12,7 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import { GENESIS_HASH, SignedReportSchema, type SignedReport } from '../../common/report';
 import type { Db } from '../store/database';
 import { getOutboxEntry, getPruneAnchor, listOutbox, type OutboxEntry, type OutboxState, type PruneAnchor } from '../store/outbox';
-import { hashReportBody, verifyReportSignature } from './report-signer';
+import { hashReportBody, verifyReport } from '../../protocol/report-crypto';
 
 /** The verdict on one outbox row. */
 export interface LocalReportCheck {
@@ -87,12 +87,12 @@ function verifyEntry(entry: OutboxEntry, publicKey: KeyObject, expectedPrevHash:
     return { ...base, signatureValid: false, chainValid: false, reason: 'The stored report is not valid JSON.' };
   }
   if (!Value.Check(SignedReportSchema, parsed)) {
-    const signatureValid = verifyReportSignature(parsed as { body: unknown; sig: unknown }, publicKey);
+    const signatureValid = verifyReport(parsed as { body: unknown; sig: unknown }, publicKey);
     return { ...base, signatureValid, chainValid: false, reason: 'The stored report does not match the report schema.' };
   }
   const report: SignedReport = parsed;
   const reasons: string[] = [];
-  const signatureValid = verifyReportSignature(report, publicKey);
+  const signatureValid = verifyReport(report, publicKey);
   if (!signatureValid) reasons.push('The signature does not match the body: it was altered after signing or signed by another key.');
 
   let chainValid = true;

@@ -3,8 +3,8 @@
  * two timing windows. Used by the crypto row and by the collector ingest load generator.
  */
 import crypto, { type KeyObject } from 'node:crypto';
-import { canonicalize } from '../../common/canonical-json';
-import { GENESIS_HASH, PROTOCOL_VERSION, type ReportBody, type SignedReport } from '../../common/report';
+import { sealReport, spkiOf } from '../../protocol/report-crypto';
+import { GENESIS_HASH, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
 import type { TimingWindow } from '../../common/timing';
 
 function timingWindow(startedAt: number, index: number): TimingWindow {
@@ -83,14 +83,7 @@ export interface DeviceKeys {
 
 export function generateDeviceKeys(): DeviceKeys {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-  return { privateKey, publicKey, publicKeySpki: (publicKey.export({ format: 'der', type: 'spki' }) as Buffer).toString('base64') };
-}
-
-/** Sign a body as the protocol says: Ed25519 over UTF-8 canonicalize(body), base64url. */
-export function signBody(body: ReportBody, privateKey: KeyObject): { report: SignedReport; bytes: Buffer; hash: string } {
-  const bytes = Buffer.from(canonicalize(body), 'utf8');
-  const sig = crypto.sign(null, bytes, privateKey).toString('base64url');
-  return { report: { body, sig }, bytes, hash: crypto.createHash('sha256').update(bytes).digest('hex') };
+  return { privateKey, publicKey, publicKeySpki: spkiOf(publicKey) };
 }
 
 /** A chain of `count` signed reports for one device, seq 1..count, each naming its predecessor's hash. */
@@ -98,7 +91,7 @@ export function reportChain(deviceId: string, keys: DeviceKeys, count: number, s
   const out: string[] = [];
   let prevHash = GENESIS_HASH;
   for (let seq = 1; seq <= count; seq++) {
-    const signed = signBody(reportBody(deviceId, seq, prevHash, startAt + seq * 120_000), keys.privateKey);
+    const signed = sealReport(reportBody(deviceId, seq, prevHash, startAt + seq * 120_000), keys.privateKey);
     out.push(JSON.stringify(signed.report));
     prevHash = signed.hash;
   }

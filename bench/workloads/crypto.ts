@@ -1,22 +1,21 @@
 /**
  * Crypto row workload: the agent's ReportSigner (canonicalize, Ed25519 sign, hash, envelope) and
- * the collector's per-report check (canonicalBody + verifySync) on a ~2 KB report body, KeyObjects
+ * the collector's per-report check (canonicalBody + verifySignature) on a ~2 KB report body, KeyObjects
  * created once; against SHA-256 of the same bytes and against signing with the key re-created
  * from DER per operation. The op `measure` returns ops/s for every variant over `seconds`.
  */
 import crypto from 'node:crypto';
-import { ReportSigner } from '../../agent/report/report-signer';
-import { canonicalize } from '../../common/canonical-json';
-import { canonicalBody, verifySync } from '../../collector/verify';
-import { generateDeviceKeys, reportBody, signBody } from '../lib/report-fixtures';
+import { canonicalize } from '../../protocol/canonical-json';
+import { canonicalBody, ReportSigner, verifySignature } from '../../protocol/report-crypto';
+import { generateDeviceKeys, reportBody } from '../lib/report-fixtures';
 import { serve } from './protocol';
 
 const keys = generateDeviceKeys();
 const body = reportBody('bench-device', 42, 'a'.repeat(64), Date.now());
 const bytes = Buffer.from(canonicalize(body), 'utf8');
-const signature = signBody(body, keys.privateKey).report.sig;
-const privateDer = keys.privateKey.export({ format: 'der', type: 'pkcs8' });
 const signer = new ReportSigner(keys.privateKey);
+const signature = signer.sign(body).report.sig;
+const privateDer = keys.privateKey.export({ format: 'der', type: 'pkcs8' });
 
 /** Operations per second of `op`, run in batches until `seconds` of wall time have passed. */
 function rate(op: () => void, seconds: number): number {
@@ -46,7 +45,7 @@ serve(
         // What the collector does per report: canonical bytes and hash of the parsed body, then verify.
         verify: rate(() => {
           const canonical = canonicalBody(body)!;
-          sink += verifySync(keys.publicKey, canonical.bytes, signature) ? 1 : 0;
+          sink += verifySignature(keys.publicKey, canonical.bytes, signature) ? 1 : 0;
         }, seconds),
         sha256: rate(() => {
           sink += crypto.createHash('sha256').update(bytes).digest().length;

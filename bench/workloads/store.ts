@@ -18,7 +18,7 @@ import type { ReportAck } from '../../common/report';
 import type { AgentContext } from '../../agent/context';
 import { AgentEvents } from '../../agent/events';
 import { loadOrCreateIdentity } from '../../agent/identity/device-identity';
-import { ReportSigner } from '../../agent/report/report-signer';
+import { ReportSigner } from '../../protocol/report-crypto';
 import { openDatabase, type Db } from '../../agent/store/database';
 import { reconcileFindings } from '../../agent/store/findings';
 import { countPending, insertOutboxEntry } from '../../agent/store/outbox';

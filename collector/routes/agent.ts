@@ -21,7 +21,7 @@ import {
 } from '../../common/report';
 import { assertNever } from '../../common/result';
 import { CollectorError } from '../errors';
-import { canonicalBody, parseDevicePublicKey } from '../verify';
+import { canonicalBody, parseDevicePublicKey } from '../../protocol/report-crypto';
 
 export async function agentRoutes(app: FastifyInstance): Promise<void> {
   const services = app.collector;

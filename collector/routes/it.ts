@@ -10,7 +10,7 @@ import { CollectorError } from '../errors';
 import { toOcsf } from '../ocsf';
 import { DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FindingView, type StoredReport } from '../schemas';
 import type { FindingRow } from '../storage/findings';
-import { sha256Hex } from '../verify';
+import { sha256Hex } from '../../protocol/report-crypto';
 
 const DeviceIdParam = Type.String({ minLength: 1, maxLength: 64 });
 const Digits = Type.String({ pattern: '^[0-9]{1,15}$' });

@@ -4,7 +4,8 @@
  * benchmark and agent engineers (it speaks only the common/report.ts wire protocol).
  */
 import crypto, { type KeyObject } from 'node:crypto';
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../protocol/canonical-json';
+import { hashReportBody, sealReport } from '../../protocol/report-crypto';
 import {
   GENESIS_HASH,
   PROTOCOL_VERSION,
@@ -78,13 +79,12 @@ export class TestDevice {
 
 /** Sign a body: Ed25519 over UTF-8 canonicalize(body), base64url without padding. */
 export function signReport(body: ReportBody, privateKey: KeyObject): SignedReport {
-  const sig = crypto.sign(null, Buffer.from(canonicalize(body), 'utf8'), privateKey).toString('base64url');
-  return { body, sig };
+  return sealReport(body, privateKey).report;
 }
 
 /** sha256 hex of canonicalize(body): the next report's prevHash. */
 export function hashBody(body: ReportBody): string {
-  return crypto.createHash('sha256').update(canonicalize(body), 'utf8').digest('hex');
+  return hashReportBody(body);
 }
 
 /** A plausible finding for tests. */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../protocol/canonical-json';
 import { GENESIS_HASH, MAX_REPORT_BYTES } from '../../common/report';
 import type { CollectorOptions } from '../app';
 import type { CollectorConfigInput } from '../config';
@@ -14,7 +14,7 @@ import type { FindingView, StoredReport } from '../schemas';
 import { insertDevice } from '../storage/devices';
 import type { SqlDatabase } from '../storage/sql';
 import { CollectorStore, type IngestOutcome, type VerifiedReport } from '../storage/store';
-import { canonicalBody } from '../verify';
+import { canonicalBody } from '../../protocol/report-crypto';
 import { startTestCollector, TEST_DEVICES_ONLY_TOKEN, TEST_ENROLLMENT_SECRET, type TestCollector } from './harness';
 import { sampleFinding, signReport, TestDevice } from './make-reports';
 import type { SignedReport } from '../../common/report';

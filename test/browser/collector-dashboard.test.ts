@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../protocol/canonical-json';
 import { DASHBOARD_CSP } from '../../collector/routes/dashboard';
 import { startTestCollector, TEST_IT_TOKEN } from '../../collector/testing/harness';
 import { sampleFinding } from '../../collector/testing/make-reports';

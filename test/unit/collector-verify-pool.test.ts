@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../protocol/canonical-json';
 import { startTestCollector } from '../../collector/testing/harness';
-import { VerifierPool } from '../../collector/verify-pool';
-import { verifySync } from '../../collector/verify';
+import { VerifierPool } from '../../protocol/verify-pool';
+import { verifySignature } from '../../protocol/report-crypto';
 
 function signer() {
   const pair = crypto.generateKeyPairSync('ed25519');
@@ -47,7 +47,7 @@ test('worker pool: valid, forged, wrong-key, tampered and malformed signatures a
   const results = await Promise.all(jobs.map((item) => pool.verify(item.key, item.message, item.signature)));
   jobs.forEach((item, index) => {
     assert.equal(results[index], item.expected, item.name);
-    assert.equal(verifySync(item.key, item.message, item.signature), item.expected, `inline: ${item.name}`);
+    assert.equal(verifySignature(item.key, item.message, item.signature), item.expected, `inline: ${item.name}`);
   });
   const stats = pool.stats;
   // Malformed signatures are refused before any thread sees them; everything else ran on a worker.

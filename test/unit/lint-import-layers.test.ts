@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { RuleTester } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { checkImport, importLayersRule } from '../../tools/eslint/import-layers.js';
+import { AGENT_RUNTIME_PACKAGES, checkImport, COLLECTOR_RUNTIME_PACKAGES, importLayersRule } from '../../tools/eslint/import-layers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const at = (file: string) => path.join(root, file);
@@ -26,6 +27,38 @@ describe('import-layers lint rule', () => {
     assert.match(checkImport(at('renderer/x.ts'), '../agent/agent', root) ?? '', /from agent\//);
     assert.match(checkImport(at('renderer/x.ts'), 'better-sqlite3', root) ?? '', /package 'better-sqlite3'/);
     assert.match(checkImport(at('preload/x.ts'), 'node:path', root) ?? '', /Node built-in/);
+  });
+
+  it('keeps protocol/ under agent and collector, and above common', () => {
+    assert.equal(checkImport(at('agent/report/x.ts'), '../../protocol/report-crypto', root), null);
+    assert.equal(checkImport(at('collector/x.ts'), '../protocol/verify-pool', root), null);
+    assert.equal(checkImport(at('protocol/x.ts'), 'node:crypto', root), null);
+    assert.equal(checkImport(at('protocol/x.ts'), '../common/report', root), null);
+    assert.match(checkImport(at('protocol/x.ts'), '../agent/agent', root) ?? '', /protocol\/ may not import from agent\//);
+    assert.match(checkImport(at('protocol/x.ts'), '../collector/app', root) ?? '', /from collector\//);
+    assert.match(checkImport(at('common/x.ts'), '../protocol/report-crypto', root) ?? '', /common\/ may not import from protocol\//);
+    assert.match(checkImport(at('renderer/x.ts'), '../protocol/canonical-json', root) ?? '', /from protocol\//);
+  });
+
+  it('lets the agent load only the runtime packages it ships with', () => {
+    for (const name of AGENT_RUNTIME_PACKAGES) assert.equal(checkImport(at('agent/x.ts'), name, root), null, name);
+    assert.equal(checkImport(at('agent/x.ts'), '@sinclair/typebox/value', root), null);
+    assert.match(checkImport(at('agent/x.ts'), 'esbuild', root) ?? '', /package 'esbuild'/);
+    assert.match(checkImport(at('agent/x.ts'), 'fastify', root) ?? '', /package 'fastify'/);
+    assert.match(checkImport(at('collector/x.ts'), 'autocannon', root) ?? '', /package 'autocannon'/);
+  });
+
+  it('allows only packages that package.json ships as dependencies', () => {
+    const manifest = JSON.parse(fs.readFileSync(at('package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const name of [...AGENT_RUNTIME_PACKAGES, ...COLLECTOR_RUNTIME_PACKAGES]) {
+      assert.ok(name in manifest.dependencies, `${name} is allowed at run time but is not a dependency`);
+    }
+  });
+
+  it('treats the dashboard script as its own DOM-only layer inside collector/', () => {
+    assert.match(checkImport(at('collector/dashboard/dashboard.js'), 'node:fs', root) ?? '', /collector\/dashboard\/ may not import Node built-in/);
+    assert.match(checkImport(at('collector/dashboard/dashboard.js'), '../app', root) ?? '', /may not import from collector\//);
+    assert.equal(checkImport(at('collector/app.ts'), 'node:fs', root), null);
   });
 
   describe('reports through ESLint on real source text', () => {

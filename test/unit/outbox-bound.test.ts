@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ReportBuilder } from '../../agent/report/report-builder';
-import { ReportSigner } from '../../agent/report/report-signer';
+import { ReportSigner } from '../../protocol/report-crypto';
 import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import type { Db } from '../../agent/store/database';
 import { reconcileFindings } from '../../agent/store/findings';

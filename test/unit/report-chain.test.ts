@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../protocol/canonical-json';
 import { GENESIS_HASH, SignedReportSchema, type SignedReport } from '../../common/report';
 import { getChainHead, ReportBuilder } from '../../agent/report/report-builder';
-import { hashReportBody, ReportSigner, verifyReportSignature } from '../../agent/report/report-signer';
+import { hashReportBody, ReportSigner, verifyReport } from '../../protocol/report-crypto';
 import { auditReportBody } from '../../agent/report/report-privacy';
 import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import { reconcileFindings } from '../../agent/store/findings';
@@ -44,7 +44,7 @@ describe('signed report chain', () => {
     const report = JSON.parse(entry.body) as SignedReport;
     assert.equal(Value.Check(SignedReportSchema, report), true, JSON.stringify([...Value.Errors(SignedReportSchema, report)].slice(0, 3)));
     assert.equal(entry.body, canonicalize(report), 'the envelope is stored in canonical form, as sent');
-    assert.equal(verifyReportSignature(report, publicKey), true);
+    assert.equal(verifyReport(report, publicKey), true);
     assert.equal(entry.hash, hashReportBody(report.body));
     assert.equal(report.body.prevHash, GENESIS_HASH);
     assert.equal(report.body.deviceId, 'device-1');
@@ -53,7 +53,7 @@ describe('signed report chain', () => {
     assert.deepEqual(report.body.findings.map((finding) => [finding.key, finding.severity]), [['tool:x11vnc', 'high']]);
     assert.equal(entry.hasFindings, true);
     // Another key does not verify it.
-    assert.equal(verifyReportSignature(report, crypto.generateKeyPairSync('ed25519').publicKey), false);
+    assert.equal(verifyReport(report, crypto.generateKeyPairSync('ed25519').publicKey), false);
   });
 
   it('links each report to the previous one and verifies locally end to end', (t) => {

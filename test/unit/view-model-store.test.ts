@@ -14,7 +14,7 @@ import { saveBaseline } from '../../agent/store/baseline';
 import { initialBaseline } from '../../agent/timing-detector/baseline-model';
 import { FEATURES } from '../../agent/timing-detector/features';
 import { POPULATION_PRIOR } from '../../agent/timing-detector/prior';
-import { ReportSigner } from '../../agent/report/report-signer';
+import { ReportSigner } from '../../protocol/report-crypto';
 import { reconcileFindings } from '../../agent/store/findings';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
 import { testContext } from '../helpers/agent-context';

@@ -1,34 +1,46 @@
 // ESLint rule: imports only go downward through Telltale's layers.
 //
-//   common     pure types, schemas and functions: no Node, no DOM-only APIs, no Electron
-//   agent      the agent core under plain Node: common + Node, never electron
-//   collector  the IT server: common + Node, never electron, never the agent
+//   common     schemas, types and pure functions: no Node, no DOM-only APIs, no Electron
+//   protocol   the wire protocol's code (canonical JSON, report signing, hashing, verifying, the
+//              verify worker): common + Node
+//   agent      the agent core under plain Node: common + protocol + Node, never electron, and only
+//              the runtime packages it ships with
+//   collector  the IT server: common + protocol + Node, never electron, never the agent
+//   collector/dashboard  the IT dashboard's browser script: DOM only
 //   main       Electron glue: common + agent + electron
 //   preload    the bridge: common + electron (it is bundled, sandboxed)
 //   renderer   DOM only: common, nothing from Node or Electron
 //   test, bench, tools, scripts: anything
+// A layer may be a sub-folder of another (collector/dashboard); a file belongs to the longest match.
 import path from 'node:path';
 import { builtinModules } from 'node:module';
 
-const OWN_LAYERS = ['common', 'agent', 'collector', 'main', 'preload', 'renderer'];
+/** Packages the agent core may load at run time: each is a `dependencies` entry it ships with. */
+export const AGENT_RUNTIME_PACKAGES = ['@sinclair/typebox', 'better-sqlite3', 'systeminformation', 'uiohook-napi'];
+/** Packages the collector may load at run time. */
+export const COLLECTOR_RUNTIME_PACKAGES = ['@sinclair/typebox', '@fastify/rate-limit', '@fastify/type-provider-typebox', 'better-sqlite3', 'fastify', 'pg'];
 
 /** For each layer: which of our layers it may import, and which outside modules. */
 export const LAYER_RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['@sinclair/typebox'] },
-  agent: { layers: ['common', 'agent'], node: true, electron: false, packages: '*' },
-  collector: { layers: ['common', 'collector'], node: true, electron: false, packages: '*' },
-  main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: '*' },
+  protocol: { layers: ['common', 'protocol'], node: true, electron: false, packages: ['@sinclair/typebox'] },
+  agent: { layers: ['common', 'protocol', 'agent'], node: true, electron: false, packages: AGENT_RUNTIME_PACKAGES },
+  collector: { layers: ['common', 'protocol', 'collector'], node: true, electron: false, packages: COLLECTOR_RUNTIME_PACKAGES },
+  'collector/dashboard': { layers: ['collector/dashboard'], node: false, electron: false, packages: [] },
+  main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: [...AGENT_RUNTIME_PACKAGES, 'electron'] },
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
 };
 
+/** Layer names, longest first, so a sub-folder layer wins over its parent. */
+const OWN_LAYERS = Object.keys(LAYER_RULES).sort((a, b) => b.length - a.length);
+
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
 function layerOf(file, root) {
-  const relative = path.relative(root, file);
+  const relative = path.relative(root, file).split(path.sep).join('/');
   if (relative.startsWith('..')) return null;
-  const top = relative.split(path.sep)[0];
-  return OWN_LAYERS.includes(top) ? top : null;
+  return OWN_LAYERS.find((layer) => relative === layer || relative.startsWith(`${layer}/`)) ?? null;
 }
 
 function packageName(specifier) {
@@ -52,7 +64,7 @@ export function checkImport(file, specifier, root) {
   }
   const name = packageName(specifier);
   if (name === 'electron') return rule.electron ? null : `${layer}/ may not import electron`;
-  if (rule.packages === '*' || rule.packages.includes(name)) return null;
+  if (rule.packages.includes(name)) return null;
   return `${layer}/ may not import package '${name}'`;
 }
 

@@ -12,10 +12,28 @@
  * loop open only while they have jobs, and are terminated by `close()`; jobs still outstanding then
  * (or on a worker crash) are verified inline, so no caller ever waits on a dead thread.
  */
-import crypto, { type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { decodeSignature, type SignatureVerifier } from './verify';
+import { decodeSignature, spkiOf, SIGNATURE_BYTES, verifySignatureBytes, type SignatureVerifier } from './report-crypto';
+import type { VerifyBatch, VerifyReply, VerifyWorkerData } from './verify-worker';
+
+/** The worker's file beside this one, with this module's own extension (`.ts` from the sources, `.js` built). */
+const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), `verify-worker${path.extname(fileURLToPath(import.meta.url))}`);
+
+/**
+ * Start the worker file. Node 20 does not apply the parent's module hooks to a worker's entry
+ * module, so from the TypeScript sources (the collector runs under tsx) a one-line bootstrap
+ * registers tsx in the worker and then imports the file.
+ */
+function startWorker(workerData: VerifyWorkerData): Worker {
+  if (!WORKER_FILE.endsWith('.ts')) return new Worker(WORKER_FILE, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(WORKER_FILE).href)}); });`;
+  return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
+}
 
 export interface VerifierPoolOptions {
   /** Worker threads (default: available cores). 0 verifies everything inline. */
@@ -58,41 +76,6 @@ interface WorkerSlot {
   referenced: boolean;
 }
 
-/** The worker's whole program: plain JavaScript so it runs without the TypeScript loader or a bundle path. */
-const WORKER_SOURCE = `
-const crypto = require('node:crypto');
-const { parentPort, workerData } = require('node:worker_threads');
-const capacity = workerData.keyCacheSize;
-const keys = new Map();
-function keyFor(spki) {
-  let key = keys.get(spki);
-  if (key !== undefined) {
-    keys.delete(spki);
-    keys.set(spki, key);
-    return key;
-  }
-  key = crypto.createPublicKey({ key: Buffer.from(spki, 'base64'), format: 'der', type: 'spki' });
-  keys.set(spki, key);
-  if (keys.size > capacity) keys.delete(keys.keys().next().value);
-  return key;
-}
-parentPort.on('message', (batch) => {
-  const { ids, keys: spkis, ends, bytes, signatures } = batch;
-  const results = new Uint8Array(ids.length);
-  let start = 0;
-  for (let index = 0; index < ids.length; index++) {
-    const message = bytes.subarray(start, ends[index]);
-    start = ends[index];
-    try {
-      results[index] = crypto.verify(null, message, keyFor(spkis[index]), signatures.subarray(index * 64, index * 64 + 64)) ? 1 : 0;
-    } catch {
-      results[index] = 0;
-    }
-  }
-  parentPort.postMessage({ ids, results }, [results.buffer]);
-});
-`;
-
 /** Ed25519 verifier pool; `verify` is the SignatureVerifier to hand to the app. */
 export class VerifierPool {
   readonly threads: number;
@@ -126,7 +109,7 @@ export class VerifierPool {
     const slot = this.pickSlot();
     if (slot === null) {
       this.inlineCount += 1;
-      return Promise.resolve(verifyRaw(publicKey, message, raw));
+      return Promise.resolve(verifySignatureBytes(publicKey, message, raw));
     }
     return new Promise<boolean>((resolve) => {
       const job: Job = { id: this.nextId++, key: publicKey, spki: this.spki(publicKey), message, signature: raw, resolve };
@@ -170,17 +153,16 @@ export class VerifierPool {
   }
 
   private spawn(): WorkerSlot {
-    // execArgv: [] so the worker does not load the parent's --import hooks (tsx) it has no use for.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { keyCacheSize: this.keyCacheSize } });
+    const worker = startWorker({ keyCacheSize: this.keyCacheSize });
     const slot: WorkerSlot = { worker, outstanding: new Map(), queued: [], alive: true, referenced: true };
-    worker.on('message', (reply: { ids: number[]; results: Uint8Array }) => this.onReply(slot, reply));
+    worker.on('message', (reply: VerifyReply) => this.onReply(slot, reply));
     worker.on('error', () => this.retire(slot));
     worker.on('exit', () => this.retire(slot));
     this.slots.push(slot);
     return slot;
   }
 
-  private onReply(slot: WorkerSlot, reply: { ids: number[]; results: Uint8Array }): void {
+  private onReply(slot: WorkerSlot, reply: VerifyReply): void {
     reply.ids.forEach((id, index) => {
       const job = slot.outstanding.get(id);
       if (!job) return;
@@ -201,7 +183,7 @@ export class VerifierPool {
     for (const job of slot.outstanding.values()) {
       this.inFlight -= 1;
       this.inlineCount += 1;
-      job.resolve(verifyRaw(job.key, job.message, job.signature));
+      job.resolve(verifySignatureBytes(job.key, job.message, job.signature));
     }
     slot.outstanding.clear();
     slot.queued = [];
@@ -233,15 +215,13 @@ export class VerifierPool {
       ends[index] = total;
     });
     const bytes = new Uint8Array(total);
-    const signatures = new Uint8Array(jobs.length * 64);
+    const signatures = new Uint8Array(jobs.length * SIGNATURE_BYTES);
     jobs.forEach((job, index) => {
       bytes.set(job.message, index === 0 ? 0 : ends[index - 1]);
-      signatures.set(job.signature, index * 64);
+      signatures.set(job.signature, index * SIGNATURE_BYTES);
     });
-    slot.worker.postMessage(
-      { ids: jobs.map((job) => job.id), keys: jobs.map((job) => job.spki), ends, bytes, signatures },
-      [bytes.buffer, signatures.buffer],
-    );
+    const batch: VerifyBatch = { ids: jobs.map((job) => job.id), keys: jobs.map((job) => job.spki), ends, bytes, signatures };
+    slot.worker.postMessage(batch, [bytes.buffer, signatures.buffer]);
   }
 
   /** Keep the process alive only while a worker owes us answers. */
@@ -256,18 +236,10 @@ export class VerifierPool {
   private spki(key: KeyObject): string {
     let spki = this.spkiOf.get(key);
     if (spki === undefined) {
-      spki = (key.export({ format: 'der', type: 'spki' }) as Buffer).toString('base64');
+      spki = spkiOf(key);
       this.spkiOf.set(key, spki);
     }
     return spki;
-  }
-}
-
-function verifyRaw(publicKey: KeyObject, message: Uint8Array, signature: Buffer): boolean {
-  try {
-    return crypto.verify(null, message, publicKey, signature);
-  } catch {
-    return false;
   }
 }
 
