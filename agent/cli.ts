@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { Agent } from './agent';
 import { EXIT_CODES, exitCodeFor } from './exit-codes';
-import { windowLogFields } from './input/window-fields';
+import { flattenTimingWindow } from '../common/timing';
 import { createJsonLogger } from './log';
 
 const USAGE = 'usage: npm run agent -- [--policy FILE] [--data-dir DIR] [--duration-seconds N] [--no-input]';
@@ -60,7 +60,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!created.ok) fatal(`${created.error.code}: ${created.error.message}`, exitCodeFor(created.error.code));
   const agent = created.value;
   const ctx = agent.context;
-  ctx.events.on('windowFlushed', ({ id, window }) => logger.log('info', 'window', { id, ...windowLogFields(window) }));
+  ctx.events.on('windowFlushed', ({ id, window }) => logger.log('info', 'window', { id, ...flattenTimingWindow(window) }));
 
   let stopping: Promise<void> | null = null;
   const shutdown = (reason: string): Promise<void> => {

@@ -83,7 +83,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     trustProxy: config.trustProxy,
     // Signed payloads must be checked exactly as received: no type coercion, no silently dropped
     // extra properties, no defaults filled in (any of these would change the bytes we canonicalize).
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    // `unit` annotates timing fields for the views (common/timing.ts); it constrains nothing.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, keywords: ['unit'] } },
     return503OnClosing: true,
   });
 

@@ -5,27 +5,10 @@
  * Fastify's own errors) into `{ error: { code, message } }`. 5xx messages are replaced by a generic
  * one so internals never leak to clients.
  */
-import type { ApiError } from '../common/report';
+import type { ApiError, ApiErrorCode } from '../common/report';
 
-export type CollectorErrorCode =
-  | 'PAYLOAD_INVALID'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'ENROLLMENT_DENIED'
-  | 'DEVICE_UNKNOWN'
-  | 'SIGNATURE_INVALID'
-  | 'CHAIN_FORK'
-  | 'RATE_LIMITED'
-  | 'OVERLOADED'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'CONFIG_INVALID'
-  | 'DATABASE_TOO_NEW'
-  | 'STORAGE_UNAVAILABLE'
-  | 'SHUTTING_DOWN'
-  | 'INTERNAL';
+/** The codes are the API's own list (common/report.ts), so agent and collector share one union. */
+export type CollectorErrorCode = ApiErrorCode;
 
 /** An expected failure with its HTTP status. */
 export class CollectorError extends Error {

@@ -3,6 +3,7 @@
  * Used as Fastify response schemas (serialization) and as the types route handlers return.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { AnyFindingKindSchema, EvidenceSchema, ReportFindingSchema, RiskLevelSchema, SeveritySchema } from '../common/findings';
 
 const Nullable = <T extends ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -15,7 +16,7 @@ export const DeviceViewSchema = Type.Object({
   lastSeenAt: Type.Integer(),
   headSeq: Type.Integer(),
   /** Max severity of open findings, 'none' without any. */
-  risk: Type.Union(['none', 'info', 'low', 'medium', 'high'].map((level) => Type.Literal(level))),
+  risk: RiskLevelSchema,
   /** A device-silent finding is open. */
   silent: Type.Boolean(),
   openFindings: Type.Integer(),
@@ -30,15 +31,16 @@ export const FindingViewSchema = Type.Object({
   deviceId: Type.String(),
   /** 'agent' for findings a device reported, 'collector' for chain-gap and device-silent. */
   source: Type.Union([Type.Literal('agent'), Type.Literal('collector')]),
-  key: Type.String(),
-  kind: Type.String(),
-  severity: Type.String(),
-  title: Type.String(),
-  explanation: Type.String(),
-  evidence: Type.Record(Type.String(), Type.Unknown()),
-  firstSeenAt: Type.Integer(),
-  lastSeenAt: Type.Integer(),
-  closedAt: Nullable(Type.Integer()),
+  // The finding's own fields as a report carries them, with the collector's kinds allowed too.
+  key: ReportFindingSchema.properties.key,
+  kind: AnyFindingKindSchema,
+  severity: SeveritySchema,
+  title: ReportFindingSchema.properties.title,
+  explanation: ReportFindingSchema.properties.explanation,
+  evidence: EvidenceSchema,
+  firstSeenAt: ReportFindingSchema.properties.firstSeenAt,
+  lastSeenAt: ReportFindingSchema.properties.lastSeenAt,
+  closedAt: ReportFindingSchema.properties.closedAt,
   reportSeq: Nullable(Type.Integer()),
   /** Collector clock when the finding was first stored and when it last changed. */
   createdAt: Type.Integer(),

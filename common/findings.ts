@@ -1,50 +1,83 @@
 /**
- * Findings: what a detector concluded, with its evidence.
+ * Findings: what a detector concluded, with its evidence. The one schema of a finding's shape,
+ * from a detector's observation to the stored row, the report, the collector and both views.
  *
  * A finding is deduplicated by `key` across scans: the same condition seen again updates
  * `lastSeenAt`; a condition that ends closes its finding.
  */
+import { Type, type Static } from '@sinclair/typebox';
 
-export type Severity = 'info' | 'low' | 'medium' | 'high';
+export const SEVERITIES = ['info', 'low', 'medium', 'high'] as const;
+export const SeveritySchema = Type.Union(SEVERITIES.map((severity) => Type.Literal(severity)));
+export type Severity = (typeof SEVERITIES)[number];
 
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, low: 1, medium: 2, high: 3 };
 
-export type FindingKind =
-  | 'remote-tool-installed'
-  | 'remote-tool-running'
-  | 'remote-tool-listening'
-  | 'remote-session-active'
-  | 'approved-tool'
-  | 'kvm-usb-gadget'
-  | 'kvm-edid'
-  | 'virtual-display'
-  | 'display-no-edid'
-  | 'display-topology'
-  | 'relayed-input-timing'
-  | 'device-verdict';
+/** A device's risk: the highest severity among its open findings, 'none' without any. */
+export const RISK_LEVELS = ['none', ...SEVERITIES] as const;
+export const RiskLevelSchema = Type.Union(RISK_LEVELS.map((level) => Type.Literal(level)));
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+/** Kinds an agent's detectors report. */
+export const AGENT_FINDING_KINDS = [
+  'remote-tool-installed',
+  'remote-tool-running',
+  'remote-tool-listening',
+  'remote-session-active',
+  'approved-tool',
+  'kvm-usb-gadget',
+  'kvm-edid',
+  'virtual-display',
+  'display-no-edid',
+  'display-topology',
+  'relayed-input-timing',
+  'device-verdict',
+] as const;
+/** Kinds only the collector opens (a report claiming one is refused). */
+export const COLLECTOR_FINDING_KINDS = ['chain-gap', 'device-silent'] as const;
+
+export const FindingKindSchema = Type.Union(AGENT_FINDING_KINDS.map((kind) => Type.Literal(kind)));
+export type FindingKind = (typeof AGENT_FINDING_KINDS)[number];
+export type CollectorFindingKind = (typeof COLLECTOR_FINDING_KINDS)[number];
+export const AnyFindingKindSchema = Type.Union([...AGENT_FINDING_KINDS, ...COLLECTOR_FINDING_KINDS].map((kind) => Type.Literal(kind)));
+export type AnyFindingKind = FindingKind | CollectorFindingKind;
 
 /** JSON-safe evidence: plain values only, so it can be stored, signed and shown as-is. */
-export type Evidence = { readonly [key: string]: EvidenceValue };
 export type EvidenceValue = string | number | boolean | null | readonly EvidenceValue[] | { readonly [key: string]: EvidenceValue };
+export type Evidence = { readonly [key: string]: EvidenceValue };
+/** Evidence on the wire: a record of JSON values (checked for depth and size by the report's byte limit). */
+export const EvidenceSchema = Type.Unsafe<Evidence>(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), { maxProperties: 64 }));
+
+/** Epoch milliseconds within what a JavaScript number holds exactly. */
+export const EpochMsSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+const observationFields = {
+  /** Stable dedup key, e.g. `remote-session-active:x11vnc:127.0.0.1:5900`. */
+  key: Type.String({ minLength: 1, maxLength: 512 }),
+  kind: FindingKindSchema,
+  severity: SeveritySchema,
+  /** Short plain-language title. */
+  title: Type.String({ maxLength: 512 }),
+  /** One or two sentences a non-technical reader understands. */
+  explanation: Type.String({ maxLength: 4096 }),
+  evidence: EvidenceSchema,
+};
+
+const lifetimeFields = {
+  firstSeenAt: EpochMsSchema,
+  lastSeenAt: EpochMsSchema,
+  /** Null while the condition holds. */
+  closedAt: Type.Union([EpochMsSchema, Type.Null()]),
+};
 
 /** What a detector emits on each scan. */
-export interface FindingObservation {
-  /** Stable dedup key, e.g. `remote-session-active:x11vnc:127.0.0.1:5900`. */
-  readonly key: string;
-  readonly kind: FindingKind;
-  readonly severity: Severity;
-  /** Short plain-language title. */
-  readonly title: string;
-  /** One or two sentences a non-technical reader understands. */
-  readonly explanation: string;
-  readonly evidence: Evidence;
-}
+export const FindingObservationSchema = Type.Object(observationFields, { additionalProperties: false });
+export type FindingObservation = Static<typeof FindingObservationSchema>;
 
-/** A stored finding. Times are wall-clock epoch ms. */
-export interface Finding extends FindingObservation {
-  readonly id: number;
-  readonly firstSeenAt: number;
-  readonly lastSeenAt: number;
-  /** Null while the condition holds. */
-  readonly closedAt: number | null;
-}
+/** A finding as a report carries it: the observation and its lifetime (wall-clock epoch ms). */
+export const ReportFindingSchema = Type.Object({ ...observationFields, ...lifetimeFields }, { additionalProperties: false });
+export type ReportFinding = Static<typeof ReportFindingSchema>;
+
+/** A finding stored on the device, with its row id: what the transparency view shows. */
+export const FindingSchema = Type.Object({ id: Type.Integer({ minimum: 1 }), ...observationFields, ...lifetimeFields }, { additionalProperties: false });
+export type Finding = Static<typeof FindingSchema>;

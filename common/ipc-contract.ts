@@ -13,75 +13,19 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { Finding } from './findings';
+import { FindingSchema, type Finding } from './findings';
 import { fail, ok, type Result } from './result';
-import type { TimingWindow } from './timing';
+import { TimingWindowSchema } from './timing';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const DistributionSchema = Type.Object({
-  n: Type.Number(),
-  median: Type.Number(),
-  iqr: Type.Number(),
-  p5: Type.Number(),
-  p95: Type.Number(),
-});
-
-/** Mirrors common/timing.ts TimingWindow (compile-time check below). */
-export const TimingWindowSchema = Type.Object({
-  startedAt: Type.Number(),
-  endedAt: Type.Number(),
-  hookStart: Type.Number(),
-  hookEnd: Type.Number(),
-  keys: Type.Object({
-    keystrokes: Type.Number(),
-    keyDowns: Type.Number(),
-    dwell: Nullable(DistributionSchema),
-    flight: Nullable(DistributionSchema),
-    nearSimultaneous5: Type.Number(),
-    nearSimultaneous15: Type.Number(),
-    rolloverRate: Type.Number(),
-    keyEvents: Type.Optional(Type.Number()),
-    coincidentEvents: Type.Optional(Type.Number()),
-    shortGaps: Type.Optional(Type.Number()),
-    fineGaps: Type.Optional(Type.Number()),
-    oneMsGaps: Type.Optional(Type.Number()),
-  }),
-  mouse: Type.Object({
-    moves: Type.Number(),
-    clicks: Type.Number(),
-    wheels: Type.Number(),
-    moveRateHz: Type.Number(),
-    step: Nullable(DistributionSchema),
-    interval: Nullable(DistributionSchema),
-    intervalCv: Nullable(Type.Number()),
-    coincidentMoves: Type.Optional(Type.Number()),
-    fastMoves: Type.Optional(Type.Number()),
-  }),
-});
-
 export const TimingEntrySchema = Type.Object({ id: Type.Integer(), window: TimingWindowSchema });
 export type TimingEntry = Static<typeof TimingEntrySchema>;
 
-const SeveritySchema = Type.Union([Type.Literal('info'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
-
-/** Mirrors common/findings.ts Finding. */
-export const FindingSchema = Type.Object({
-  id: Type.Integer(),
-  key: Type.String(),
-  kind: Type.String(),
-  severity: SeveritySchema,
-  title: Type.String(),
-  explanation: Type.String(),
-  evidence: Type.Record(Type.String(), Type.Unknown()),
-  firstSeenAt: Type.Number(),
-  lastSeenAt: Type.Number(),
-  closedAt: Nullable(Type.Number()),
-});
-export type FindingView = Static<typeof FindingSchema>;
+export type FindingView = Finding;
 
 /** ok: nothing needs attention; attention: an open finding of medium or high severity; offline: reports are not reaching IT. */
 export const DeviceStateSchema = Type.Union([Type.Literal('ok'), Type.Literal('attention'), Type.Literal('offline')]);
@@ -397,9 +341,3 @@ export const NEVER_COLLECTED: readonly string[] = [
   'Your camera, microphone, or location',
 ];
 
-// Compile-time proof that the schemas above match the shared types they mirror.
-type Mirrors<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _timingMirrors: Mirrors<TimingWindow, Static<typeof TimingWindowSchema>> = true;
-const _findingFits: Finding extends Static<typeof FindingSchema> ? true : false = true;
-void _timingMirrors;
-void _findingFits;

@@ -7,6 +7,10 @@
  * the first report's prevHash is GENESIS_HASH.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { EpochMsSchema, ReportFindingSchema } from './findings';
+import { TimingWindowSchema } from './timing';
+
 
 export const PROTOCOL_VERSION = 1;
 export const GENESIS_HASH = '0'.repeat(64);
@@ -14,37 +18,22 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const MAX_REPORT_BYTES = 256 * 1024;
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
-const JsonValue = Type.Unknown();
-
-export const ReportFindingSchema = Type.Object(
-  {
-    key: Type.String({ maxLength: 512 }),
-    kind: Type.String({ maxLength: 64 }),
-    severity: Type.Union([Type.Literal('info'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
-    title: Type.String({ maxLength: 512 }),
-    explanation: Type.String({ maxLength: 4096 }),
-    evidence: Type.Record(Type.String(), JsonValue),
-    firstSeenAt: Type.Integer(),
-    lastSeenAt: Type.Integer(),
-    closedAt: Type.Union([Type.Integer(), Type.Null()]),
-  },
-  { additionalProperties: false },
-);
 
 export const ReportBodySchema = Type.Object(
   {
     v: Type.Literal(PROTOCOL_VERSION),
     deviceId: Type.String({ minLength: 1, maxLength: 64 }),
-    seq: Type.Integer({ minimum: 1 }),
+    /** Exactly representable as a JavaScript number, so every party reads the same seq. */
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     prevHash: Hex64,
     kind: Type.Union([Type.Literal('report'), Type.Literal('heartbeat')]),
     /** Agent wall clock when the report was made (epoch ms). The collector records its own receive time too. */
-    createdAt: Type.Integer(),
+    createdAt: EpochMsSchema,
     /** The span of time the report covers (epoch ms, agent clock). */
-    window: Type.Object({ from: Type.Integer(), to: Type.Integer() }, { additionalProperties: false }),
+    window: Type.Object({ from: EpochMsSchema, to: EpochMsSchema }, { additionalProperties: false }),
     findings: Type.Array(ReportFindingSchema, { maxItems: 1000 }),
-    /** Timing-window summaries (common/timing.ts TimingWindow objects). */
-    timing: Type.Array(JsonValue, { maxItems: 2000 }),
+    /** Timing-window summaries with every field of common/timing.ts (projectTimingWindow). */
+    timing: Type.Array(TimingWindowSchema, { maxItems: 2000 }),
     agentVersion: Type.String({ maxLength: 64 }),
   },
   { additionalProperties: false },
@@ -59,7 +48,6 @@ export const SignedReportSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type ReportFinding = Static<typeof ReportFindingSchema>;
 export type ReportBody = Static<typeof ReportBodySchema>;
 export type SignedReport = Static<typeof SignedReportSchema>;
 
@@ -93,6 +81,40 @@ export const ReportAckSchema = Type.Object(
 );
 export type ReportAck = Static<typeof ReportAckSchema>;
 
+/** Every code the collector's API answers an error with: the one list of this boundary. */
+export const API_ERROR_CODES = [
+  'PAYLOAD_INVALID',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'ENROLLMENT_DENIED',
+  'DEVICE_UNKNOWN',
+  'SIGNATURE_INVALID',
+  'CHAIN_FORK',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'CONFIG_INVALID',
+  'DATABASE_TOO_NEW',
+  'STORAGE_UNAVAILABLE',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+] as const;
+export const ApiErrorCodeSchema = Type.Union(API_ERROR_CODES.map((code) => Type.Literal(code)));
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
 /** Error body of every 4xx/5xx the collector sends. */
-export const ApiErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+export const ApiErrorSchema = Type.Object({ error: Type.Object({ code: ApiErrorCodeSchema, message: Type.String({ maxLength: 4096 }) }) });
 export type ApiError = Static<typeof ApiErrorSchema>;
+
+/**
+ * Every way `body` departs from the report protocol, as readable strings (empty: it conforms).
+ * The schema is closed everywhere but finding evidence, so a field added to a body by mistake
+ * (a raw identifier, a key) shows here. Accepts a parsed body or its JSON text.
+ */
+export function reportBodyProblems(body: unknown): string[] {
+  const value: unknown = typeof body === 'string' ? JSON.parse(body) : body;
+  return [...Value.Errors(ReportBodySchema, value)].map((error) => `${error.path || '/'}: ${error.message}`);
+}

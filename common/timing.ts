@@ -1,82 +1,196 @@
 /**
- * Input-timing features: what leaves the hook boundary.
+ * Input-timing features: the one schema of what leaves the hook boundary.
  *
- * These types are the whole of what Telltale keeps about typing and pointing. They carry times,
- * counts and distances only: never which key, never text, never absolute pointer coordinates.
+ * A TimingWindow is the whole of what Telltale keeps about typing and pointing: times, counts,
+ * shares and distances, never which key, never text, never pointer coordinates. This schema owns
+ * its shape everywhere it goes: the aggregator produces it, SQLite stores it, the detector scores
+ * it, reports carry it to IT, the transparency view and the IT dashboard label it, the CLI logs it.
+ * Each field carries its plain-language `title` and its `unit`, and every consumer reads them from
+ * here (`TIMING_FIELDS`), so a new feature is added in this file and in the code that computes or
+ * scores it, and nowhere else.
+ *
+ * IT receives every field (`projectTimingWindow` keeps exactly the schema's fields): the detector
+ * scores them, so IT needs them to see and re-check the evidence behind a timing finding, and none
+ * of them can hold key identity or a position.
  */
+import { KindGuard, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 
-/** Summary of a sample of durations or distances. All values share the sample's unit. */
-export interface Distribution {
-  /** Number of samples. */
-  readonly n: number;
-  readonly median: number;
-  /** Interquartile range, p75 - p25. */
-  readonly iqr: number;
-  readonly p5: number;
-  readonly p95: number;
-}
+/** How a timing value is measured; the view and the logs format by it. */
+export type TimingUnit = 'epoch-ms' | 'hook-ms' | 'ms' | 'count' | 'share' | 'Hz' | 'px' | 'ratio';
 
-export interface KeyFeatures {
-  /** Completed keystrokes (down paired with up) in the window. */
-  readonly keystrokes: number;
-  /** Key-down events, paired or not. */
-  readonly keyDowns: number;
-  /** Hold time, keydown to keyup of the same key, in ms. */
-  readonly dwell: Distribution | null;
-  /** Down-to-down interval between consecutive key-downs, in ms. */
-  readonly flight: Distribution | null;
-  /** Share of down-to-down intervals under 5 ms (0..1): arrivals bunched by a relay. */
-  readonly nearSimultaneous5: number;
-  /** Share of down-to-down intervals under 15 ms (0..1). */
-  readonly nearSimultaneous15: number;
-  /** Share of key-downs that happen while another key is held (0..1). */
-  readonly rolloverRate: number;
-  // Added later (optional on read: windows stored before them lack these). Counts over the key
-  // events of the window (presses and releases merged, in hook-time order):
-  /** Key events in the window: key-downs plus key-ups of completed keystrokes. */
-  readonly keyEvents?: number;
-  /** Consecutive key events with the same hook time (0 ms apart): arrivals bunched by a relay. */
-  readonly coincidentEvents?: number;
-  /** Consecutive key events under 60 ms apart (coincident ones included): where bunching can happen at all. */
-  readonly shortGaps?: number;
-  /** Consecutive key events 2-9 ms apart: only a clock finer than 10 ms produces them (a coarse clock makes ties of everything). */
-  readonly fineGaps?: number;
-  /**
-   * Consecutive key events exactly 1 ms apart: only a clock that resolves 1 ms produces them. A USB
-   * keyboard polled at 125, 250 or 500 Hz reports changes 8, 4 or 2 ms apart and puts every change
-   * within one report on one timestamp, so its ties are its clock, not a relay.
-   */
-  readonly oneMsGaps?: number;
-}
+/** Largest count a window can hold (a window is at most 600 s; a 1000 Hz device gives 600,000 events). */
+const MAX_COUNT = 10_000_000;
+/** Largest duration or distance a window can report, in its unit. */
+const MAX_MEASURE = 1e9;
 
-export interface MouseFeatures {
-  /** Pointer-move events in the window. */
-  readonly moves: number;
-  readonly clicks: number;
-  readonly wheels: number;
-  /** Move events per second of active pointing (gaps over 250 ms excluded). */
-  readonly moveRateHz: number;
-  /** Euclidean distance between consecutive move events, in pixels. */
-  readonly step: Distribution | null;
-  /** Interval between consecutive move events within a movement, in ms. */
-  readonly interval: Distribution | null;
-  /** Coefficient of variation of those intervals: near 0 for a steady device clock. */
-  readonly intervalCv: number | null;
-  // Added later (optional on read: windows stored before them lack these). Counts over those intervals:
-  /** Consecutive pointer updates with the same hook time (0 ms apart): updates bunched by a relay. */
-  readonly coincidentMoves?: number;
-  /** Consecutive pointer updates 1-2 ms apart: what a device reporting at 1000 Hz or faster mostly produces. */
-  readonly fastMoves?: number;
-}
+const annotate = (title: string, unit: TimingUnit) => ({ title, unit });
+const time = (title: string, unit: 'epoch-ms' | 'hook-ms') =>
+  Type.Number({ ...annotate(title, unit), minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const count = (title: string) => Type.Integer({ ...annotate(title, 'count'), minimum: 0, maximum: MAX_COUNT });
+const share = (title: string) => Type.Number({ ...annotate(title, 'share'), minimum: 0, maximum: 1 });
+const measure = (title: string, unit: 'ms' | 'Hz' | 'px' | 'ratio') => Type.Number({ ...annotate(title, unit), minimum: 0, maximum: MAX_MEASURE });
+
+/** Summary of a sample of durations or distances, all in the sample's unit. */
+const distribution = (title: string, unit: 'ms' | 'px') =>
+  Type.Union(
+    [
+      Type.Object(
+        {
+          n: count('samples'),
+          median: measure('median', unit),
+          iqr: measure('spread (interquartile range)', unit),
+          p5: measure('5th percentile', unit),
+          p95: measure('95th percentile', unit),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ],
+    annotate(title, unit),
+  );
+
+export const KeyFeaturesSchema = Type.Object(
+  {
+    keystrokes: count('keystrokes (a press paired with its release)'),
+    keyDowns: count('key presses'),
+    dwell: distribution('key hold time', 'ms'),
+    flight: distribution('gap between key presses', 'ms'),
+    nearSimultaneous5: share('share of key presses under 5 ms after the previous one'),
+    nearSimultaneous15: share('share of key presses under 15 ms after the previous one'),
+    rolloverRate: share('share of key presses made while another key is held'),
+    // Windows stored by an agent older than these counts lack them; the detector reads such a
+    // window's missing count as no evidence, never as zero.
+    keyEvents: Type.Optional(count('key events (presses and releases)')),
+    coincidentEvents: Type.Optional(count('consecutive key events in the same millisecond')),
+    shortGaps: Type.Optional(count('consecutive key events under 60 ms apart')),
+    fineGaps: Type.Optional(count('consecutive key events 2 to 9 ms apart')),
+    /**
+     * Only a clock that resolves 1 ms produces them: a USB keyboard polled at 125, 250 or 500 Hz puts
+     * every change within one report on one timestamp, so its ties are its clock, not a relay.
+     */
+    oneMsGaps: Type.Optional(count('consecutive key events exactly 1 ms apart')),
+  },
+  { additionalProperties: false },
+);
+
+export const MouseFeaturesSchema = Type.Object(
+  {
+    moves: count('pointer movements'),
+    clicks: count('clicks'),
+    wheels: count('wheel turns'),
+    moveRateHz: measure('pointer updates per second of movement', 'Hz'),
+    step: distribution('distance between pointer updates', 'px'),
+    interval: distribution('time between pointer updates', 'ms'),
+    intervalCv: Type.Union(
+      [Type.Number({ minimum: 0, maximum: MAX_MEASURE }), Type.Null()],
+      annotate('irregularity of the time between pointer updates (coefficient of variation)', 'ratio'),
+    ),
+    coincidentMoves: Type.Optional(count('consecutive pointer updates in the same millisecond')),
+    fastMoves: Type.Optional(count('consecutive pointer updates 1 to 2 ms apart')),
+  },
+  { additionalProperties: false },
+);
 
 /** One flushed aggregation window. */
-export interface TimingWindow {
-  /** Wall-clock epoch ms at the window's first and last event (for display and reports). */
-  readonly startedAt: number;
-  readonly endedAt: number;
-  /** The hook's native event clock (X server ms on Linux) at the window's first and last event. */
-  readonly hookStart: number;
-  readonly hookEnd: number;
-  readonly keys: KeyFeatures;
-  readonly mouse: MouseFeatures;
+export const TimingWindowSchema = Type.Object(
+  {
+    startedAt: time('window start', 'epoch-ms'),
+    endedAt: time('window end', 'epoch-ms'),
+    /** The hook's own event clock (X server ms on Linux) at the window's first and last event. */
+    hookStart: time("input clock at the window's first event", 'hook-ms'),
+    hookEnd: time("input clock at the window's last event", 'hook-ms'),
+    keys: KeyFeaturesSchema,
+    mouse: MouseFeaturesSchema,
+  },
+  { additionalProperties: false },
+);
+
+export type KeyFeatures = Static<typeof KeyFeaturesSchema>;
+export type MouseFeatures = Static<typeof MouseFeaturesSchema>;
+export type TimingWindow = Static<typeof TimingWindowSchema>;
+export type Distribution = NonNullable<KeyFeatures['dwell']>;
+
+/** One leaf of the schema: a number a window carries, where it sits and how to name it. */
+export interface TimingField {
+  /** Property path in the window, e.g. ['keys', 'dwell', 'median']. */
+  readonly path: readonly string[];
+  /** Flat camelCase name for logs and tables, e.g. 'dwellMedian' (key and mouse names never collide). */
+  readonly name: string;
+  /** Plain-language label, e.g. 'key hold time: median'. */
+  readonly label: string;
+  readonly unit: TimingUnit;
+  readonly group: 'window' | 'keys' | 'mouse';
+}
+
+interface Annotated {
+  readonly title?: string;
+  readonly unit?: TimingUnit;
+}
+
+/** The object schema of `schema` itself or of its `X | null` union's object variant, else null. */
+function objectOf(schema: TSchema): TObject | null {
+  if (KindGuard.IsObject(schema)) return schema;
+  return KindGuard.IsUnion(schema) ? (schema.anyOf.find((variant) => KindGuard.IsObject(variant)) as TObject | undefined) ?? null : null;
+}
+
+function collectFields(schema: TSchema, path: readonly string[], parent: Annotated | null, out: TimingField[]): void {
+  const object = objectOf(schema);
+  if (object !== null) {
+    const properties = object.properties;
+    // A titled object is a distribution: its leaves are labelled "<distribution>: <leaf>".
+    const titled = (schema as Annotated).title !== undefined ? (schema as Annotated) : null;
+    for (const [key, child] of Object.entries(properties)) collectFields(child, [...path, key], titled, out);
+    return;
+  }
+  const { title, unit } = schema as Annotated;
+  if (unit === undefined || title === undefined) throw new Error(`timing schema: ${path.join('.')} has no title or unit`);
+  const group = path.length === 1 ? 'window' : path[0] === 'keys' ? 'keys' : 'mouse';
+  const tail = group === 'window' ? path : path.slice(1);
+  const name = tail.map((part, index) => (index === 0 ? part : `${part.charAt(0).toUpperCase()}${part.slice(1)}`)).join('');
+  out.push({ path, name, label: parent?.title ? `${parent.title}: ${title}` : title, unit, group });
+}
+
+/** Every number a TimingWindow carries, in schema order, with its label and unit. */
+export const TIMING_FIELDS: readonly TimingField[] = (() => {
+  const out: TimingField[] = [];
+  collectFields(TimingWindowSchema, [], null, out);
+  return out;
+})();
+
+/** The value at a field's path (null when absent or null on the way). */
+export function timingValue(window: TimingWindow, field: TimingField): number | null {
+  let value: unknown = window;
+  for (const key of field.path) {
+    if (typeof value !== 'object' || value === null) return null;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return typeof value === 'number' ? value : null;
+}
+
+/** A window flattened to `{ name: value }` over every schema field, e.g. for one log line per window. */
+export function flattenTimingWindow(window: TimingWindow): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const field of TIMING_FIELDS) out[field.name] = timingValue(window, field);
+  return out;
+}
+
+function project(schema: TSchema, value: unknown): unknown {
+  const object = objectOf(schema);
+  if (object === null || value === null || typeof value !== 'object') return value;
+  const properties = object.properties;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(properties)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== undefined) out[key] = project(child, item);
+  }
+  return out;
+}
+
+/**
+ * A copy of `window` with exactly the schema's fields: what a report carries. A field added to
+ * the schema is carried at once; a field a window holds by mistake (anything the schema lacks)
+ * never is.
+ */
+export function projectTimingWindow(window: TimingWindow): TimingWindow {
+  return project(TimingWindowSchema, window) as TimingWindow;
 }

@@ -13,15 +13,15 @@
  * findings first.
  */
 import { canonicalize } from '../../protocol/canonical-json';
-import type { Finding } from '../../common/findings';
-import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody, type ReportFinding } from '../../common/report';
+import type { Finding, ReportFinding } from '../../common/findings';
+import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
 import type { TimingWindow } from '../../common/timing';
 import type { Db } from '../store/database';
 import { listFindingsSince, listOpenFindings } from '../store/findings';
 import { getValue, setValue } from '../store/kv';
 import { insertOutboxEntry } from '../store/outbox';
 import { listTimingWindows } from '../store/timing-windows';
-import { projectTimingWindow } from './report-privacy';
+import { projectTimingWindow } from '../../common/timing';
 import type { ReportSigner } from '../../protocol/report-crypto';
 
 /** The chain head and the cursors that say what the next report starts from. */
@@ -227,7 +227,7 @@ export function toReportFinding(finding: Finding): ReportFinding {
   const evidenceBytes = byteLength(canonicalize(finding.evidence));
   return {
     key: clip(finding.key, 512),
-    kind: clip(finding.kind, 64),
+    kind: finding.kind,
     severity: finding.severity,
     title: clip(finding.title, 512),
     explanation: clip(finding.explanation, 4096),

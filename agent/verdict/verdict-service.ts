@@ -5,12 +5,13 @@
 import type { FindingObservation, Severity } from '../../common/findings';
 import type { AgentContext, AgentService } from '../context';
 import { listOpenFindings, reconcileFindings } from '../store/findings';
-import { deviceVerdict, type RiskLevel, type Verdict } from './verdict';
+import type { VerdictLevel } from '../../common/verdict';
+import { deviceVerdict, type Verdict } from './verdict';
 
 export const VERDICT_SOURCE = 'verdict';
 export const VERDICT_KEY = `${VERDICT_SOURCE}:device`;
 
-const SEVERITY: Readonly<Record<Exclude<RiskLevel, 'none'>, Severity>> = { low: 'low', medium: 'medium', high: 'high' };
+const SEVERITY: Readonly<Record<Exclude<VerdictLevel, 'none'>, Severity>> = { low: 'low', medium: 'medium', high: 'high' };
 
 /** The finding a verdict becomes, or null for level none. */
 export function verdictObservation(verdict: Verdict): FindingObservation | null {
@@ -21,7 +22,7 @@ export function verdictObservation(verdict: Verdict): FindingObservation | null 
     severity: SEVERITY[verdict.level],
     title: `Overall risk of remote control: ${verdict.level}`,
     explanation: `Based on ${verdict.reason}. Evidence: ${verdict.chain.join('; ')}.`,
-    evidence: { level: verdict.level, reason: verdict.reason, chain: [...verdict.chain], basis: [...verdict.basis] },
+    evidence: { ...verdict },
   };
 }
 

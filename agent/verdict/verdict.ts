@@ -20,23 +20,14 @@
  */
 import type { Evidence, FindingKind, FindingObservation } from '../../common/findings';
 import { assertNever } from '../../common/result';
+import type { Verdict, VerdictLevel } from '../../common/verdict';
 
-export type RiskLevel = 'none' | 'low' | 'medium' | 'high';
+export type { Verdict } from '../../common/verdict';
 
 export type SignalClass = 'relay-input' | 'session' | 'hardware' | 'tool' | 'display' | 'installed' | 'approved';
 
 /** A peer this far away (round trip, ms) is on another continent, not down the hall. */
 export const FAR_PEER_RTT_MS = 100;
-
-export interface Verdict {
-  readonly level: RiskLevel;
-  /** One sentence per piece of evidence, strongest first. */
-  readonly chain: readonly string[];
-  /** The finding keys the verdict rests on. */
-  readonly basis: readonly string[];
-  /** Why this level: which rule fired. */
-  readonly reason: string;
-}
 
 /** Which class a finding kind belongs to (null: not evidence for the verdict). */
 export function signalClassOf(kind: FindingKind): SignalClass | null {
@@ -104,7 +95,7 @@ export function deviceVerdict(findings: readonly FindingObservation[]): Verdict 
   const has = (signal: SignalClass): boolean => (byClass.get(signal)?.length ?? 0) > 0;
   const farSession = (byClass.get('session') ?? []).some((f) => (numberField(f.evidence, 'rttMs') ?? 0) >= FAR_PEER_RTT_MS);
 
-  let level: RiskLevel;
+  let level: VerdictLevel;
   let reason: string;
   let used: SignalClass[];
   if (has('relay-input') && (has('session') || has('hardware') || has('tool'))) {

@@ -4,6 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Evidence } from '../../common/findings';
 import { GENESIS_HASH } from '../../common/report';
 import type { ItScope } from '../config';
 import { CollectorError } from '../errors';
@@ -175,7 +176,7 @@ export function toFindingView(row: FindingRow): FindingView {
     severity: row.severity,
     title: row.title,
     explanation: row.explanation,
-    evidence: JSON.parse(row.evidence) as Record<string, unknown>,
+    evidence: JSON.parse(row.evidence) as Evidence,
     firstSeenAt: row.firstSeenAt,
     lastSeenAt: row.lastSeenAt,
     closedAt: row.closedAt,

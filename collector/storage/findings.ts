@@ -2,6 +2,7 @@
  * The `findings` table: what devices reported, plus the collector's own findings (chain gaps,
  * silent devices). Every insert or change takes a fresh global `cursor`, so consumers page by it.
  */
+import type { AnyFindingKind, Severity } from '../../common/findings';
 import { integer, integerOrNull, text, type Queryable, type Row } from './sql';
 
 export type FindingSource = 'agent' | 'collector';
@@ -13,8 +14,9 @@ export interface FindingRow {
   readonly deviceId: string;
   readonly source: FindingSource;
   readonly key: string;
-  readonly kind: string;
-  readonly severity: string;
+  /** Stored only from schema-checked reports and the collector's own findings. */
+  readonly kind: AnyFindingKind;
+  readonly severity: Severity;
   readonly title: string;
   readonly explanation: string;
   /** JSON object, as received. */
@@ -42,8 +44,8 @@ function toFinding(row: Row): FindingRow {
     deviceId: text(row, 'device_id'),
     source,
     key: text(row, 'key'),
-    kind: text(row, 'kind'),
-    severity: text(row, 'severity'),
+    kind: text(row, 'kind') as AnyFindingKind,
+    severity: text(row, 'severity') as Severity,
     title: text(row, 'title'),
     explanation: text(row, 'explanation'),
     evidence: text(row, 'evidence'),

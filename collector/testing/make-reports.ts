@@ -11,9 +11,11 @@ import {
   PROTOCOL_VERSION,
   type EnrollRequest,
   type ReportBody,
-  type ReportFinding,
   type SignedReport,
 } from '../../common/report';
+import type { ReportFinding } from '../../common/findings';
+import type { TimingWindow } from '../../common/timing';
+import { sampleWindow } from '../../test/helpers/sample-window';
 
 export interface TestDeviceOptions {
   readonly hostname?: string;
@@ -105,11 +107,10 @@ export function sampleFinding(overrides: Partial<ReportFinding> = {}): ReportFin
 }
 
 function padTiming(body: ReportBody, targetBytes: number): void {
-  const window = (index: number) => ({ startedAt: body.window.from + index * 1000, keyDowns: 40 + (index % 7), medianHoldMs: 92, medianFlightMs: 131, pointerMoves: 300 + index });
   let index = 0;
-  const timing: unknown[] = [];
+  const timing: TimingWindow[] = [];
   body.timing = timing;
-  while (Buffer.byteLength(canonicalize(body)) < targetBytes && index < 2000) timing.push(window(index++));
+  while (Buffer.byteLength(canonicalize(body)) < targetBytes && index < 2000) timing.push(sampleWindow(body.window.from + index++ * 1000, 40 + (index % 7)));
 }
 
 /**

@@ -11,7 +11,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { GENESIS_HASH, type ReportBody } from '../../common/report';
 import { systemClock } from '../../agent/context';
 import { getDeviceId } from '../../agent/identity/enrollment';
-import { auditReportBody } from '../../agent/report/report-privacy';
+import { reportBodyProblems } from '../../common/report';
 import { createReporting, type Reporting } from '../../agent/report/reporting';
 import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import { reconcileFindings } from '../../agent/store/findings';
@@ -80,7 +80,7 @@ function assertCompleteChain(reports: readonly StoredReportRow[], publicKeySpki:
     assert.equal(report.prev_hash, previous, `seq ${report.seq} links to seq ${report.seq - 1}`);
     assert.equal(crypto.createHash('sha256').update(report.body).digest('hex'), report.hash);
     assert.equal(crypto.verify(null, Buffer.from(report.body), key, Buffer.from(report.sig, 'base64url')), true, `seq ${report.seq} signature`);
-    assert.deepEqual(auditReportBody(report.body), [], `seq ${report.seq} carries only protocol fields`);
+    assert.deepEqual(reportBodyProblems(report.body), [], `seq ${report.seq} carries only protocol fields`);
     previous = report.hash;
   }
 }

@@ -12,7 +12,7 @@ import readline from 'node:readline';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../common/report';
 import { loadOrCreateIdentity } from '../../agent/identity/device-identity';
-import { auditReportBody } from '../../agent/report/report-privacy';
+import { reportBodyProblems } from '../../common/report';
 import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import { openDatabase } from '../../agent/store/database';
 import { listOutbox } from '../../agent/store/outbox';
@@ -101,7 +101,7 @@ describe('reporting survives kill -9', () => {
     let previous = GENESIS_HASH;
     for (const report of stored.reports) {
       assert.equal(report.prev_hash, previous, `chain link at seq ${report.seq}`);
-      assert.deepEqual(auditReportBody(report.body), []);
+      assert.deepEqual(reportBodyProblems(report.body), []);
       previous = report.hash;
     }
     assert.deepEqual(stored.gaps, [], 'no gap flags');
