@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startTestCollector, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN } from '../../collector/testing/harness';
-import { sampleFinding, signReport } from '../../collector/testing/make-reports';
+import { startTestCollector, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN } from '../helpers/collector/harness';
+import { sampleFinding, signReport } from '../helpers/collector/make-reports';
 
 const SEED = 0x7e11_7a1e;
 const CASES = 3000;

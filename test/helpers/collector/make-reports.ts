@@ -1,10 +1,9 @@
 /**
- * Test and benchmark helper: a fake device with a real Ed25519 key that enrolls and produces valid,
- * hash-chained, signed reports of a chosen size. Used by the collector's tests, and reusable by the
- * benchmark and agent engineers (it speaks only the common/report.ts wire protocol).
+ * A test device with a real Ed25519 key that enrolls and produces valid, hash-chained, signed
+ * reports of a chosen size, speaking only the common/report.ts wire protocol.
  */
 import crypto, { type KeyObject } from 'node:crypto';
-import { canonicalize } from '../../common/canonical-json';
+import { canonicalize } from '../../../common/canonical-json';
 import {
   GENESIS_HASH,
   PROTOCOL_VERSION,
@@ -12,7 +11,7 @@ import {
   type ReportBody,
   type ReportFinding,
   type SignedReport,
-} from '../../common/report';
+} from '../../../common/report';
 
 export interface TestDeviceOptions {
   readonly hostname?: string;
@@ -114,7 +113,7 @@ function padTiming(body: ReportBody, targetBytes: number): void {
 
 /**
  * Enroll `count` devices against a collector at `baseUrl` and make `reportsPerDevice` signed reports
- * of about `reportBytes` each, ready to POST in order. For benchmarks.
+ * of about `reportBytes` each, ready to POST in order.
  */
 export async function enrollAndMakeReports(
   baseUrl: string,
