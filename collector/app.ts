@@ -1,6 +1,6 @@
 /**
  * The collector as a Fastify app (fastify/demo shape): `buildCollector` opens storage, wires the
- * services and routes, and returns the instance without listening. `server.ts` listens; tests call
+ * services and routes, starts the silent-device sweeps, and returns the instance without listening. `server.ts` listens; tests call
  * `app.inject` or listen on port 0.
  */
 import type { KeyObject } from 'node:crypto';
@@ -12,6 +12,9 @@ import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput }
 import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
 import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
+import { enrollDevice, type EnrollInput } from './ingest/enroll';
+import { ingestReports } from './ingest/ingest';
+import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
@@ -40,8 +43,10 @@ export interface CollectorServices {
   readonly keys: LruMap<string, KeyObject>;
   /** The device's public key, or undefined when no such device is enrolled. */
   deviceKey(deviceId: string): Promise<KeyObject | undefined>;
-  /** Open device-silent findings that are due (cheap, idempotent). */
-  sweepSilent(): Promise<void>;
+  /** Enroll a key, or return the device already enrolled with it (idempotent). */
+  enroll(input: EnrollInput): Promise<{ deviceId: string; created: boolean }>;
+  /** config.silentAfterMinutes in ms. */
+  readonly silentAfterMs: number;
 }
 
 declare module 'fastify' {
@@ -58,11 +63,14 @@ export interface CollectorOptions {
   readonly verifier?: SignatureVerifier;
   /** Storage already opened (e.g. PostgreSQL in a per-test schema); otherwise config.storage is opened. */
   readonly database?: SqlDatabase;
+  /** The timer behind silent-device sweeps; defaults to setInterval. */
+  readonly schedule?: Schedule;
 }
 
 /**
  * Build the collector app. Validates `input` (throws CollectorError CONFIG_INVALID), opens and
- * migrates storage, and closes it again when the app closes (after committing queued reports).
+ * migrates storage, sweeps it once for silent devices (throws if that fails), and closes it again
+ * when the app closes (after committing queued reports).
  */
 export async function buildCollector(input: CollectorConfigInput | CollectorConfig, options: CollectorOptions = {}): Promise<FastifyInstance> {
   const config = parseCollectorConfig(input);
@@ -88,7 +96,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     return503OnClosing: true,
   });
 
-  const queue = new CommitQueue((batch) => store.ingest(batch), config.queue);
+  const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
   const services: CollectorServices = {
     config,
     store,
@@ -109,9 +117,10 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
       keys.set(deviceId, parsed.key);
       return parsed.key;
     },
-    async sweepSilent() {
-      await store.sweepSilentDevices(clock(), silentAfterMs);
+    enroll(input) {
+      return enrollDevice(database, input, clock());
     },
+    silentAfterMs,
   };
   app.decorate('collector', services);
 
@@ -154,21 +163,25 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   await app.register(itRoutes);
   await app.register(dashboardRoutes);
 
-  // Sweep for silent devices in the background too, so the stream shows them without an IT read.
-  const sweepTimer = setInterval(
-    () => {
-      services.sweepSilent().catch((error: unknown) => app.log.error({ err: error }, 'silent-device sweep failed'));
-    },
-    Math.max(1000, Math.min(60_000, silentAfterMs / 4)),
-  );
-  sweepTimer.unref();
-
+  let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
-    clearInterval(sweepTimer);
+    await sweeps?.stop();
     await queue.close();
     await pool?.close();
     await store.close();
   });
+  try {
+    sweeps = await startSilenceSweeps({
+      database,
+      clock,
+      silentAfterMs,
+      schedule: options.schedule ?? everyInterval,
+      onError: (error) => app.log.error({ err: error }, 'silent-device sweep failed'),
+    });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   return app;
 }
 

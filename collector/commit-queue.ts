@@ -7,7 +7,7 @@
  * Retry-After) instead of letting memory and latency grow without limit.
  */
 import { CollectorError } from './errors';
-import type { IngestOutcome, VerifiedReport } from './storage/store';
+import type { IngestOutcome, VerifiedReport } from './ingest/ingest';
 
 export interface CommitQueueOptions {
   /** Most reports waiting (not yet in a transaction) before submit refuses. */

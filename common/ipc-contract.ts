@@ -13,7 +13,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { FindingSchema, type Finding } from './findings';
+import { FindingSchema } from './findings';
 import { fail, ok, type Result } from './result';
 import { TimingWindowSchema } from './timing';
 
@@ -24,8 +24,6 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 
 export const TimingEntrySchema = Type.Object({ id: Type.Integer(), window: TimingWindowSchema });
 export type TimingEntry = Static<typeof TimingEntrySchema>;
-
-export type FindingView = Finding;
 
 /** ok: nothing needs attention; attention: an open finding of medium or high severity; offline: reports are not reaching IT. */
 export const DeviceStateSchema = Type.Union([Type.Literal('ok'), Type.Literal('attention'), Type.Literal('offline')]);

@@ -1,4 +1,6 @@
 /** Plain-language formatting for times, durations and sizes. */
+import { assertNever } from '../common/result';
+import type { TimingUnit } from '../common/timing';
 
 export function formatTime(epochMs: number | null): string {
   if (epochMs === null) return '—';
@@ -33,4 +35,29 @@ export function formatSeconds(seconds: number): string {
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   return `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+/** A timing field's value in its unit (common/timing.ts), for the table of everything a window holds. */
+export function formatTimingValue(value: number | null, unit: TimingUnit): string {
+  if (value === null) return '—';
+  switch (unit) {
+    case 'epoch-ms':
+      return formatClock(value);
+    case 'hook-ms':
+      return `${value} (input clock, ms)`;
+    case 'ms':
+      return `${Number(value.toFixed(1))} ms`;
+    case 'count':
+      return String(value);
+    case 'share':
+      return `${Number((value * 100).toFixed(1))} %`;
+    case 'Hz':
+      return formatHz(value);
+    case 'px':
+      return `${Number(value.toFixed(1))} pixels`;
+    case 'ratio':
+      return String(Number(value.toFixed(3)));
+    default:
+      return assertNever(unit, 'timing unit');
+  }
 }

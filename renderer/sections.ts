@@ -2,12 +2,14 @@
  * The view's sections, each a pure function from bridge data to DOM. Wording is for a
  * non-technical reader: what it is, what it means, in one or two sentences.
  */
-import type { FindingsView, FindingView, PolicyView, ReportEntry, ReportsView, Status, TimingView } from '../common/ipc-contract';
+import type { Finding } from '../common/findings';
+import type { FindingsView, PolicyView, ReportEntry, ReportsView, Status, TimingView } from '../common/ipc-contract';
 import { NEVER_COLLECTED } from '../common/ipc-contract';
 import { assertNever } from '../common/result';
+import { TIMING_FIELDS, timingValue, type TimingWindow } from '../common/timing';
 import { histogram, seriesChart } from './charts';
 import { h, type Child } from './dom';
-import { formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatTime } from './format';
+import { formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatTime, formatTimingValue } from './format';
 
 export function statusBanner(status: Status): HTMLElement {
   const label = stateLabel(status.state);
@@ -120,6 +122,7 @@ export function collectedSection(view: TimingView): Child[] {
       ),
     ),
     h('p', { class: 'note' }, `Bars: the ${windows.length} most recent windows (${view.storedWindows} stored on this laptop). Dashed line: your usual. ${baselineText}`),
+    latest ? windowFieldsTable(latest.window) : null,
     base.learned.length > 0
       ? h(
           'details',
@@ -134,6 +137,27 @@ export function collectedSection(view: TimingView): Child[] {
         )
       : null,
   ];
+}
+
+/** Every number the latest window holds, named as the schema names it: exactly what a report carries about it. */
+function windowFieldsTable(window: TimingWindow): HTMLElement {
+  return h(
+    'details',
+    { class: 'learned', id: 'window-fields' },
+    h('summary', {}, 'Everything recorded in the latest window (each report to IT carries exactly these numbers)'),
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Measure'), h('th', {}, 'Value'))),
+      h(
+        'tbody',
+        {},
+        ...TIMING_FIELDS.map((field) =>
+          h('tr', { 'data-field': field.name }, h('td', {}, field.label), h('td', {}, formatTimingValue(timingValue(window, field), field.unit))),
+        ),
+      ),
+    ),
+  );
 }
 
 function figure(caption: string, chart: SVGSVGElement, id: string): HTMLElement {
@@ -160,7 +184,7 @@ export function findingsSection(view: FindingsView): Child[] {
   ];
 }
 
-function findingCard(finding: FindingView, closed: boolean): HTMLElement {
+function findingCard(finding: Finding, closed: boolean): HTMLElement {
   return h(
     'article',
     { class: `finding severity-${finding.severity}${closed ? ' closed' : ''}`, 'data-kind': finding.kind },

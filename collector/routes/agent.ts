@@ -37,10 +37,12 @@ export async function agentRoutes(app: FastifyInstance): Promise<void> {
       }
       const parsed = parseDevicePublicKey(body.publicKey);
       if (!parsed) throw new CollectorError('PAYLOAD_INVALID', 'publicKey is not an Ed25519 public key (SPKI DER, base64).', 400);
-      const { deviceId, created } = await services.store.enroll(
-        { publicKey: parsed.normalized, hostname: body.hostname, platform: body.platform, agentVersion: body.agentVersion },
-        services.clock(),
-      );
+      const { deviceId, created } = await services.enroll({
+        publicKey: parsed.normalized,
+        hostname: body.hostname,
+        platform: body.platform,
+        agentVersion: body.agentVersion,
+      });
       services.keys.set(deviceId, parsed.key);
       request.log.info({ deviceId, created, hostname: body.hostname }, 'device enrolled');
       return { deviceId };

@@ -1,6 +1,7 @@
 /**
  * The IT API: devices with risk, reports, findings (JSON, NDJSON stream by cursor, OCSF), and a stored
- * report re-verified on read. Every route needs a bearer token with the route's scope.
+ * report re-verified on read. Every route needs a bearer token with the route's scope. Every route
+ * only reads: silent-device findings come from the app's timed sweeps (ingest/silence.ts).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +9,7 @@ import type { Evidence } from '../../common/findings';
 import { GENESIS_HASH } from '../../common/report';
 import type { ItScope } from '../config';
 import { CollectorError } from '../errors';
+import { summarizeDevices } from '../ingest/risk';
 import { toOcsf } from '../ocsf';
 import { DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FindingView, type StoredReport } from '../schemas';
 import type { FindingRow } from '../storage/findings';
@@ -29,8 +31,8 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
   };
 
   app.get('/v1/devices', { onRequest: requireScope('devices:read'), schema: { response: { 200: DeviceListSchema } } }, async () => {
-    await services.sweepSilent();
-    const devices = await services.store.listDevices();
+    const [rows, counts] = await Promise.all([services.store.listDevices(), services.store.countOpenFindings()]);
+    const devices = summarizeDevices(rows, counts, services.clock(), services.silentAfterMs);
     return {
       devices: devices.map((device) => ({
         id: device.id,
@@ -79,7 +81,6 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       await requireDevice(request.params.id);
-      await services.sweepSilent();
       const rows = await services.store.listDeviceFindings(request.params.id, pageSize(request.query.limit));
       return { findings: rows.map(toFindingView) };
     },
@@ -149,7 +150,6 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
   }
 
   async function findingsPage(query: { cursor?: string; limit?: string }): Promise<{ rows: FindingRow[]; next: number }> {
-    await services.sweepSilent();
     const cursor = query.cursor === undefined ? 0 : Number(query.cursor);
     const rows = await services.store.listFindingsAfter(cursor, pageSize(query.limit));
     return { rows, next: rows.length === 0 ? cursor : (rows[rows.length - 1]?.cursor ?? cursor) };

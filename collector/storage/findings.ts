@@ -171,8 +171,16 @@ export async function listDeviceFindings(db: Queryable, deviceId: string, limit:
   return (await db.all(`SELECT ${COLUMNS} FROM findings WHERE device_id = ? ORDER BY cursor DESC LIMIT ?`, [deviceId, limit])).map(toFinding);
 }
 
-/** Per device and severity: how many findings are open (for risk levels). */
-export async function countOpenBySeverity(db: Queryable): Promise<{ deviceId: string; severity: string; kind: string; count: number }[]> {
+/** How many findings of one device, severity and kind are open. */
+export interface OpenFindingCount {
+  readonly deviceId: string;
+  readonly severity: string;
+  readonly kind: string;
+  readonly count: number;
+}
+
+/** Open findings counted per device, severity and kind (for risk levels). */
+export async function countOpenBySeverity(db: Queryable): Promise<OpenFindingCount[]> {
   const rows = await db.all(
     'SELECT device_id, severity, kind, count(*) AS n FROM findings WHERE closed_at IS NULL GROUP BY device_id, severity, kind',
   );

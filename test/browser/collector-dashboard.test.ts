@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { canonicalize } from '../../protocol/canonical-json';
 import { DASHBOARD_CSP } from '../../collector/routes/dashboard';
-import { startTestCollector, TEST_IT_TOKEN } from '../../collector/testing/harness';
-import { sampleFinding } from '../../collector/testing/make-reports';
+import { ManualSchedule, startTestCollector, TEST_IT_TOKEN } from '../helpers/collector/harness';
+import { sampleFinding } from '../helpers/collector/make-reports';
 import { requireTools } from '../helpers/tools';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
@@ -19,7 +19,8 @@ const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-output/screens
 test('dashboard lists devices with risk, shows the timeline and a verified signed report', async (t) => {
   if (!requireTools(t, ['chromium'])) return;
   let now = Date.now();
-  const collector = await startTestCollector(t, { silentAfterMinutes: 30 }, { clock: () => now });
+  const sweeps = new ManualSchedule();
+  const collector = await startTestCollector(t, { silentAfterMinutes: 30 }, { clock: () => now, schedule: sweeps.schedule });
   const risky = await collector.enroll({ hostname: 'farm-laptop-07' });
   const quiet = await collector.enroll({ hostname: 'quiet-laptop-02' });
   const clean = await collector.enroll({ hostname: 'clean-laptop-01' });
@@ -30,6 +31,7 @@ test('dashboard lists devices with risk, shows the timeline and a verified signe
   // Time passes: everyone goes silent except the two that report again.
   now += 45 * 60_000;
   for (const report of [risky.nextReport({ kind: 'heartbeat' }), clean.nextReport({ kind: 'heartbeat' })]) assert.equal((await collector.postReport(report)).statusCode, 200);
+  await sweeps.tick();
 
   await collector.app.listen({ port: 0, host: '127.0.0.1' });
   const address = collector.app.server.address();

@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage } from '../../collector/storage/postgres';
 import { migration001Initial } from '../../collector/storage/migrations/001-initial';
-import { runStorageSuite } from '../../collector/testing/storage-suite';
+import { runStorageSuite } from '../helpers/collector/storage-suite';
 import { requireCondition } from '../helpers/tools';
 
 const url = process.env.TELLTALE_TEST_PG_URL ?? '';

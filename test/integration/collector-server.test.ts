@@ -10,8 +10,8 @@ import readline from 'node:readline';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { buildCollector } from '../../collector/app';
-import { tempDatabaseFile, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN } from '../../collector/testing/harness';
-import { enrollAndMakeReports, TestDevice } from '../../collector/testing/make-reports';
+import { tempDatabaseFile, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN } from '../helpers/collector/harness';
+import { enrollAndMakeReports, TestDevice } from '../helpers/collector/make-reports';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

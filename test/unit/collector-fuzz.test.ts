@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startTestCollector, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN } from '../../collector/testing/harness';
-import { sampleFinding, signReport } from '../../collector/testing/make-reports';
+import { startTestCollector, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN } from '../helpers/collector/harness';
+import { sampleFinding } from '../helpers/collector/make-reports';
+import { sealReport } from '../../protocol/report-crypto';
 
 const SEED = 0x7e11_7a1e;
 const CASES = 3000;
@@ -109,7 +110,7 @@ test('fuzzed requests never cause 5xx and always get the JSON error shape', asyn
       const report = next();
       response = await collector.postReport(report);
       if (response.statusCode === 200 && response.json<{ status: string }>().status === 'stored') acknowledgedStored++;
-      const fork = signReport({ ...report.body, createdAt: report.body.createdAt + 1 }, device.privateKey);
+      const fork = sealReport({ ...report.body, createdAt: report.body.createdAt + 1 }, device.privateKey).report;
       const forkResponse = await collector.postReport(fork);
       assert.equal(forkResponse.statusCode, 409, forkResponse.body);
       const oversized = await collector.postReport(`{"pad":"${'x'.repeat(300_000 + Math.floor(rand() * 1000))}"}`);

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { decideChain } from '../../collector/chain';
+import { decideChain } from '../../collector/ingest/chain';
 import { COLLECTOR_SCHEMA_VERSION } from '../../collector/storage/migrations/index';
 import { openSqliteStorage } from '../../collector/storage/sqlite';
-import { tempDatabaseFile } from '../../collector/testing/harness';
+import { tempDatabaseFile } from '../helpers/collector/harness';
 import { GENESIS_HASH } from '../../common/report';
 
 test('schema version is tracked, reopening is a no-op, a newer database is refused untouched', async (t) => {

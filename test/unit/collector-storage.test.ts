@@ -1,6 +1,8 @@
 import { test } from 'node:test';
-import { runStorageSuite } from '../../collector/testing/storage-suite';
+import { openSqliteStorage } from '../../collector/storage/sqlite';
+import { tempDatabaseFile } from '../helpers/collector/harness';
+import { runStorageSuite } from '../helpers/collector/storage-suite';
 
 test('collector storage behaviour (SQLite)', async (t) => {
-  await runStorageSuite(t, async () => undefined);
+  await runStorageSuite(t, async (t) => openSqliteStorage(tempDatabaseFile(t)));
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
 import { canonicalize } from '../../protocol/canonical-json';
-import { startTestCollector } from '../../collector/testing/harness';
+import { startTestCollector } from '../helpers/collector/harness';
 import { VerifierPool } from '../../protocol/verify-pool';
 import { verifySignature } from '../../protocol/report-crypto';
 

@@ -1,21 +1,20 @@
 /**
- * Test and benchmark helper: a fake device with a real Ed25519 key that enrolls and produces valid,
- * hash-chained, signed reports of a chosen size. Used by the collector's tests, and reusable by the
- * benchmark and agent engineers (it speaks only the common/report.ts wire protocol).
+ * A test device with a real Ed25519 key that enrolls and produces valid, hash-chained, signed
+ * reports of a chosen size, speaking only the common/report.ts wire protocol.
  */
 import crypto, { type KeyObject } from 'node:crypto';
-import { canonicalize } from '../../protocol/canonical-json';
-import { hashReportBody, sealReport } from '../../protocol/report-crypto';
 import {
   GENESIS_HASH,
   PROTOCOL_VERSION,
   type EnrollRequest,
   type ReportBody,
   type SignedReport,
-} from '../../common/report';
-import type { ReportFinding } from '../../common/findings';
-import type { TimingWindow } from '../../common/timing';
-import { sampleWindow } from '../../test/helpers/sample-window';
+} from '../../../common/report';
+import type { ReportFinding } from '../../../common/findings';
+import type { TimingWindow } from '../../../common/timing';
+import { canonicalize } from '../../../protocol/canonical-json';
+import { sealReport } from '../../../protocol/report-crypto';
+import { sampleWindow } from '../sample-window';
 
 export interface TestDeviceOptions {
   readonly hostname?: string;
@@ -72,21 +71,11 @@ export class TestDevice {
       agentVersion: this.options.agentVersion ?? '0.1.0-test',
     };
     if (options.padToBytes) padTiming(body, options.padToBytes);
-    const signed = signReport(body, this.privateKey);
+    const sealed = sealReport(body, this.privateKey);
     this.seq = body.seq;
-    this.headHash = hashBody(body);
-    return signed;
+    this.headHash = sealed.hash;
+    return sealed.report;
   }
-}
-
-/** Sign a body: Ed25519 over UTF-8 canonicalize(body), base64url without padding. */
-export function signReport(body: ReportBody, privateKey: KeyObject): SignedReport {
-  return sealReport(body, privateKey).report;
-}
-
-/** sha256 hex of canonicalize(body): the next report's prevHash. */
-export function hashBody(body: ReportBody): string {
-  return hashReportBody(body);
 }
 
 /** A plausible finding for tests. */
@@ -115,7 +104,7 @@ function padTiming(body: ReportBody, targetBytes: number): void {
 
 /**
  * Enroll `count` devices against a collector at `baseUrl` and make `reportsPerDevice` signed reports
- * of about `reportBytes` each, ready to POST in order. For benchmarks.
+ * of about `reportBytes` each, ready to POST in order.
  */
 export async function enrollAndMakeReports(
   baseUrl: string,

@@ -2,15 +2,15 @@
  * Test harness: a collector on a temporary SQLite file (or a given storage), with helpers to enroll
  * devices, post reports via `inject`, and count stored rows. Closes everything in `t.after`.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { SignedReport } from '../../common/report';
-import { buildCollector, type CollectorOptions } from '../app';
-import type { CollectorConfigInput } from '../config';
-import type { SqlDatabase } from '../storage/sql';
+import type { SignedReport } from '../../../common/report';
+import { buildCollector, type CollectorOptions } from '../../../collector/app';
+import type { CollectorConfigInput } from '../../../collector/config';
+import type { Schedule } from '../../../collector/ingest/silence';
+import type { SqlDatabase } from '../../../collector/storage/sql';
+import { tempDir } from '../temp-dir';
 import { TestDevice, type TestDeviceOptions } from './make-reports';
 
 export const TEST_ENROLLMENT_SECRET = 'test-enrollment-secret';
@@ -32,9 +32,7 @@ export interface TestCollector {
 
 /** A temporary SQLite file path, removed after the test. */
 export function tempDatabaseFile(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-collector-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return path.join(dir, 'collector.db');
+  return path.join(tempDir(t, 'telltale-collector-'), 'collector.db');
 }
 
 export async function startTestCollector(
@@ -80,4 +78,22 @@ export async function startTestCollector(
       return Number(row?.n ?? 0);
     },
   };
+}
+
+/** A CollectorOptions.schedule whose tasks run only when the test calls `tick`, instead of on a timer. */
+export class ManualSchedule {
+  private readonly tasks = new Set<() => Promise<void>>();
+  /** The interval the app asked for, to check it against the config. */
+  intervalMs: number | undefined;
+
+  readonly schedule: Schedule = (intervalMs, task) => {
+    this.intervalMs = intervalMs;
+    this.tasks.add(task);
+    return () => this.tasks.delete(task);
+  };
+
+  /** Run every scheduled task once, as if their interval elapsed, and wait for them. */
+  async tick(): Promise<void> {
+    await Promise.all([...this.tasks].map((task) => task()));
+  }
 }

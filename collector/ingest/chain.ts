@@ -11,7 +11,7 @@
  *   links to whichever neighbours are stored (prevHash = hash of seq - 1, and seq + 1's prevHash =
  *   its hash); otherwise a fork. Below head and outside any gap is a fork too.
  */
-import { GENESIS_HASH } from '../common/report';
+import { GENESIS_HASH } from '../../common/report';
 
 /** What the chain already holds around an incoming report. */
 export interface ChainState {

@@ -1,0 +1,20 @@
+/**
+ * The collector's storage behaviour suite, run against SQLite (test/unit/collector-storage.test.ts)
+ * and a real PostgreSQL (test/integration/collector-postgres.test.ts), mostly through the HTTP API
+ * via inject. Every rejection case also checks that nothing was stored.
+ */
+import type { TestContext } from 'node:test';
+import { BATCH_CASES } from './storage-cases/batch';
+import { CHAIN_CASES } from './storage-cases/chain';
+import { IT_API_CASES } from './storage-cases/it-api';
+import { REJECTION_CASES } from './storage-cases/rejections';
+import { SILENCE_CASES } from './storage-cases/silence';
+import { StorageKit, type OpenStorage } from './storage-kit';
+
+export type { OpenStorage } from './storage-kit';
+
+export async function runStorageSuite(t: TestContext, openStorage: OpenStorage): Promise<void> {
+  for (const storageCase of [...CHAIN_CASES, ...REJECTION_CASES, ...IT_API_CASES, ...SILENCE_CASES, ...BATCH_CASES]) {
+    await t.test(storageCase.name, (t) => storageCase.run(new StorageKit(t, openStorage)));
+  }
+}
