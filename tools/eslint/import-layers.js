@@ -6,11 +6,15 @@
 //   main       Electron glue: common + agent + electron
 //   preload    the bridge: common + electron (it is bundled, sandboxed)
 //   renderer   DOM only: common, nothing from Node or Electron
-//   test, bench, tools, scripts: anything
+//   lab        the detector lab (bench and tests drive it): common + agent + Node, never test
+//   bench      benchmarks: common + agent + collector + lab + Node, never test
+//   test, tools, scripts: anything
 import path from 'node:path';
 import { builtinModules } from 'node:module';
 
 const OWN_LAYERS = ['common', 'agent', 'collector', 'main', 'preload', 'renderer'];
+/** Tool folders with rules of their own, so product tools never come to depend on the tests. */
+const TOOL_LAYERS = ['lab', 'bench'];
 
 /** For each layer: which of our layers it may import, and which outside modules. */
 export const LAYER_RULES = {
@@ -20,6 +24,8 @@ export const LAYER_RULES = {
   main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: '*' },
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
+  lab: { layers: ['common', 'agent', 'lab'], node: true, electron: false, packages: '*' },
+  bench: { layers: ['common', 'agent', 'collector', 'lab', 'bench'], node: true, electron: false, packages: '*' },
 };
 
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -28,7 +34,7 @@ function layerOf(file, root) {
   const relative = path.relative(root, file);
   if (relative.startsWith('..')) return null;
   const top = relative.split(path.sep)[0];
-  return OWN_LAYERS.includes(top) ? top : null;
+  return OWN_LAYERS.includes(top) || TOOL_LAYERS.includes(top) ? top : null;
 }
 
 function packageName(specifier) {
