@@ -109,7 +109,6 @@ function xServerPid(display: XDisplay): number | null {
   }
 }
 
-
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
