@@ -1,11 +1,10 @@
 /**
  * `npm run bench:detect`: how well the timing detector tells relayed input from local input,
- * measured on real remote-desktop sessions in the lab (test/lab/).
+ * measured on real remote-desktop sessions in the lab (lab/).
  *
  *   npm run bench:detect                     full grid (about 11 minutes of real-time replay)
  *   npm run bench:detect -- --quick          CI-size grid (about 3 minutes)
  *   npm run bench:detect -- --fresh          replay again instead of re-scoring cached captures
- *   npm run bench:detect -- --derive-prior   rewrite agent/timing-detector/population-prior.json
  *
  * Positives are lab captures of input relayed operator display -> vncviewer -> delay proxy ->
  * x11vnc -> target display. Negatives are lab captures of the same kind of input injected on the
@@ -18,17 +17,15 @@
  * rolling last 60 s of windows. "cold" = a new device (population prior only); "warm" = a device
  * whose baseline learned from that typist's own earlier sessions (sessions 0-2, offline).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { initialBaseline, updateBaseline, type DeviceBaseline, type PopulationPrior } from '../agent/timing-detector/baseline-model';
-import { FEATURES, MIN_SAMPLES, scoredValue, type Modality, type PooledWindow } from '../agent/timing-detector/features';
+import { initialBaseline, updateBaseline, type DeviceBaseline } from '../agent/timing-detector/baseline-model';
+import type { Modality, PooledWindow } from '../agent/timing-detector/features';
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
 import { ALARM_THRESHOLD, COLD_FACTOR, effectiveThreshold, scorePool } from '../agent/timing-detector/scorer';
-import { runCaptures, type Capture, type CaptureItem } from '../test/lab/captures';
-import type { RemoteTool, X11vncMode } from '../test/lab/lab';
-import { isHeldOutUser, loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from '../test/lab/schedules';
-import { relaySchedule, reportClockSchedule } from '../test/lab/relay-model';
-import { eventsFromSchedule, rollingPools, windowsFromEvents } from '../test/lab/windows';
+import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
+import type { RemoteTool, X11vncMode } from '../lab/lab';
+import { isHeldOutUser, loadFineTypingSessions, typingSchedule, type TypingSession } from '../lab/schedules';
+import { relaySchedule, reportClockSchedule } from '../lab/relay-model';
+import { eventsFromSchedule, pointerPools, POINTER_RATES, rollingPools, schedulePools, sessionPools, windowsFromEvents } from '../lab/windows';
 
 /** The remote conditions: a cross through (110 ms, 20 ms) over jitter and over delay. */
 export const REMOTE_CONDITIONS: readonly { delayMs: number; jitterMs: number }[] = [
@@ -41,8 +38,6 @@ export const REMOTE_CONDITIONS: readonly { delayMs: number; jitterMs: number }[]
   { delayMs: 200, jitterMs: 20 },
 ];
 const QUICK_CONDITIONS = REMOTE_CONDITIONS.filter((c) => c.delayMs === 110 && c.jitterMs !== 40);
-const POINTER_RATES = [125, 250, 500, 1000] as const;
-const POINTER_AREA = { x: 60, y: 60, width: 900, height: 650 };
 
 /**
  * The same links with x11vnc at its default input settings (its own event-loop cadence), reported
@@ -135,21 +130,12 @@ export function capturePlan(quick: boolean): CaptureItem[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Offline streams from the human data (held-out sessions, prior derivation, warm baselines)
-
-/** A schedule's events as the agent would see them, aggregated and pooled into rolling 60 s decisions. */
-function schedulePools(lines: readonly string[]): PooledWindow[] {
-  return rollingPools(windowsFromEvents(eventsFromSchedule(lines)));
-}
-
-function sessionPools(session: TypingSession): PooledWindow[] {
-  return schedulePools(typingSchedule(session.keystrokes).lines);
-}
+// Offline streams from the human data (held-out sessions, warm baselines)
 
 /** Jitters of the simulated-relay rows (the constant delay changes no interval, so it is not a parameter). */
 export const SIMULATED_JITTERS = [0, 5, 10, 20, 40] as const;
 
-/** A session as the relay model (test/lab/relay-model.ts) would deliver it, with a seed per session and jitter. */
+/** A session as the relay model (lab/relay-model.ts) would deliver it, with a seed per session and jitter. */
 function relayedSessionPools(session: TypingSession, jitterMs: number): PooledWindow[] {
   return schedulePools(relaySchedule(typingSchedule(session.keystrokes).lines, jitterMs, 1000 * session.user + 10 * session.session + jitterMs));
 }
@@ -167,43 +153,10 @@ function modelTies(sessions: readonly TypingSession[], capture: Capture, seeds =
   return total / seeds;
 }
 
-function pointerPools(rateHz: number, seed: number, durationMs = 60_000): PooledWindow[] {
-  return schedulePools(pointerSchedule({ rateHz, durationMs, seed, area: POINTER_AREA }).lines);
-}
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** The population prior: median and 1.4826 * MAD per feature over tuning pools. */
-export function derivePrior(): { features: PopulationPrior; provenance: Record<string, string | number> } {
-  const keyPools = loadFineTypingSessions()
-    .filter((s) => !isHeldOutUser(s.user))
-    .flatMap(sessionPools)
-    .filter((p) => p.keystrokes >= MIN_SAMPLES.keys);
-  // Tuning seeds for pointer motion are even; the bench's held-out offline pointer streams use odd ones.
-  const mousePools = POINTER_RATES.flatMap((rateHz) => [2, 4, 6, 8].flatMap((seed) => pointerPools(rateHz, seed * 1000 + rateHz))).filter(
-    (p) => p.moveIntervals >= MIN_SAMPLES.mouse,
-  );
-  const features = {} as Record<string, { center: number; spread: number }>;
-  for (const spec of FEATURES) {
-    const pools = spec.modality === 'keys' ? keyPools : mousePools;
-    const values = pools.map((p) => spec.read(p)).flatMap((r) => (r === null ? [] : [scoredValue(spec, r.value)]));
-    // A feature no tuning pool can read (pointer ties: unread on every local generated device) starts at 0 with its floor.
-    const center = values.length === 0 ? 0 : median(values);
-    const spread = values.length === 0 ? spec.minSpread : Math.max(spec.minSpread, 1.4826 * median(values.map((v) => Math.abs(v - center))));
-    features[spec.id] = { center: Math.round(center * 1e4) / 1e4, spread: Math.round(spread * 1e4) / 1e4 };
-  }
-  return {
-    features: features as PopulationPrior,
-    provenance: {
-      keys: `Monaco free_text, even user ids, ${keyPools.length} rolling 60 s pools`,
-      mouse: `generated minimum-jerk pointing at ${POINTER_RATES.join('/')} Hz, even seeds, ${mousePools.length} pools`,
-      derivedBy: 'npm run bench:detect -- --derive-prior',
-    },
-  };
 }
 
 /** A warm baseline: the typist's own sessions 0-2 replayed offline through the detector's update rule. */
@@ -258,14 +211,19 @@ function tprAtFpr(positives: readonly number[], negatives: readonly number[], fp
 
 const pct = (x: number): string => (Number.isNaN(x) ? '  n/a' : `${(x * 100).toFixed(0).padStart(4)}%`);
 
+const USAGE = `usage: npm run bench:detect [-- --quick] [-- --fresh]
+  (no flag)  full grid (about 11 minutes of real-time replay)
+  --quick    CI-size grid (about 3 minutes)
+  --fresh    replay again instead of re-scoring cached captures under test-output/lab-captures/
+The population prior it scores against is derived by tools/derive-prior.ts, not here.`;
+
 function main(): Promise<void> | void {
   const args = new Set(process.argv.slice(2));
-  if (args.has('--derive-prior')) {
-    const prior = derivePrior();
-    const file = path.resolve(import.meta.dirname, '../agent/timing-detector/population-prior.json');
-    fs.writeFileSync(file, `${JSON.stringify(prior, null, 2)}\n`);
-    console.log(`wrote ${path.relative(process.cwd(), file)}`);
-    console.log(JSON.stringify(prior, null, 2));
+  const unknown = [...args].filter((arg) => !['--quick', '--fresh', '--help'].includes(arg));
+  if (args.has('--help') || unknown.length > 0) {
+    if (unknown.length > 0) console.error(`bench:detect: unknown option ${unknown.join(' ')}`);
+    console.log(USAGE);
+    process.exitCode = unknown.length > 0 ? 2 : 0;
     return;
   }
   return runBench(args.has('--quick'), args.has('--fresh'));
@@ -373,7 +331,7 @@ function printSimulated(
   negatives: readonly number[],
   negativesWarm: readonly number[],
 ): void {
-  console.log('Simulated relay (test/lab/relay-model.ts; its tie counts are checked against the lab in the "model ties" column above), held-out users only');
+  console.log('Simulated relay (lab/relay-model.ts; its tie counts are checked against the lab in the "model ties" column above), held-out users only');
   const header = '| input | jitter ms | sessions | decisions | AUC | TPR@1%FPR | TPR@cold thr | warm TPR@1%FPR | warm TPR@thr | sessions alarmed within 60 s (cold) | median first alarm s (cold) |';
   console.log(header);
   console.log(header.replace(/[^|]/g, '-'));

@@ -7,17 +7,16 @@
  *  - keys: jitter on the link bunches arrivals (presses and releases landing in the same
  *    millisecond, which a person on a 1 ms clock almost never produces) and smears hold times (each
  *    press and release is delayed independently, so the dwell spread grows and the shortest holds
- *    shrink against the median). The share of down-to-down intervals under 15 ms was a third
- *    feature and was dropped: on the tuning users its local values had the heaviest tail of any
- *    feature (z 4.4 at the 99.9th percentile, the main source of false alarms) while a 20 ms relay
+ *    shrink against the median). The share of down-to-down intervals under 15 ms is not a
+ *    feature: on the tuning users its local values had the heaviest tail of any candidate (z 4.4 at the 99.9th percentile, the main source of false alarms) while a 20 ms relay
  *    moved its median z by under 0.5;
  *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
  *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
  *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed),
  *    and updates land in the same millisecond (the one pointer feature that also sees FreeRDP,
- *    which forwards every update uncoalesced). (Interval irregularity,
- *    the aggregator's intervalCv, was tried and dropped: measured in the lab, relayed motion is
- *    more regular than a local device's, whose updates skip whenever the position does not change.)
+ *    which forwards every update uncoalesced). Interval irregularity
+ *    (the aggregator's intervalCv) is not a feature: measured in the lab, relayed motion is more
+ *    regular than a local device's, whose updates skip whenever the position does not change.
  * Everything here is pure and works on timing features only.
  */
 import type { TimingWindow } from '../../common/timing';
@@ -140,7 +139,7 @@ export const COINCIDENCE_MIN_GAPS = 10;
 export const COINCIDENCE_MIN_SPREAD = 0.02;
 /**
  * Score points per unit of the coincidence z. Set on the tuning users (even ids) with relays
- * simulated by test/lab/relay-model.ts (held-out figures were printed beside them but never used
+ * simulated by lab/relay-model.ts (held-out figures were printed beside them but never used
  * to choose): local windows there reach a tie z of 1.3 at the 99th percentile and 2.1 at the
  * 99.9th (a clean tail: a person on a 1 ms clock rarely lands two key events in one millisecond),
  * while the hold-time spread reaches

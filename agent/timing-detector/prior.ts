@@ -1,5 +1,5 @@
 /**
- * The population prior, derived from human data by `npm run bench:detect -- --derive-prior` and
+ * The population prior, derived from human data by `npx tsx tools/derive-prior.ts` and
  * committed as population-prior.json: keys from the even-id (tuning) users of the Monaco free-text
  * set, pointer from generated minimum-jerk movements at 125-1000 Hz. Each feature's center is the
  * median over 60-second pools and its spread 1.4826 * MAD (a robust sigma across people).

@@ -98,7 +98,7 @@ export const COLD_WINDOWS = 10;
 /**
  * On a brand-new device (no local windows) the threshold is this multiple of the plain one. Keys
  * only: the new-device false alarms were in typing; pointer motion had none, and the same factor
- * there (first tried on both) hid every relayed pointer detection in the lab.
+ * there hides every relayed pointer detection in the lab.
  */
 export const COLD_FACTOR: Readonly<Record<Modality, number>> = { keys: 1.5, mouse: 1 };
 

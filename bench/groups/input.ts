@@ -2,15 +2,14 @@
  * Input path row: agent CPU per 1,000 input events under real hook load, against uiohook-napi
  * alone with a counting listener.
  *
- * Xvfb with a focused xterm, the injector (test/lab/injector.c) sending about 10 key taps/s and
+ * Xvfb with a focused xterm, the lab's injector (lab/injector.c) sending about 10 key taps/s and
  * 200 pointer moves/s. The bare hook and the full headless agent run at the same time and see the
  * same X event stream, so both pay the same machine load; events are counted by the bare hook.
  */
-import path from 'node:path';
-import { OUTPUT_DIR, sleep, withWorkloads } from '../lib/children';
+import { sleep, withWorkloads } from '../lib/children';
 import { withDisplay } from '../lib/display';
 import type { Group } from '../lib/group';
-import { buildInjector, inject, writeSchedule } from '../lib/injector';
+import { injectLoad, requireInjector } from '../lib/injector';
 import { writeRendererDir } from '../lib/renderer';
 import { spreadOf, type Row } from '../lib/summary';
 
@@ -26,11 +25,8 @@ export const inputGroup: Group = {
   async run(context) {
     // 12 s: the window of the "under 10% of a core sustained over 12 s" target.
     const seconds = context.seconds(12, 5);
-    const injector = buildInjector();
-    const schedule = writeSchedule(
-      { seconds, keysPerSecond: 10, movesPerSecond: 200 },
-      path.join(OUTPUT_DIR, 'bench-build', 'input-schedule.txt'),
-    );
+    requireInjector();
+    const load = { seconds, keysPerSecond: 10, movesPerSecond: 200 };
     const rendererDir = await writeRendererDir();
     return withDisplay((display) =>
       withWorkloads(
@@ -44,8 +40,7 @@ export const inputGroup: Group = {
           if (!stats.capturing) throw new Error('the agent did not start input capture on Xvfb');
           await sleep(context.seconds(8, 5) * 1000);
           // Unmeasured warm-up pass: JIT, the agent's first window flush, X server caches.
-          const warmup = writeSchedule({ seconds: 2, keysPerSecond: 10, movesPerSecond: 200 }, path.join(OUTPUT_DIR, 'bench-build', 'input-warmup.txt'));
-          await inject(injector, warmup.file, display.env, 60_000);
+          await injectLoad({ ...load, seconds: 2 }, display.env, 60_000);
           await sleep(500);
           const agentCost: number[] = [];
           const bareCost: number[] = [];
@@ -59,7 +54,7 @@ export const inputGroup: Group = {
             const agentEventsBefore = (await agent!.request<{ events: number }>('stats')).events;
             const before = await Promise.all([agent!.sample(), bareHook!.sample(), capture!.sample()]);
             const windowStart = performance.now();
-            const sent = await inject(injector, schedule.file, display.env, (seconds + 30) * 1000);
+            const sent = await injectLoad(load, display.env, (seconds + 30) * 1000);
             // Let the last events drain through the hook threads before reading CPU.
             await sleep(300);
             const after = await Promise.all([agent!.sample(), bareHook!.sample(), capture!.sample()]);

@@ -20,7 +20,7 @@ import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { startCollectorProcess, type CollectorProcess } from '../helpers/collector-process';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
-import { startXvfb, type XDisplay } from '../helpers/xvfb';
+import { startXvfb, type XDisplay } from '../../lab/xvfb';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');

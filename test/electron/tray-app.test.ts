@@ -15,7 +15,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { _electron as electron, type ElectronApplication } from 'playwright-core';
 import { tempDir } from '../helpers/temp-dir';
-import { startXvfb, type XDisplay } from '../helpers/xvfb';
+import { startXvfb, type XDisplay } from '../../lab/xvfb';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 

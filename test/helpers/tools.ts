@@ -2,21 +2,17 @@
  * Integration tests need real tools (Xvfb, x11vnc, chromium, PostgreSQL...). Locally a missing tool
  * skips the test with a clear message; in CI (CI=true) it fails, so CI never passes by skipping.
  */
-import { spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
+import { missingCommands } from '../../lab/commands';
 
 export const IN_CI = process.env.CI === 'true';
-
-export function hasCommand(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${JSON.stringify(command)}`], { stdio: 'ignore' }).status === 0;
-}
 
 /**
  * Returns true when every command exists. Otherwise skips the test (locally) or throws (in CI).
  * Usage: `if (!requireTools(t, ['Xvfb', 'xdotool'])) return;`
  */
 export function requireTools(t: TestContext, commands: readonly string[]): boolean {
-  const missing = commands.filter((command) => !hasCommand(command));
+  const missing = missingCommands(commands);
   return requireCondition(t, missing.length === 0, `missing tools: ${missing.join(', ')} (run .ci/run or apt-get install them)`);
 }
 

@@ -17,8 +17,8 @@ import { pathExists, scanTools, TOOL_SOURCE } from '../../agent/detect/tool-scan
 import { openDatabase } from '../../agent/store/database';
 import { listOpenFindingsBySource, reconcileFindings } from '../../agent/store/findings';
 import { requireCondition, requireTools } from '../helpers/tools';
-import { startXvfb, type XDisplay } from '../helpers/xvfb';
-import { freePort } from '../helpers/free-port';
+import { startXvfb, type XDisplay } from '../../lab/xvfb';
+import { freePort } from '../../lab/free-port';
 
 
 async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

@@ -3,7 +3,7 @@
  * injects keystrokes and pointer moves with known timing; the stored window must match.
  *
  * Tolerance: dwell and flight medians within ±6 ms of the injected timing. Measured on this 2-core
- * machine with the XTEST injector (test/tools/xtest-inject.c): single dwells/flights land at
+ * machine with the XTEST injector (lab/injector.c): single dwells/flights land at
  * 80±1 / 200±3 ms with occasional +10-13 ms outliers when the X server is descheduled; medians of
  * 20 came out exact. (xdotool with `sleep` adds +13-20 ms per dwell and +27-36 ms per flight, too
  * coarse for rhythm.)
@@ -20,8 +20,9 @@ import { listTimingWindows } from '../../agent/store/timing-windows';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
-import { startXvfb } from '../helpers/xvfb';
-import { buildInjector, inject, movementSchedule, typingSchedule } from '../helpers/xtest-inject';
+import { startXvfb } from '../../lab/xvfb';
+import { buildInjector, inject } from '../../lab/injector';
+import { lineMovement, steadyTyping } from '../../lab/schedules';
 
 const TOLERANCE_MS = 6;
 /** Each window closes at this many keystrokes: the probe and the measured block are this long. */
@@ -45,16 +46,16 @@ describe('input timing under Xvfb', () => {
     await agent.waitForLine((line) => line.message === 'Input timing capture started', 'capture to start');
 
     // Probe window: the hook lags until X delivers promptly. When its window is flushed, the hook is live.
-    await inject(x.env, typingSchedule(KEYSTROKES, { dwellMs: 20, flightMs: 40, keysyms: ['x', 'c'] }));
+    await inject(steadyTyping(KEYSTROKES, { dwellMs: 20, flightMs: 40, keysyms: ['x', 'c'] }), x.env);
     await agent.waitForLine((line) => line.message === 'window' && line.id === 1, 'the probe window');
 
     // 30 pointer moves of (3,4) = 5 px every 10 ms; then 20 keystrokes, 80 ms dwell, 200 ms apart;
     // then 4 rolled-over keystrokes (130 ms dwell, 100 ms apart: each goes down while the previous
     // one is held). The 24th keystroke closes the window.
-    const moves = movementSchedule(30, { from: [100, 100], dx: 3, dy: 4, intervalMs: 10 });
-    const typing = typingSchedule(20, { dwellMs: 80, flightMs: 200, startMs: 1000 });
-    const rollover = typingSchedule(4, { dwellMs: 130, flightMs: 100, keysyms: ['d', 'f', 'g', 'h'], startMs: 1000 + 20 * 200 + 3000 });
-    await inject(x.env, [...moves, ...typing, ...rollover]);
+    const moves = lineMovement(30, { from: [100, 100], dx: 3, dy: 4, intervalMs: 10 });
+    const typing = steadyTyping(20, { dwellMs: 80, flightMs: 200, startMs: 1000 });
+    const rollover = steadyTyping(4, { dwellMs: 130, flightMs: 100, keysyms: ['d', 'f', 'g', 'h'], startMs: 1000 + 20 * 200 + 3000 });
+    await inject([...moves, ...typing, ...rollover], x.env);
     const logged = await agent.waitForLine((line) => line.message === 'window' && line.id === 2, 'the measured window');
     assert.equal(await agent.stop('SIGTERM'), 0);
 

@@ -6,9 +6,8 @@
  * generated 125 Hz pointing are replayed locally and through the relay; the captured windows drive
  * the real TimingDetectorService on a real SQLite database, as a new device (population prior,
  * raised threshold). Thresholds are the detector's fixed constants; nothing here is tuned to this run.
- * The typing assertion is at 40 ms jitter, where the relay model (test/lab/relay-model.ts) gives
- * this typist a score of 16-26 against the new-device threshold of 9 over 10 seeds (14-22 when first
- * fixed, before the shortHolds feature); at 20 ms the
+ * The typing assertion is at 40 ms jitter, where the relay model (lab/relay-model.ts) gives
+ * this typist a score of 16-26 against the new-device threshold of 9 over 10 seeds; at 20 ms the
  * same model gives 2-17 (detection in 40 s is a coin flip there), so that run is only reported.
  */
 import assert from 'node:assert/strict';
@@ -24,10 +23,10 @@ import { testContext } from '../helpers/agent-context';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
-import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
-import { LAB_TOOLS, RDP_TOOLS, startLab, type Lab } from '../lab/lab';
-import { loadFineTypingSessions, typingSchedule } from '../lab/schedules';
-import { windowsFromEvents } from '../lab/windows';
+import { runCaptures, type Capture, type CaptureItem } from '../../lab/captures';
+import { LAB_TOOLS, RDP_TOOLS, startLab, type Lab } from '../../lab/lab';
+import { loadFineTypingSessions, typingSchedule } from '../../lab/schedules';
+import { windowsFromEvents } from '../../lab/windows';
 
 const LINK = { delayMs: 110, jitterMs: 20 };
 const PLAN: CaptureItem[] = [
@@ -121,9 +120,9 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
   // The device verdict end to end: the whole headless agent (every service, real /proc and socket
   // scans, real hook, real SQLite) on the target while user 3 is relayed through x11vnc at 110 ms /
   // 40 ms jitter. The agent must find the tool, its live session and the relayed typing on its own
-  // and call the device high risk, with a chain that names both. In this file (not its own) so it
-  // runs in the process that has just run two labs: started from a fresh test file right after
-  // them, lab start-up timed out twice in CI (focus window, viewer window), never here.
+  // and call the device high risk, with a chain that names both. It shares this file's process
+  // with the two labs above because a lab started by a fresh test process right after them does
+  // not come up reliably (focus window, viewer window).
   it('finds x11vnc in a live session and relayed typing, and calls the device high risk', async (t) => {
     if (!requireTools(t, LAB_TOOLS)) return;
     let lab: Lab | null = null;

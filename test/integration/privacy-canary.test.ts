@@ -18,7 +18,7 @@ import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { assertNoSecret, secretNeedles, uiohookKeycodesOf, type Haystack } from '../helpers/privacy';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
-import { startXvfb } from '../helpers/xvfb';
+import { startXvfb } from '../../lab/xvfb';
 import { startCollectorProcess, type CollectorProcess } from '../helpers/collector-process';
 import { REQUEST_CHANNELS } from '../../common/ipc-contract';
 

@@ -16,8 +16,9 @@ import { listTimingWindows } from '../../agent/store/timing-windows';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
-import { startXvfb } from '../helpers/xvfb';
-import { buildInjector, inject, typingSchedule } from '../helpers/xtest-inject';
+import { startXvfb } from '../../lab/xvfb';
+import { buildInjector, inject } from '../../lab/injector';
+import { steadyTyping } from '../../lab/schedules';
 
 /** After how many windows (committed in this round) each round is killed. */
 const KILL_AFTER_WINDOWS = [1, 3, 6, 2];
@@ -45,7 +46,10 @@ describe('kill -9 during writes', () => {
       agent = spawnAgent(['--policy', policy, '--data-dir', dataDir], x.env);
       await agent.waitForLine((line) => line.message === 'Input timing capture started', `round ${round}: capture`);
       // Keep typing through the round: 200 keystrokes, 30 ms apart (a window every 0.3 s).
-      typing = inject(x.env, typingSchedule(200, { dwellMs: 15, flightMs: 30, keysyms: ['a', 's', 'd'] })).catch(() => undefined);
+      typing = inject(steadyTyping(200, { dwellMs: 15, flightMs: 30, keysyms: ['a', 's', 'd'] }), x.env).then(
+        () => undefined,
+        () => undefined,
+      );
       const current = agent;
       const windowsThisRound = (): number => current.lines.filter((line) => line.message === 'window').length;
       const deadline = Date.now() + 60_000;

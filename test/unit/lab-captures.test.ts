@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sameReplay, type CaptureItem } from '../lab/captures';
-import { x11vncArgs } from '../lab/lab';
+import { sameReplay, type CaptureItem } from '../../lab/captures';
+import { x11vncArgs } from '../../lab/lab';
 
 const ITEM: CaptureItem = { label: 'keys-d110-j20-u21-45s', modality: 'keys', route: 'remote', delayMs: 110, jitterMs: 20, user: 21, session: 4, durationMs: 45_000 };
 

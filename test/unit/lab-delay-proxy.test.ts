@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { releaseTime, seededRandom, startDelayProxy } from '../lab/delay-proxy';
+import { releaseTime, seededRandom, startDelayProxy } from '../../lab/delay-proxy';
 
 /** A loopback sink that records each chunk's arrival time. */
 async function startSink(): Promise<{ port: number; arrivals: { at: number; data: string }[]; close(): Promise<void> }> {

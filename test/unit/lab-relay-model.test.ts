@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { releaseTime, seededRandom } from '../lab/delay-proxy';
-import { BUNCH_SPACING_MS, relaySchedule, reportClockSchedule } from '../lab/relay-model';
+import { releaseTime, seededRandom } from '../../lab/delay-proxy';
+import { BUNCH_SPACING_MS, relaySchedule, reportClockSchedule } from '../../lab/relay-model';
 
 const times = (lines: readonly string[]): number[] => lines.map((line) => Number(line.split(' ')[0]));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dequantizeSession, isHeldOutUser, loadTypingSessions, minimumJerk, pointerSchedule, recordingTickMs, typingSchedule } from '../lab/schedules';
-import { eventsFromSchedule } from '../lab/windows';
+import { dequantizeSession, isHeldOutUser, loadTypingSessions, minimumJerk, pointerSchedule, recordingTickMs, typingSchedule } from '../../lab/schedules';
+import { eventsFromSchedule } from '../../lab/windows';
 
 describe('lab schedules', () => {
   it('maps keystrokes to safe letters, overlapping keystrokes to different letters, releases first on ties', () => {

@@ -61,6 +61,21 @@ describe('import-layers lint rule', () => {
     assert.equal(checkImport(at('collector/app.ts'), 'node:fs', root), null);
   });
 
+  it('keeps the lab and the bench independent of the tests', () => {
+    assert.equal(checkImport(at('lab/x.ts'), '../agent/input/hook-source', root), null);
+    assert.equal(checkImport(at('lab/x.ts'), '../common/timing', root), null);
+    assert.equal(checkImport(at('lab/x.ts'), 'node:child_process', root), null);
+    assert.equal(checkImport(at('bench/lib/x.ts'), '../../lab/injector', root), null);
+    assert.equal(checkImport(at('bench/lib/x.ts'), '../../collector/app', root), null);
+    assert.equal(checkImport(at('test/integration/x.ts'), '../../lab/injector', root), null);
+    assert.match(checkImport(at('lab/x.ts'), '../test/helpers/tools', root) ?? '', /lab\/ may not import outside the layered folders/);
+    assert.match(checkImport(at('bench/lib/x.ts'), '../../test/helpers/tools', root) ?? '', /bench\/ may not import outside the layered folders/);
+    assert.match(checkImport(at('bench/x.ts'), '../test/lab/lab', root) ?? '', /bench\/ may not import outside/);
+    assert.match(checkImport(at('lab/x.ts'), '../collector/app', root) ?? '', /lab\/ may not import from collector\//);
+    assert.match(checkImport(at('lab/x.ts'), '../bench/lib/children', root) ?? '', /lab\/ may not import from bench\//);
+    assert.match(checkImport(at('agent/x.ts'), '../lab/lab', root) ?? '', /agent\/ may not import from lab\//);
+  });
+
   describe('reports through ESLint on real source text', () => {
     RuleTester.describe = describe;
     RuleTester.it = it;
@@ -70,12 +85,15 @@ describe('import-layers lint rule', () => {
       valid: [
         { filename: at('agent/a.ts'), code: "import { x } from '../common/timing';", options: [{ root }] },
         { filename: at('main/a.ts'), code: "import { app } from 'electron';", options: [{ root }] },
+        { filename: at('bench/a.ts'), code: "import { inject } from '../lab/injector';", options: [{ root }] },
       ],
       invalid: [
         { filename: at('agent/a.ts'), code: "import { app } from 'electron';", options: [{ root }], errors: 1 },
         { filename: at('common/a.ts'), code: "export * from '../agent/x';", options: [{ root }], errors: 1 },
         { filename: at('renderer/a.ts'), code: "const fs = require('node:fs');", options: [{ root }], errors: 1 },
         { filename: at('collector/a.ts'), code: "const m = await import('../main/x');", options: [{ root }], errors: 1 },
+        { filename: at('bench/a.ts'), code: "import { hasCommand } from '../test/helpers/tools';", options: [{ root }], errors: 1 },
+        { filename: at('lab/a.ts'), code: "import { freePort } from '../test/helpers/free-port';", options: [{ root }], errors: 1 },
       ],
     });
   });

@@ -10,7 +10,9 @@
 //   main       Electron glue: common + agent + electron
 //   preload    the bridge: common + electron (it is bundled, sandboxed)
 //   renderer   DOM only: common, nothing from Node or Electron
-//   test, bench, tools, scripts: anything
+//   lab        the detector lab (bench and tests drive it): common + protocol + agent + Node, never test
+//   bench      benchmarks: common + protocol + agent + collector + lab + Node, never test
+//   test, tools, scripts: anything
 // A layer may be a sub-folder of another (collector/dashboard); a file belongs to the longest match.
 import path from 'node:path';
 import { builtinModules } from 'node:module';
@@ -30,6 +32,8 @@ export const LAYER_RULES = {
   main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: [...AGENT_RUNTIME_PACKAGES, 'electron'] },
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
+  lab: { layers: ['common', 'protocol', 'agent', 'lab'], node: true, electron: false, packages: '*' },
+  bench: { layers: ['common', 'protocol', 'agent', 'collector', 'lab', 'bench'], node: true, electron: false, packages: '*' },
 };
 
 /** Layer names, longest first, so a sub-folder layer wins over its parent. */
@@ -64,7 +68,7 @@ export function checkImport(file, specifier, root) {
   }
   const name = packageName(specifier);
   if (name === 'electron') return rule.electron ? null : `${layer}/ may not import electron`;
-  if (rule.packages.includes(name)) return null;
+  if (rule.packages === '*' || rule.packages.includes(name)) return null;
   return `${layer}/ may not import package '${name}'`;
 }
 

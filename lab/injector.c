@@ -1,11 +1,13 @@
 /*
- * Telltale lab injector: replays a schedule of synthetic input through XTEST with sub-millisecond
- * scheduling, in one process, so the only timing noise is the X server's and the relay's.
+ * Telltale's XTEST injector: replays a schedule of synthetic input with sub-millisecond timing, in
+ * one process, so the only timing noise is the X server's (and the relay's, in the lab).
+ * Compiled on demand by lab/injector.ts, which also writes the schedules.
  *
  * Usage: injector <schedule-file> [lead-ms]
  *   DISPLAY selects the X server. The whole schedule is parsed before anything is sent, then the
- *   injector prints "start <monotonic-ns>" and replays each line at start + t_ms using
- *   clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), then XTestFake*Event + XFlush.
+ *   injector prints "start <monotonic-ns> <realtime|normal>" and replays each line at
+ *   start + lead-ms + t_ms, sleeping to absolute CLOCK_MONOTONIC deadlines (no drift accumulates)
+ *   and flushing each event at once; xdotool's per-command round trips would add 10-35 ms instead.
  *   It asks for SCHED_FIFO priority (best effort).
  *   On completion it prints "done <events> <max-late-us>": the worst wake-up lateness, so a run on an
  *   overloaded machine can be recognised rather than silently trusted.
@@ -15,6 +17,8 @@
  *   <t_ms> up <keysym-name>       key release
  *   <t_ms> move <x> <y>           absolute pointer motion on screen 0
  *   <t_ms> click <button>         button press and release
+ *   <t_ms> press <button>         button press
+ *   <t_ms> release <button>       button release
  *   t_ms is a non-decreasing decimal number of milliseconds from the start.
  *
  * Build: gcc -O2 injector.c -o injector -lXtst -lX11
@@ -30,7 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-enum Kind { KEY_DOWN, KEY_UP, MOVE, CLICK };
+enum Kind { KEY_DOWN, KEY_UP, MOVE, CLICK, PRESS, RELEASE };
 
 struct Step {
   double t_ms;
@@ -46,6 +50,14 @@ static struct timespec ts_of(long long ns) {
   ts.tv_sec = ns / 1000000000LL;
   ts.tv_nsec = ns % 1000000000LL;
   return ts;
+}
+
+static int button_kind(const char *verb, enum Kind *kind) {
+  if (strcmp(verb, "click") == 0) *kind = CLICK;
+  else if (strcmp(verb, "press") == 0) *kind = PRESS;
+  else if (strcmp(verb, "release") == 0) *kind = RELEASE;
+  else return 0;
+  return 1;
 }
 
 int main(int argc, char **argv) {
@@ -98,7 +110,7 @@ int main(int argc, char **argv) {
       KeySym sym = XStringToKeysym(arg1);
       KeyCode code = sym == NoSymbol ? 0 : XKeysymToKeycode(dpy, sym);
       if (code == 0) {
-        fprintf(stderr, "injector: unknown key on line %d\n", lineno);
+        fprintf(stderr, "injector: unknown keysym '%s' on line %d\n", arg1, lineno);
         return 2;
       }
       s->kind = verb[0] == 'd' ? KEY_DOWN : KEY_UP;
@@ -107,8 +119,7 @@ int main(int argc, char **argv) {
       s->kind = MOVE;
       s->a = atoi(arg1);
       s->b = atoi(arg2);
-    } else if (strcmp(verb, "click") == 0) {
-      s->kind = CLICK;
+    } else if (button_kind(verb, &s->kind)) {
       s->a = atoi(arg1);
     } else {
       fprintf(stderr, "injector: bad verb on line %d: %s", lineno, line);
@@ -138,13 +149,16 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long late = ns_of(&now) - due;
     if (late > max_late) max_late = late;
+    unsigned a = (unsigned)steps[i].a;
     switch (steps[i].kind) {
-      case KEY_DOWN: XTestFakeKeyEvent(dpy, (unsigned)steps[i].a, True, CurrentTime); break;
-      case KEY_UP: XTestFakeKeyEvent(dpy, (unsigned)steps[i].a, False, CurrentTime); break;
+      case KEY_DOWN: XTestFakeKeyEvent(dpy, a, True, CurrentTime); break;
+      case KEY_UP: XTestFakeKeyEvent(dpy, a, False, CurrentTime); break;
       case MOVE: XTestFakeMotionEvent(dpy, -1, steps[i].a, steps[i].b, CurrentTime); break;
+      case PRESS: XTestFakeButtonEvent(dpy, a, True, CurrentTime); break;
+      case RELEASE: XTestFakeButtonEvent(dpy, a, False, CurrentTime); break;
       case CLICK:
-        XTestFakeButtonEvent(dpy, (unsigned)steps[i].a, True, CurrentTime);
-        XTestFakeButtonEvent(dpy, (unsigned)steps[i].a, False, CurrentTime);
+        XTestFakeButtonEvent(dpy, a, True, CurrentTime);
+        XTestFakeButtonEvent(dpy, a, False, CurrentTime);
         break;
     }
     XFlush(dpy);

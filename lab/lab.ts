@@ -13,17 +13,15 @@
  * `stop()` ends every process the lab started, also after a failure half-way through start.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { InputEvent } from '../../agent/input/input-source';
-import { startXvfb, type XDisplay } from '../helpers/xvfb';
+import type { InputEvent } from '../agent/input/input-source';
+import { startXvfb, type XDisplay } from './xvfb';
 import { startDelayProxy, type DelayProxy, type LinkDelay } from './delay-proxy';
-import type { ScheduleLine } from './schedules';
-import { freePort } from '../helpers/free-port';
+import { buildInjector, inject, type ScheduleLine } from './injector';
+import { freePort } from './free-port';
 
 /** Tools the lab needs; pass to requireTools. */
 export const LAB_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'vncviewer', 'gcc'] as const;
@@ -35,21 +33,6 @@ export type RemoteTool = 'vnc' | 'rdp';
 
 const TARGET_SIZE = { width: 1024, height: 768 };
 const OPERATOR_SIZE = { width: 1280, height: 1024 };
-
-/** Compile test/lab/injector.c once per source version into the temp dir; returns the binary path. */
-export function buildInjector(): string {
-  const source = path.join(import.meta.dirname, 'injector.c');
-  const hash = crypto.createHash('sha256').update(fs.readFileSync(source)).digest('hex').slice(0, 12);
-  const dir = path.join(os.tmpdir(), 'telltale-lab');
-  const binary = path.join(dir, `injector-${hash}`);
-  if (fs.existsSync(binary)) return binary;
-  fs.mkdirSync(dir, { recursive: true });
-  const partial = `${binary}.${process.pid}.tmp`;
-  const result = spawnSync('gcc', ['-O2', '-Wall', source, '-o', partial, '-lXtst', '-lX11'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`injector build failed: ${result.stderr}`);
-  fs.renameSync(partial, binary);
-  return binary;
-}
 
 /** Where a run's input is injected. */
 export type Route = 'local' | 'remote';
@@ -126,7 +109,6 @@ function xServerPid(display: XDisplay): number | null {
   }
 }
 
-
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -155,23 +137,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Run the injector on `display` and resolve with its lateness report. */
-async function inject(binary: string, display: XDisplay, lines: readonly ScheduleLine[], stopped: () => boolean, track: (c: ChildProcess) => void): Promise<number> {
-  const file = path.join(os.tmpdir(), 'telltale-lab', `schedule-${process.pid}-${crypto.randomUUID()}.txt`);
-  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+/** Run the injector on `display`; its worst lateness in µs, or -1 when the lab stopped it. */
+async function injectOn(display: XDisplay, lines: readonly ScheduleLine[], stopped: () => boolean, track: (c: ChildProcess) => void): Promise<number> {
   try {
-    const child = spawn(binary, [file, '300'], { env: display.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    track(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    if (code !== 0 && !stopped()) throw new Error(`injector exited ${code}: ${err}`);
-    const done = /done \d+ (\d+)/.exec(out);
-    return done ? Number(done[1]) : -1;
-  } finally {
-    fs.rmSync(file, { force: true });
+    return (await inject(lines, display.env, { leadMs: 300, onSpawn: track })).maxLateUs;
+  } catch (error) {
+    if (stopped()) return -1;
+    throw error;
   }
 }
 
@@ -231,7 +203,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   };
 
   try {
-    const binary = buildInjector();
+    // Built before any display starts, so a missing compiler fails fast.
+    buildInjector();
     const target = await startXvfb(TARGET_SIZE);
     displays.push(target);
     const operator = await startXvfb({ ...OPERATOR_SIZE, focusWindow: false });
@@ -264,9 +237,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       downstream: options.downstream ?? options.upstream,
       seed: options.seed ?? 1,
     });
-    // The viewer, started again once if its window has not appeared after 30 s: in CI a viewer
-    // occasionally never showed its window (twice in eight runs, cause unknown). The error lists what
-    // was on the operator display and the viewer's exit status, to find that cause.
+    // The viewer, started again once if its window has not appeared after 30 s: a viewer
+    // occasionally never shows its window, for a reason not yet known. The error lists what was on
+    // the operator display and the viewer's exit status, to find that reason.
     let viewerId = '';
     let origin = { x: 0, y: 0 };
     const seen: string[] = [];
@@ -315,7 +288,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       },
       async run(lines, route) {
         const from = events.length;
-        const maxLateUs = await inject(binary, route === 'local' ? target : operator, lines, () => stopping, track);
+        const maxLateUs = await injectOn(route === 'local' ? target : operator, lines, () => stopping, track);
         // Let the relay drain: wait until nothing new has arrived for a while.
         let count = events.length;
         let quietSince = Date.now();
@@ -338,7 +311,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     // Probe: a key through the relay must reach the capture before anything is measured.
     const probeFrom = events.length;
     for (let attempt = 0; attempt < 5 && !events.slice(probeFrom).some((e) => e.kind === 'keystroke'); attempt++) {
-      await inject(binary, operator, ['0 down a', '40 up a'], () => stopping, track);
+      await injectOn(operator, ['0 down a', '40 up a'], () => stopping, track);
       await waitUntil(() => events.slice(probeFrom).some((e) => e.kind === 'keystroke'), 5000, 'probe key').catch(() => undefined);
     }
     if (!events.slice(probeFrom).some((e) => e.kind === 'keystroke')) throw new Error('lab: probe key never reached the target');

@@ -14,7 +14,7 @@
  * message per X key event, with TCP_NODELAY).
  */
 import { seededRandom } from './delay-proxy';
-import type { ScheduleLine } from './schedules';
+import type { ScheduleLine } from './injector';
 
 /**
  * Spacing of events injected from one released bunch, ms. Fixed from the 110 ms / 40 ms lab

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { InputEvent } from '../../agent/input/input-source';
+import type { InputEvent } from '../agent/input/input-source';
 import { startLab, type RemoteTool, type Route, type X11vncMode } from './lab';
 import { loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from './schedules';
 
@@ -54,7 +54,7 @@ export interface Capture extends CaptureItem {
   readonly capturedAt: string;
 }
 
-export const CAPTURE_DIR = path.resolve(import.meta.dirname, '../../test-output/lab-captures');
+export const CAPTURE_DIR = path.resolve(import.meta.dirname, '../test-output/lab-captures');
 
 /** Stable label for a remote or local condition. */
 export function conditionLabel(route: Route, delayMs: number, jitterMs: number): string {

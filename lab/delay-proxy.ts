@@ -12,7 +12,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { seededRandom } from '../../agent/sync/backoff';
+import { seededRandom } from '../agent/sync/backoff';
 
 /** Delay settings for one direction. */
 export interface LinkDelay {
@@ -44,7 +44,7 @@ export interface DelayProxy {
 }
 
 /** The seeded PRNG (mulberry32) shared with the agent's backoff: one implementation. */
-export { seededRandom } from '../../agent/sync/backoff';
+export { seededRandom } from '../agent/sync/backoff';
 
 /**
  * The release-time rule, pure so it can be unit-tested: a chunk arriving at `arrival` with jitter

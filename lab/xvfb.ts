@@ -1,6 +1,7 @@
 /**
- * A real X display for integration tests: Xvfb plus a small focused window, because under a bare
- * Xvfb the hook's receive times lag in bursts until some X client is reading input.
+ * A real X display for the lab, the bench and the integration tests: Xvfb plus a small focused
+ * window, because under a bare Xvfb the hook's receive times lag in bursts until some X client is
+ * reading input.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +33,10 @@ export interface StartXvfbOptions {
   readonly height?: number;
   /** Open a small focused xterm so X delivers input promptly (default true). */
   readonly focusWindow?: boolean;
+  /** How long the focus window may take to appear, ms (default 30 s; a loaded machine may need more). */
+  readonly windowTimeoutMs?: number;
+  /** Called with every process as soon as it is spawned, e.g. to register it for cleanup on exit. */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDisplay> {
@@ -42,12 +47,16 @@ export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDispla
     stdio: 'ignore',
   });
   children.push(xvfb);
+  options.onSpawn?.(xvfb);
   const env = { ...process.env, DISPLAY: display };
   const stopAll = async () => {
     for (const child of [...children].reverse()) {
       if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
       }
     }
   };
@@ -62,6 +71,7 @@ export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDispla
         const xterm = spawn('xterm', ['-geometry', '20x4+0+0', '-e', 'sleep', '100000'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
         xterm.stderr!.on('data', (chunk: Buffer) => (xtermErrors += chunk.toString()));
         children.push(xterm);
+        options.onSpawn?.(xterm);
         return xterm;
       };
       let xterm = startXterm();
@@ -75,7 +85,7 @@ export async function startXvfb(options: StartXvfbOptions = {}): Promise<XDispla
           }
           return false;
         },
-        30_000,
+        options.windowTimeoutMs ?? 30_000,
         'focus window',
       ).catch((error: Error) => {
         throw new Error(`${error.message} on ${display} (xterm started ${attempts} times; stderr: ${xtermErrors.trim() || 'none'})`);

@@ -7,7 +7,7 @@
  * crosses the hook boundary is printed: times, held counts and step lengths, never key identity.
  * Stops when stdin closes.
  */
-import { HookInputSource } from '../../agent/input/hook-source';
+import { HookInputSource } from '../agent/input/hook-source';
 
 const source = new HookInputSource(process.env);
 const started = await source.start((event) => {

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { seededRandom } from './delay-proxy';
+import { mergeSchedules, scheduleLine, type ScheduleLine } from './injector';
 
 /** One keystroke of a recorded session, ms from the session start. */
 export interface Keystroke {
@@ -21,7 +22,7 @@ export interface TypingSession {
   readonly keystrokes: readonly Keystroke[];
 }
 
-export const FIXTURE_DIR = path.resolve(import.meta.dirname, '../fixtures/keystrokes');
+export const FIXTURE_DIR = path.resolve(import.meta.dirname, '../test/fixtures/keystrokes');
 
 /** Load a timing fixture (`user,session,timepress,timerelease`), grouped by session, in file order. */
 export function loadTypingSessions(file = 'free_text-timing.csv'): TypingSession[] {
@@ -109,9 +110,6 @@ export const MAX_HOLD_MS = 2000;
 
 const SAFE_KEYS = ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'e'] as const;
 
-/** A schedule line for the injector. */
-export type ScheduleLine = string;
-
 /**
  * Turn recorded keystrokes into injector lines. Idle gaps (no key held) longer than `maxIdleMs` are
  * shortened to it, which keeps lab runs short without touching typing rhythm (gaps that long are
@@ -124,7 +122,7 @@ export function typingSchedule(
   const maxIdle = options.maxIdleMs ?? 1500;
   const maxDuration = options.maxDurationMs ?? Infinity;
   const start = options.startMs ?? 0;
-  const events: { t: number; line: string; order: number }[] = [];
+  const events: { t: number; key: string; kind: 'down' | 'up'; order: number }[] = [];
   const heldUntil = new Map<string, number>();
   let shift = 0;
   let busyUntil = -Infinity;
@@ -147,12 +145,12 @@ export function typingSchedule(
     }
     next++;
     heldUntil.set(key, up);
-    events.push({ t: start + down, line: `down ${key}`, order: 1 }, { t: start + up, line: `up ${key}`, order: 0 });
+    events.push({ t: start + down, key, kind: 'down', order: 1 }, { t: start + up, key, kind: 'up', order: 0 });
     count++;
   }
   // At equal times release before press, so a letter is never pressed while still down.
   events.sort((a, b) => a.t - b.t || a.order - b.order);
-  const lines = events.map((event) => `${event.t.toFixed(3)} ${event.line}`);
+  const lines = events.map(scheduleLine);
   const durationMs = events.length === 0 ? 0 : events[events.length - 1]!.t - start;
   return { lines, durationMs, keystrokes: count };
 }
@@ -204,7 +202,7 @@ export function pointerSchedule(plan: PointerPlan): { lines: ScheduleLine[]; mov
       const py = Math.round(fromY + (toY - fromY) * s);
       const at = t + i * period + (random() - 0.5) * 0.1 * period;
       if (px !== lastX || py !== lastY) {
-        lines.push(`${(start + at).toFixed(3)} move ${px} ${py}`);
+        lines.push(scheduleLine({ t: start + at, kind: 'move', x: px, y: py }));
         lastX = px;
         lastY = py;
         moves++;
@@ -235,4 +233,34 @@ export function pointerSchedule(plan: PointerPlan): { lines: ScheduleLine[]; mov
     t += 150 + random() * 1050;
   }
   return { lines, moves };
+}
+
+/** Steady typing: keystrokes round-robin over `keysyms`, each held `dwellMs`, key-downs `flightMs` apart, from `startMs`. */
+export function steadyTyping(
+  count: number,
+  options: { readonly dwellMs: number; readonly flightMs: number; readonly keysyms?: readonly string[]; readonly startMs?: number },
+): ScheduleLine[] {
+  const keysyms = options.keysyms ?? ['a', 's'];
+  const start = options.startMs ?? 0;
+  const downs: ScheduleLine[] = [];
+  const ups: ScheduleLine[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = keysyms[i % keysyms.length]!;
+    const t = start + i * options.flightMs;
+    downs.push(scheduleLine({ t, kind: 'down', key }));
+    ups.push(scheduleLine({ t: t + options.dwellMs, kind: 'up', key }));
+  }
+  // Ups first: when a release and the next press fall on the same time, the release goes first.
+  return mergeSchedules(ups, downs);
+}
+
+/** Pointer moves along a straight line from `from`, (dx, dy) per step, `intervalMs` apart. */
+export function lineMovement(
+  count: number,
+  options: { readonly from: readonly [number, number]; readonly dx: number; readonly dy: number; readonly intervalMs: number; readonly startMs?: number },
+): ScheduleLine[] {
+  const start = options.startMs ?? 0;
+  return Array.from({ length: count }, (_, i) =>
+    scheduleLine({ t: start + i * options.intervalMs, kind: 'move', x: options.from[0] + i * options.dx, y: options.from[1] + i * options.dy }),
+  );
 }

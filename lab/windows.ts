@@ -1,0 +1,86 @@
+/**
+ * From event streams to scored decisions, the way the agent does it: InputEvents through the
+ * foundation Aggregator (default limits: 30 s or 50 keystrokes), then the detector's rolling 60 s.
+ * Also turns a schedule into the events an ideal local capture would see, for offline use of the
+ * human data (deriving the prior, checking every held-out session for false alarms).
+ */
+import { Aggregator } from '../agent/input/aggregator';
+import type { InputEvent } from '../agent/input/input-source';
+import type { TimingWindow } from '../common/timing';
+import type { PooledWindow } from '../agent/timing-detector/features';
+import { RollingWindows } from '../agent/timing-detector/rolling';
+import { parseScheduleLine, type ScheduleLine } from './injector';
+import { pointerSchedule, typingSchedule, type TypingSession } from './schedules';
+
+export const AGGREGATOR_LIMITS = { windowSeconds: 30, windowKeystrokes: 50 };
+
+function eventTime(event: InputEvent): number {
+  return event.kind === 'keystroke' ? event.upTime : event.time;
+}
+
+/** Aggregate a captured stream into windows. The hook clock stands in for wall time, so runs are deterministic. */
+export function windowsFromEvents(events: readonly InputEvent[], limits = AGGREGATOR_LIMITS): TimingWindow[] {
+  const aggregator = new Aggregator(limits);
+  const windows: TimingWindow[] = [];
+  for (const event of events) {
+    const time = eventTime(event);
+    if (aggregator.isDue(time)) windows.push(aggregator.take()!);
+    aggregator.accept(event, time);
+  }
+  const last = aggregator.take();
+  if (last !== null) windows.push(last);
+  return windows;
+}
+
+/** The rolling 60 s pool at each window flush. */
+export function rollingPools(windows: readonly TimingWindow[]): PooledWindow[] {
+  const rolling = new RollingWindows();
+  return windows.map((w) => rolling.add(w));
+}
+
+/** What an ideal local capture sees for a schedule: X-server-style integer ms times, same pairing rules as the hook boundary. */
+export function eventsFromSchedule(lines: readonly ScheduleLine[]): InputEvent[] {
+  const events: InputEvent[] = [];
+  const held = new Map<string, number>();
+  let last: { x: number; y: number } | null = null;
+  for (const line of lines) {
+    const step = parseScheduleLine(line);
+    const time = Math.round(step.t);
+    if (step.kind === 'down') {
+      if (held.has(step.key)) continue;
+      events.push({ kind: 'keyDown', time, heldCount: held.size });
+      held.set(step.key, time);
+    } else if (step.kind === 'up') {
+      const downTime = held.get(step.key);
+      if (downTime === undefined) continue;
+      held.delete(step.key);
+      events.push({ kind: 'keystroke', downTime, upTime: time });
+    } else if (step.kind === 'move') {
+      events.push({ kind: 'mouseMove', time, distance: last === null ? null : Math.hypot(step.x - last.x, step.y - last.y) });
+      last = { x: step.x, y: step.y };
+    } else if (step.kind === 'click' || step.kind === 'press') {
+      events.push({ kind: 'click', time });
+    }
+  }
+  return events;
+}
+
+/** A schedule's events as the agent would see them, aggregated and pooled into rolling 60 s decisions. */
+export function schedulePools(lines: readonly ScheduleLine[]): PooledWindow[] {
+  return rollingPools(windowsFromEvents(eventsFromSchedule(lines)));
+}
+
+/** A recorded typing session replayed offline as the agent's rolling pools. */
+export function sessionPools(session: TypingSession): PooledWindow[] {
+  return schedulePools(typingSchedule(session.keystrokes).lines);
+}
+
+/** Device report rates of generated pointer motion, Hz (typical USB mice). */
+export const POINTER_RATES = [125, 250, 500, 1000] as const;
+/** Where offline pointer motion moves: the lab target display less a margin. */
+export const POINTER_AREA = { x: 60, y: 60, width: 900, height: 650 };
+
+/** Generated pointer motion replayed offline as the agent's rolling pools. */
+export function pointerPools(rateHz: number, seed: number, durationMs = 60_000): PooledWindow[] {
+  return schedulePools(pointerSchedule({ rateHz, durationMs, seed, area: POINTER_AREA }).lines);
+}
