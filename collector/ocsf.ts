@@ -3,7 +3,7 @@
  * SIEMs that ingest OCSF. Our own evidence goes into `evidences[].data`; fields OCSF has no place
  * for (finding kind and key, source, report seq) go into `unmapped`.
  */
-import type { FindingView } from './schemas';
+import type { FleetFinding } from './schemas';
 
 export const OCSF_VERSION = '1.3.0';
 const CLASS_UID = 2004;
@@ -48,7 +48,7 @@ export interface OcsfDetectionFinding {
 }
 
 /** One finding (its latest state) as an OCSF Detection Finding. */
-export function toOcsf(finding: FindingView, hostname: string, productVersion: string): OcsfDetectionFinding {
+export function toOcsf(finding: FleetFinding, hostname: string, productVersion: string): OcsfDetectionFinding {
   const severity = SEVERITY_IDS[finding.severity] ?? { id: 0, name: 'Unknown' };
   const closed = finding.closedAt !== null;
   // Close once closed; Create while the stored finding has never changed; otherwise Update.

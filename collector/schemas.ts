@@ -25,7 +25,8 @@ export type DeviceView = Static<typeof DeviceViewSchema>;
 
 export const DeviceListSchema = Type.Object({ devices: Type.Array(DeviceViewSchema), serverTime: Type.Integer() });
 
-export const FindingViewSchema = Type.Object({
+/** A finding as IT sees it across the fleet: the reported finding with where it came from and when the collector stored it. */
+export const FleetFindingSchema = Type.Object({
   /** Global change cursor: stream consumers resume after the largest one they saw. */
   cursor: Type.Integer(),
   deviceId: Type.String(),
@@ -46,9 +47,9 @@ export const FindingViewSchema = Type.Object({
   createdAt: Type.Integer(),
   updatedAt: Type.Integer(),
 });
-export type FindingView = Static<typeof FindingViewSchema>;
+export type FleetFinding = Static<typeof FleetFindingSchema>;
 
-export const FindingListSchema = Type.Object({ findings: Type.Array(FindingViewSchema) });
+export const FindingListSchema = Type.Object({ findings: Type.Array(FleetFindingSchema) });
 
 export const ReportSummarySchema = Type.Object({
   seq: Type.Integer(),

@@ -11,7 +11,7 @@ import type { ItScope } from '../config';
 import { CollectorError } from '../errors';
 import { summarizeDevices } from '../ingest/risk';
 import { toOcsf } from '../ocsf';
-import { DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FindingView, type StoredReport } from '../schemas';
+import { DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FleetFinding, type StoredReport } from '../schemas';
 import type { FindingRow } from '../storage/findings';
 import { sha256Hex } from '../../protocol/report-crypto';
 
@@ -82,7 +82,7 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       await requireDevice(request.params.id);
       const rows = await services.store.listDeviceFindings(request.params.id, pageSize(request.query.limit));
-      return { findings: rows.map(toFindingView) };
+      return { findings: rows.map(toFleetFinding) };
     },
   );
 
@@ -93,7 +93,7 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
       const { rows, next } = await findingsPage(request.query);
       setNextCursor(reply, next);
       reply.type('application/x-ndjson; charset=utf-8');
-      return rows.map((row) => `${JSON.stringify(toFindingView(row))}\n`).join('');
+      return rows.map((row) => `${JSON.stringify(toFleetFinding(row))}\n`).join('');
     },
   );
 
@@ -108,7 +108,7 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
       }
       setNextCursor(reply, next);
       reply.type('application/json; charset=utf-8');
-      return JSON.stringify(rows.map((row) => toOcsf(toFindingView(row), hostnames.get(row.deviceId) ?? '', services.version)));
+      return JSON.stringify(rows.map((row) => toOcsf(toFleetFinding(row), hostnames.get(row.deviceId) ?? '', services.version)));
     },
   );
 
@@ -166,7 +166,7 @@ function pageSize(limit: string | undefined): number {
 }
 
 /** A stored finding as the API shows it. */
-export function toFindingView(row: FindingRow): FindingView {
+export function toFleetFinding(row: FindingRow): FleetFinding {
   return {
     cursor: row.cursor,
     deviceId: row.deviceId,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { CollectorOptions } from '../../../collector/app';
 import type { CollectorConfigInput } from '../../../collector/config';
-import type { FindingView } from '../../../collector/schemas';
+import type { FleetFinding } from '../../../collector/schemas';
 import type { Queryable, Row, SqlDatabase, SqlParam } from '../../../collector/storage/sql';
 import { startTestCollector, type TestCollector } from './harness';
 
@@ -51,8 +51,8 @@ export async function assertUnchanged(collector: TestCollector, before: RowCount
 }
 
 /** The findings of a /v1/findings/stream answer. */
-export function ndjson(body: string): FindingView[] {
-  return body.split('\n').filter(Boolean).map((line) => JSON.parse(line) as FindingView);
+export function ndjson(body: string): FleetFinding[] {
+  return body.split('\n').filter(Boolean).map((line) => JSON.parse(line) as FleetFinding);
 }
 
 export function errorCode(response: { json: <T>() => T }): string {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { canonicalize } from '../../../../protocol/canonical-json';
 import { GENESIS_HASH } from '../../../../common/report';
-import type { FindingView, StoredReport } from '../../../../collector/schemas';
+import type { FleetFinding, StoredReport } from '../../../../collector/schemas';
 import { TEST_ENROLLMENT_SECRET, type TestCollector } from '../harness';
 import { sampleFinding, TestDevice } from '../make-reports';
 import { sealReport } from '../../../../protocol/report-crypto';
@@ -70,8 +70,8 @@ async function readsBackByteForByte(kit: StorageKit): Promise<void> {
   assert.equal(missing.statusCode, 404);
 }
 
-async function openChainGaps(collector: TestCollector, deviceId: string): Promise<FindingView[]> {
-  const findings = (await collector.itGet(`/v1/devices/${deviceId}/findings`)).json<{ findings: FindingView[] }>().findings;
+async function openChainGaps(collector: TestCollector, deviceId: string): Promise<FleetFinding[]> {
+  const findings = (await collector.itGet(`/v1/devices/${deviceId}/findings`)).json<{ findings: FleetFinding[] }>().findings;
   return findings.filter((finding) => finding.kind === 'chain-gap' && finding.closedAt === null);
 }
 
