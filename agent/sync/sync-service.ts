@@ -27,7 +27,7 @@ import { setValue } from '../store/kv';
 import { countPending, markDelivered, markRejected, markRetry, markSending, nextPending } from '../store/outbox';
 import { Backoff, type RandomSource } from './backoff';
 import { checkCollectorUrl } from './collector-url';
-import { FetchUploader, type Uploader } from './uploader';
+import { FetchUploader, type RefusalCode, type Uploader } from './uploader';
 
 export type SyncState = AgentEventMap['syncStateChanged']['state'];
 
@@ -62,15 +62,41 @@ export interface SyncServiceOptions {
   readonly onEnrolled?: (deviceId: string) => void;
 }
 
-/** Refusals of one report (the collector's codes): record it and move on. */
-const REPORT_REFUSALS = new Set(['SIGNATURE_INVALID', 'CHAIN_FORK', 'PAYLOAD_INVALID', 'PAYLOAD_TOO_LARGE']);
-/** Device-level refusals: every report would fail the same way. */
-const DEVICE_REFUSALS = new Set(['DEVICE_UNKNOWN', 'UNAUTHORIZED', 'FORBIDDEN', 'ENROLLMENT_DENIED', 'IDENTITY_CHANGED', 'NO_ENROLLMENT_SECRET']);
-
-/** Whether a refusal concerns the whole device (wait and retry) rather than one report (skip it). */
-export function isDeviceRefusal(status: number, code: string): boolean {
-  if (REPORT_REFUSALS.has(code)) return false;
-  return DEVICE_REFUSALS.has(code) || status === 401 || status === 403 || status === 404;
+/**
+ * Whether a refusal concerns the whole device (wait and retry) rather than one report (record it
+ * and move on). Anything not known to be about the report itself keeps the report: skipping one
+ * loses it, waiting loses nothing.
+ */
+export function isDeviceRefusal(status: number, code: RefusalCode): boolean {
+  switch (code) {
+    case 'SIGNATURE_INVALID':
+    case 'CHAIN_FORK':
+    case 'PAYLOAD_INVALID':
+    case 'PAYLOAD_TOO_LARGE':
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return false;
+    case 'UNRECOGNIZED_ANSWER':
+      // A proxy's page: only its status says which.
+      return status === 401 || status === 403 || status === 404 || status === 405;
+    case 'DEVICE_UNKNOWN':
+    case 'UNAUTHORIZED':
+    case 'FORBIDDEN':
+    case 'ENROLLMENT_DENIED':
+    case 'IDENTITY_CHANGED':
+    case 'NO_ENROLLMENT_SECRET':
+    case 'NOT_FOUND':
+    case 'METHOD_NOT_ALLOWED':
+    case 'RATE_LIMITED':
+    case 'OVERLOADED':
+    case 'CONFIG_INVALID':
+    case 'DATABASE_TOO_NEW':
+    case 'STORAGE_UNAVAILABLE':
+    case 'SHUTTING_DOWN':
+    case 'INTERNAL':
+      return true;
+    default:
+      return assertNever(code, 'refusal code');
+  }
 }
 
 export class SyncService implements AgentService {

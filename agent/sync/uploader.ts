@@ -10,11 +10,19 @@ import {
   ApiErrorSchema,
   EnrollResponseSchema,
   ReportAckSchema,
+  type ApiErrorCode,
   type EnrollRequest,
   type EnrollResponse,
   type ReportAck,
 } from '../../common/report';
 import { collectorEndpoint } from './collector-url';
+
+/**
+ * Why a request was refused: the collector's own code (common/report.ts, the one list of the API's
+ * codes), a condition the agent finds before asking (enrollment), or an answer in no known shape
+ * (a proxy's error page).
+ */
+export type RefusalCode = ApiErrorCode | 'IDENTITY_CHANGED' | 'NO_ENROLLMENT_SECRET' | 'UNRECOGNIZED_ANSWER';
 
 /** What one request came to. */
 export type UploadOutcome<T> =
@@ -22,7 +30,7 @@ export type UploadOutcome<T> =
   /** The collector could not be reached, timed out, or answered in a way worth retrying (429, 5xx). */
   | { readonly kind: 'unreachable'; readonly message: string; readonly retryAfterMs: number | null }
   /** The collector answered with a definitive refusal (4xx other than 429). */
-  | { readonly kind: 'rejected'; readonly status: number; readonly code: string; readonly message: string };
+  | { readonly kind: 'rejected'; readonly status: number; readonly code: RefusalCode; readonly message: string };
 
 export interface Uploader {
   /** POST /v1/enroll. */
@@ -80,7 +88,9 @@ export class FetchUploader implements Uploader {
       return { kind: 'ok', value };
     }
     const parsed = safeJson(text);
-    const error = Value.Check(ApiErrorSchema, parsed) ? parsed.error : { code: `HTTP_${response.status}`, message: text.slice(0, 200) };
+    const error: { code: RefusalCode; message: string } = Value.Check(ApiErrorSchema, parsed)
+      ? parsed.error
+      : { code: 'UNRECOGNIZED_ANSWER', message: `HTTP ${response.status}: ${text.slice(0, 200)}` };
     if (response.status === 429 || response.status >= 500) {
       return {
         kind: 'unreachable',
