@@ -8,15 +8,15 @@
  *    millisecond, which a person on a 1 ms clock almost never produces) and smears hold times (each
  *    press and release is delayed independently, so the dwell spread grows and the shortest holds
  *    shrink against the median). The share of down-to-down intervals under 15 ms is not a
- *    feature: on the tuning users its local values had the heaviest tail of any candidate (z 4.4 at the 99.9th percentile, the main source of false alarms) while a 20 ms relay
- *    moved its median z by under 0.5;
+ *    feature: on the tuning users its local values have the heaviest tail of any candidate (z 4.4
+ *    at the 99.9th percentile) while a 20 ms relay moves its median z by under 0.5;
  *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
  *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
  *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed),
  *    and updates land in the same millisecond (the one pointer feature that also sees FreeRDP,
- *    which forwards every update uncoalesced). Interval irregularity
- *    (the aggregator's intervalCv) is not a feature: measured in the lab, relayed motion is more
- *    regular than a local device's, whose updates skip whenever the position does not change.
+ *    which forwards every update uncoalesced). Interval irregularity (the aggregator's
+ *    intervalCv) is not a feature: measured in the lab, relayed motion is more regular than a
+ *    local device's, whose updates skip whenever the position does not change.
  * Everything here is pure and works on timing features only.
  */
 import type { TimingWindow } from '../../common/timing';
@@ -138,13 +138,12 @@ export const COINCIDENCE_MIN_GAPS = 10;
 /** Floor of the coincidence baseline's spread: the rate a device is allowed above its center. */
 export const COINCIDENCE_MIN_SPREAD = 0.02;
 /**
- * Score points per unit of the coincidence z. Set on the tuning users (even ids) with relays
- * simulated by lab/relay-model.ts (held-out figures were printed beside them but never used
- * to choose): local windows there reach a tie z of 1.3 at the 99th percentile and 2.1 at the
- * 99.9th (a clean tail: a person on a 1 ms clock rarely lands two key events in one millisecond),
- * while the hold-time spread reaches
- * 1.9 and 2.5 and wanders by session. Weights 2.5, 3 and 4 were compared; 3 was the largest whose
- * tuning-user false alarms stayed under 0.5 % of decisions at the plain threshold.
+ * Score points per unit of the coincidence z, set on the tuning users (even ids) with relays
+ * simulated by lab/relay-model.ts, never on held-out users: local windows there reach a tie z of
+ * 1.3 at the 99th percentile and 2.1 at the 99.9th (a clean tail: a person on a 1 ms clock rarely
+ * lands two key events in one millisecond), while the hold-time spread reaches 1.9 and 2.5 and
+ * wanders by session. Of 2.5, 3 and 4, 3 is the largest whose tuning-user false alarms stay under
+ * 0.5 % of decisions at the plain threshold.
  */
 export const COINCIDENCE_WEIGHT = 3;
 
@@ -163,12 +162,12 @@ export const FEATURES: readonly FeatureSpec[] = [
     minSpread: COINCIDENCE_MIN_SPREAD,
     // Only where the keyboard's clock is shown to resolve 1 ms (some key events exactly 1 ms apart).
     // On a coarser clock local typing ties all the time: a USB keyboard polled at 125 Hz puts every
-    // key change within one 8 ms report on one timestamp. Replayed through a modelled report clock
-    // (relay-model.ts reportClockSchedule), the earlier guard ("some 2-9 ms gaps", which an 8 ms
-    // report's 7-9 ms wobble passes) let 143 of the 330 human sessions alarm at 125 Hz, 50 at
-    // 250 Hz and 6 at 500 Hz; this one lets 0, 0 and 1 (a 1-2 ms guard: 0, 0, 6). A relay bunching
+    // key change within one 8 ms report on one timestamp. Replayed through modelled report clocks
+    // (lab/relay-model.ts reportClockSchedule), this guard lets 0, 0 and 1 of the 330 human
+    // sessions alarm at 125, 250 and 500 Hz, where a guard on 2-9 ms gaps (which an 8 ms report's
+    // 7-9 ms wobble passes) lets 143, 50 and 6, and one on 1-2 ms gaps 0, 0 and 6. A relay bunching
     // key events leaves 1 ms gaps (x11vnc injects a released bunch about 0.4 ms apart), so relayed
-    // typing does not hide behind it: 20 ms relays were found as often as before.
+    // typing does not hide behind it.
     read: (pool) =>
       pool.shortGaps < COINCIDENCE_MIN_GAPS || pool.oneMsGaps === 0 ? null : { value: pool.coincidentEvents / pool.shortGaps, samples: pool.shortGaps },
   },
