@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { TokenRegistry } from './auth';
 import { CommitQueue } from './commit-queue';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
+import { assertNever } from '../common/result';
 import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
 import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
@@ -193,6 +194,8 @@ export async function openStorage(config: CollectorConfig): Promise<SqlDatabase>
       return openSqliteStorage(storage.file);
     case 'postgres':
       return openPostgresStorage(storage.url, storage.schema === undefined ? {} : { schema: storage.schema });
+    default:
+      return assertNever(storage, 'storage kind');
   }
 }
 

@@ -10,7 +10,7 @@
  * (`tool:`, `usb:`, `edid:`, `display:`, ...): `reconcile(source, ...)` owns exactly the keys that start
  * with `${source}:`.
  */
-import type { Evidence, Finding, FindingKind, FindingObservation, Severity } from '../../common/findings';
+import { SEVERITY_RANK, type Evidence, type Finding, type FindingKind, type FindingObservation, type Severity } from '../../common/findings';
 import type { AgentEvents } from '../events';
 import type { Db } from './database';
 
@@ -151,7 +151,7 @@ export function reconcileFindings(
 /** Every open finding, most severe first then newest first. */
 export function listOpenFindings(db: Db): Finding[] {
   const rows = db.prepare('SELECT * FROM findings WHERE closed_at IS NULL ORDER BY last_seen_at DESC, id DESC').all() as FindingRow[];
-  return rows.map(findingFromRow).sort((a, b) => severityOrder(b.severity) - severityOrder(a.severity));
+  return rows.map(findingFromRow).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 }
 
 /** Open findings of one source (key prefix `${source}:`). */
@@ -183,17 +183,4 @@ export function getFinding(db: Db, id: number): Finding | undefined {
 /** Delete closed findings last seen before `before` (retention). Returns the number deleted. */
 export function deleteClosedFindingsBefore(db: Db, before: number): number {
   return db.prepare('DELETE FROM findings WHERE closed_at IS NOT NULL AND last_seen_at < ?').run(before).changes;
-}
-
-function severityOrder(severity: Severity): number {
-  switch (severity) {
-    case 'info':
-      return 0;
-    case 'low':
-      return 1;
-    case 'medium':
-      return 2;
-    case 'high':
-      return 3;
-  }
 }

@@ -2,6 +2,7 @@
  * Rows of the benchmark table: a measured figure over several runs, its baseline from the same
  * run, their ratio and the issue's target.
  */
+import { assertNever } from '../../common/result';
 
 /** Median, minimum and maximum of a sample. */
 export interface Spread {
@@ -70,6 +71,8 @@ export function targetText(row: Row): string {
       return `≤ ${row.target.value} ${row.target.unit}`;
     case 'info':
       return '—';
+    default:
+      return assertNever(row.target, 'bench target');
   }
 }
 
@@ -86,6 +89,8 @@ export function metOf(row: Row): boolean | null {
       return row.figure.median <= row.target.value;
     case 'info':
       return null;
+    default:
+      return assertNever(row.target, 'bench target');
   }
 }
 

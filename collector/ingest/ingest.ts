@@ -205,6 +205,8 @@ async function ingestOne(tx: Queryable, report: VerifiedReport): Promise<IngestO
       await storeAgentFindings(tx, device.id, body, now);
       return { status: 'stored', gap: decision.kind === 'gap' };
     }
+    default:
+      return assertNever(decision, 'chain decision');
   }
 }
 
