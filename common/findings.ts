@@ -17,6 +17,7 @@ export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, low:
 export const RISK_LEVELS = ['none', ...SEVERITIES] as const;
 export const RiskLevelSchema = Type.Union(RISK_LEVELS.map((level) => Type.Literal(level)));
 export type RiskLevel = (typeof RISK_LEVELS)[number];
+export const RISK_RANK: Readonly<Record<RiskLevel, number>> = { none: -1, ...SEVERITY_RANK };
 
 /** Kinds an agent's detectors report. */
 export const AGENT_FINDING_KINDS = [

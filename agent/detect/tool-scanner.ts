@@ -278,14 +278,6 @@ function sessionEvidence(session: SessionInfo): Evidence {
   };
 }
 
-/** Severity helper exported for the UI: a tool finding's worst severity. */
-export function worstSeverity(observations: readonly FindingObservation[]): Severity | null {
-  const order: Severity[] = ['info', 'low', 'medium', 'high'];
-  let worst = -1;
-  for (const observation of observations) worst = Math.max(worst, order.indexOf(observation.severity));
-  return worst < 0 ? null : order[worst]!;
-}
-
 /** Default pathExists probe: a stat that never throws. */
 export function pathExists(file: string): boolean {
   try {

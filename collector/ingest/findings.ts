@@ -3,6 +3,7 @@
  * bodies, and the collector's own kinds, `chain-gap` (a device skipped seqs) and `device-silent`
  * (a device stopped reporting). Every change takes a fresh cursor so stream consumers see it again.
  */
+import type { CollectorFindingKind, Severity } from '../../common/findings';
 import type { ReportBody } from '../../common/report';
 import { closeGap, findOpenGapContaining, insertGap } from '../storage/chain-gaps';
 import { reserve } from '../storage/counters';
@@ -11,10 +12,10 @@ import { closeFinding, insertFindingOnce, listOpenFindingsOfKind, upsertAgentFin
 import type { Queryable } from '../storage/sql';
 
 export const FINDING_CURSOR = 'finding_cursor';
-export const CHAIN_GAP_KIND = 'chain-gap';
-export const DEVICE_SILENT_KIND = 'device-silent';
+export const CHAIN_GAP_KIND: CollectorFindingKind = 'chain-gap';
+export const DEVICE_SILENT_KIND: CollectorFindingKind = 'device-silent';
 /** Also the risk a silent device shows before its finding is opened (see risk.ts). */
-export const DEVICE_SILENT_SEVERITY = 'medium';
+export const DEVICE_SILENT_SEVERITY: Severity = 'medium';
 
 /** The row a finding from a report body is stored as; the report's seq orders later updates. */
 export function agentFinding(deviceId: string, seq: number, finding: ReportBody['findings'][number], now: number): Omit<NewFinding, 'cursor'> {

@@ -1,10 +1,10 @@
 /** A device's risk for IT: the worst open finding, with silence counted even before its finding is swept in. */
+import { RISK_RANK, type RiskLevel } from '../../common/findings';
 import type { DeviceRow } from '../storage/devices';
 import type { OpenFindingCount } from '../storage/findings';
 import { DEVICE_SILENT_KIND, DEVICE_SILENT_SEVERITY } from './findings';
 import { isSilent } from './silence';
 
-export type RiskLevel = 'none' | 'info' | 'low' | 'medium' | 'high';
 
 export interface DeviceSummary extends DeviceRow {
   /** Max severity of open findings and of silence ('none' without either). */
@@ -14,11 +14,8 @@ export interface DeviceSummary extends DeviceRow {
   readonly openFindings: number;
 }
 
-const RISK_RANK: Record<RiskLevel, number> = { none: -1, info: 0, low: 1, medium: 2, high: 3 };
-
-function worse(current: RiskLevel, severity: string): RiskLevel {
-  const rank = RISK_RANK[severity as RiskLevel];
-  return rank !== undefined && rank > RISK_RANK[current] ? (severity as RiskLevel) : current;
+function worse(current: RiskLevel, level: RiskLevel): RiskLevel {
+  return RISK_RANK[level] > RISK_RANK[current] ? level : current;
 }
 
 export function summarizeDevices(devices: readonly DeviceRow[], counts: readonly OpenFindingCount[], now: number, silentAfterMs: number): DeviceSummary[] {

@@ -174,8 +174,8 @@ export async function listDeviceFindings(db: Queryable, deviceId: string, limit:
 /** How many findings of one device, severity and kind are open. */
 export interface OpenFindingCount {
   readonly deviceId: string;
-  readonly severity: string;
-  readonly kind: string;
+  readonly severity: Severity;
+  readonly kind: AnyFindingKind;
   readonly count: number;
 }
 
@@ -184,5 +184,10 @@ export async function countOpenBySeverity(db: Queryable): Promise<OpenFindingCou
   const rows = await db.all(
     'SELECT device_id, severity, kind, count(*) AS n FROM findings WHERE closed_at IS NULL GROUP BY device_id, severity, kind',
   );
-  return rows.map((row) => ({ deviceId: text(row, 'device_id'), severity: text(row, 'severity'), kind: text(row, 'kind'), count: integer(row, 'n') }));
+  return rows.map((row) => ({
+    deviceId: text(row, 'device_id'),
+    severity: text(row, 'severity') as Severity,
+    kind: text(row, 'kind') as AnyFindingKind,
+    count: integer(row, 'n'),
+  }));
 }
