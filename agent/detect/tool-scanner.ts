@@ -6,7 +6,7 @@
  * when a matched tool has an established connection, and a few stat calls for install paths.
  */
 import fs from 'node:fs';
-import type { Evidence, FindingObservation, Severity } from '../../common/findings';
+import type { Evidence, FindingObservation } from '../../common/findings';
 import type { ApprovedTool } from '../../common/policy';
 import { commonSigner, findApproval, rulesNeedSigner } from './approved-tools';
 import type { CatalogEntry, CatalogOs, ProcessMatcher, ToolCategory } from './catalog/catalog';
