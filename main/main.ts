@@ -17,7 +17,7 @@ import { fileKeyProtector } from '../agent/identity/key-protector';
 import { platformPaths } from '../agent/platform/paths';
 import { isValidEvent, type DeviceState, type PolicyView, type Status } from '../common/ipc-contract';
 import { AgentClient } from './agent-client';
-import type { FromHost, ToHost } from './agent-host-protocol';
+import type { FromHost, ToHost } from '../host/agent-host-protocol';
 import { hardenApp } from './app-security';
 import { registerBridgeHandlers } from './ipc-main';
 import { createSafeStorageKeyProtector } from './key-protector';

@@ -80,7 +80,8 @@ async function buildElectron() {
       minify,
       logLevel: 'warning',
     }),
-    nodeBundle('main/agent-host.ts', 'agent-host/agent-host.js', ['electron', ...NATIVE]),
+    // The host talks to main through process.parentPort, a global: it never requires electron.
+    nodeBundle('host/agent-host.ts', 'agent-host/agent-host.js', NATIVE),
   ]);
   const icons = path.join(root, 'build', 'icons');
   if (fs.existsSync(icons)) fs.cpSync(icons, path.join(out, 'main', 'icons'), { recursive: true });

@@ -8,9 +8,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Result } from '../../common/result';
 import type { AgentContext, AgentService } from '../context';
-import { createOutboxReportReader } from './report-reader';
+import { createOutboxReportReader } from '../view/report-reader';
 import { loadRendererAssets } from './renderer-assets';
-import { ViewModel, type BaselineSource } from './view-model';
+import { ViewModel, type BaselineSource } from '../view/view-model';
 import { ViewServer } from './view-server';
 
 export interface HeadlessViewOptions {

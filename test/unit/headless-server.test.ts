@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
 import { VIEW_CONTENT_SECURITY_POLICY } from '../../common/ipc-contract';
-import { ViewModel } from '../../agent/headless/view-model';
+import { ViewModel } from '../../agent/view/view-model';
 import { ViewServer } from '../../agent/headless/view-server';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
 import { testContext } from '../helpers/agent-context';

@@ -1,5 +1,5 @@
 import type { Rule } from 'eslint';
-export declare const LAYER_RULES: Record<string, { layers: string[]; node: boolean; electron: boolean; packages: '*' | string[] }>;
+export declare const LAYER_RULES: Record<string, { layers: string[]; only?: Record<string, string[]>; node: boolean; electron: boolean; packages: '*' | string[] }>;
 export declare function checkImport(file: string, specifier: string, root: string): string | null;
 export declare const importLayersRule: Rule.RuleModule;
 declare const plugin: { rules: Record<string, Rule.RuleModule> };

@@ -3,21 +3,27 @@
 //   common     pure types, schemas and functions: no Node, no DOM-only APIs, no Electron
 //   agent      the agent core under plain Node: common + Node, never electron
 //   collector  the IT server: common + Node, never electron, never the agent
-//   main       Electron glue: common + agent + electron
+//   main       Electron glue: common + agent + electron, and host/ only for the host's message protocol
+//   host       the agent host, run by main in a utilityProcess: common + agent + Node; it talks to
+//              main through the process.parentPort global, so never imports electron
 //   preload    the bridge: common + electron (it is bundled, sandboxed)
 //   renderer   DOM only: common, nothing from Node or Electron
 //   test, bench, tools, scripts: anything
 import path from 'node:path';
 import { builtinModules } from 'node:module';
 
-const OWN_LAYERS = ['common', 'agent', 'collector', 'main', 'preload', 'renderer'];
+const OWN_LAYERS = ['common', 'agent', 'collector', 'main', 'host', 'preload', 'renderer'];
 
-/** For each layer: which of our layers it may import, and which outside modules. */
+/**
+ * For each layer: which of our layers it may import, and which outside modules. `only` narrows an
+ * allowed layer to some of its files (repo-relative, without extension).
+ */
 export const LAYER_RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['@sinclair/typebox'] },
   agent: { layers: ['common', 'agent'], node: true, electron: false, packages: '*' },
   collector: { layers: ['common', 'collector'], node: true, electron: false, packages: '*' },
-  main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: '*' },
+  main: { layers: ['common', 'agent', 'main', 'host'], only: { host: ['host/agent-host-protocol'] }, node: true, electron: true, packages: '*' },
+  host: { layers: ['common', 'agent', 'host'], node: true, electron: false, packages: '*' },
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
 };
@@ -42,9 +48,13 @@ export function checkImport(file, specifier, root) {
   if (!layer) return null;
   const rule = LAYER_RULES[layer];
   if (specifier.startsWith('.')) {
-    const target = layerOf(path.resolve(path.dirname(file), specifier), root);
+    const resolved = path.resolve(path.dirname(file), specifier);
+    const target = layerOf(resolved, root);
     if (target === null) return `${layer}/ may not import outside the layered folders ('${specifier}')`;
     if (!rule.layers.includes(target)) return `${layer}/ may not import from ${target}/ (allowed: ${rule.layers.join(', ')})`;
+    const only = rule.only?.[target];
+    const targetModule = path.relative(root, resolved).split(path.sep).join('/').replace(/\.[cm]?[jt]s$/, '');
+    if (only && !only.includes(targetModule)) return `${layer}/ may import from ${target}/ only ${only.join(', ')} ('${specifier}')`;
     return null;
   }
   if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0])) {
