@@ -47,9 +47,7 @@ function nodeBundle(entry, outfile, external) {
     platform: 'node',
     target: 'node20',
     outfile: path.join(out, outfile),
-    // esbuild is only for building the renderer from sources (agent/headless/renderer-assets.ts),
-    // which a bundled app never has.
-    external: [...external, 'esbuild'],
+    external,
     define: { 'import.meta.dirname': '__dirname', 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     minify,
