@@ -5,11 +5,13 @@
  * (data folder, policy source, database path), one line per flushed timing window (features only),
  * warnings. SIGINT/SIGTERM (or the duration running out) flush the open window and exit 0.
  *
- * An expected fatal condition (bad policy, corrupt/too-new/unwritable database, unsupported OS)
- * prints ONE line to stderr and exits with that condition's own code, without a stack trace and
- * without touching the offending file, so a service manager does not crash-loop over a stack dump.
+ * An expected fatal condition (bad policy, corrupt/too-new/unwritable database, unsupported OS,
+ * unbuilt transparency view) prints ONE line to stderr and exits with that condition's own code,
+ * without a stack trace and without touching the offending file, so a service manager does not
+ * crash-loop over a stack dump.
  */
 import { parseArgs } from 'node:util';
+import { TelltaleError } from '../common/result';
 import { Agent } from './agent';
 import { EXIT_CODES, exitCodeFor } from './exit-codes';
 import { flattenTimingWindow } from '../common/timing';
@@ -86,7 +88,12 @@ async function main(argv: readonly string[]): Promise<void> {
     windowSeconds: ctx.policy.intervals.windowSeconds,
     windowKeystrokes: ctx.policy.intervals.windowKeystrokes,
   });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    if (error instanceof TelltaleError) fatal(`${error.code}: ${error.message}`, exitCodeFor(error.code));
+    throw error;
+  }
   logger.log('info', 'Agent running', { services: agent.services.map((service) => service.name).join(',') });
 
   if (durationMs !== null) {

@@ -4,7 +4,7 @@
  */
 import type { EventChannel, RequestChannel, Status } from '../common/ipc-contract';
 import { assertNever, fail, type CodedError, type Result } from '../common/result';
-import type { FromHost, HostInit, HostPort, ToHost } from './agent-host-protocol';
+import type { FromHost, HostInit, HostPort, ToHost } from '../host/agent-host-protocol';
 
 /** A call the host has not answered in this long is failed (the host may be wedged or restarting). */
 const CALL_TIMEOUT_MS = 30_000;

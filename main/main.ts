@@ -3,7 +3,7 @@
  *
  * One instance per user (a second launch focuses the first's view). At login it starts hidden in
  * the tray. The agent core (input hook, SQLite, detectors, reports, sync) runs in a utilityProcess
- * (main/agent-host.ts) so nothing slow ever runs on this UI thread; main only relays the bridge
+ * (host/agent-host.ts) so nothing slow ever runs on this UI thread; main only relays the bridge
  * between the locked-down window and that process, and keeps the tray icon current.
  *
  * Environment (tests, development): TELLTALE_DATA_DIR, TELLTALE_POLICY (an explicit policy file),
@@ -17,7 +17,7 @@ import { fileKeyProtector } from '../agent/identity/key-protector';
 import { platformPaths } from '../agent/platform/paths';
 import { isValidEvent, type DeviceState, type PolicyView, type Status } from '../common/ipc-contract';
 import { AgentClient } from './agent-client';
-import type { FromHost, ToHost } from './agent-host-protocol';
+import type { FromHost, ToHost } from '../host/agent-host-protocol';
 import { hardenApp } from './app-security';
 import { registerBridgeHandlers } from './ipc-main';
 import { createSafeStorageKeyProtector } from './key-protector';

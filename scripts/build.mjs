@@ -47,9 +47,7 @@ function nodeBundle(entry, outfile, external) {
     platform: 'node',
     target: 'node20',
     outfile: path.join(out, outfile),
-    // esbuild is only for building the renderer from sources (agent/headless/renderer-assets.ts),
-    // which a bundled app never has.
-    external: [...external, 'esbuild'],
+    external,
     define: { 'import.meta.dirname': '__dirname', 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     minify,
@@ -80,7 +78,8 @@ async function buildElectron() {
       minify,
       logLevel: 'warning',
     }),
-    nodeBundle('main/agent-host.ts', 'agent-host/agent-host.js', ['electron', ...NATIVE]),
+    // The host talks to main through process.parentPort, a global: it never requires electron.
+    nodeBundle('host/agent-host.ts', 'agent-host/agent-host.js', NATIVE),
   ]);
   const icons = path.join(root, 'build', 'icons');
   if (fs.existsSync(icons)) fs.cpSync(icons, path.join(out, 'main', 'icons'), { recursive: true });

@@ -3,7 +3,8 @@
 //   node scripts/test.mjs            every suite: unit, integration (Xvfb), browser (Chromium), electron
 //   node scripts/test.mjs unit       one or more suites by folder name under test/
 //   node scripts/test.mjs path.ts    particular files
-// Node 20's --test takes no globs, so the files are found here.
+// Node 20's --test takes no globs, so the files are found here. The renderer is built first: every
+// agent the tests start serves the transparency view from dist/renderer.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,8 @@ if (files.length === 0) {
   console.error(`No test files for: ${selected.join(' ')}`);
   process.exit(1);
 }
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--renderer-only', '--quiet'], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...files],

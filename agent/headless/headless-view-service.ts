@@ -1,6 +1,7 @@
 /**
- * The headless view as one agent service: loads the renderer's files, builds the view-model over
- * the agent's store and events, and serves both on loopback (see view-server.ts).
+ * The headless view as one agent service: checks the built renderer is there, builds the
+ * view-model over the agent's store and events, and serves both on loopback (see view-server.ts).
+ * The renderer's files are read on the first page request, so an unopened view costs nothing.
  *
  * `createServices` adds it when the agent runs headless; the tray app does not (its window talks
  * to the agent host over IPC instead).
@@ -8,9 +9,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Result } from '../../common/result';
 import type { AgentContext, AgentService } from '../context';
-import { createOutboxReportReader } from './report-reader';
-import { loadRendererAssets } from './renderer-assets';
-import { ViewModel, type BaselineSource } from './view-model';
+import { createOutboxReportReader } from '../view/report-reader';
+import { assertRendererBuilt, BUILT_RENDERER_DIR, readRendererDir } from './renderer-assets';
+import { ViewModel, type BaselineSource } from '../view/view-model';
 import { ViewServer } from './view-server';
 
 export interface HeadlessViewOptions {
@@ -22,7 +23,7 @@ export interface HeadlessViewOptions {
   readonly baseline?: BaselineSource;
   /** Where the URL line goes (default: the agent's log, which is stdout for `npm run agent`). */
   readonly announce?: (line: string) => void;
-  /** A built renderer folder; default dist/renderer, else an in-memory build of renderer/. */
+  /** A built renderer folder; default dist/renderer (made by scripts/build.mjs). */
   readonly rendererDir?: string;
 }
 
@@ -42,6 +43,8 @@ export class HeadlessViewService implements AgentService {
   }
 
   async start(): Promise<void> {
+    const rendererDir = this.options.rendererDir ?? BUILT_RENDERER_DIR;
+    assertRendererBuilt(rendererDir);
     this.viewModel = new ViewModel(this.ctx, {
       mode: 'headless',
       reports: createOutboxReportReader(this.options.publicKey ?? (() => null)),
@@ -49,7 +52,7 @@ export class HeadlessViewService implements AgentService {
       ...(this.options.baseline ? { baseline: this.options.baseline } : {}),
     });
     this.server = new ViewServer(this.ctx, {
-      assets: () => loadRendererAssets(this.options.rendererDir),
+      assets: async () => readRendererDir(rendererDir),
       viewModel: this.viewModel,
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),
       ...(this.options.announce ? { announce: this.options.announce } : {}),

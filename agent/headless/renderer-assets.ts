@@ -1,12 +1,11 @@
 /**
- * The transparency view's static files (HTML, the bundled script, the stylesheet), held in memory.
- *
- * Running from a source checkout (`npm run agent`, where renderer/*.ts exists), the renderer is
- * bundled in memory with esbuild from the current sources, so the view never lags behind a stale
- * `dist/`. Otherwise (an installed build) it is read from the built tree made by scripts/build.mjs.
+ * The transparency view's static files (HTML, the bundled script, the stylesheet), read from the
+ * built renderer that scripts/build.mjs writes to dist/renderer. The agent never bundles the
+ * renderer itself: esbuild is a build tool, not something the product may need at run time.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { TelltaleError } from '../../common/result';
 
 export interface RendererAsset {
   readonly body: Buffer;
@@ -16,10 +15,11 @@ export interface RendererAsset {
 /** URL path (e.g. "/renderer.js") to file. "/" maps to "/index.html". */
 export type RendererAssets = ReadonlyMap<string, RendererAsset>;
 
-const REPO_ROOT = path.resolve(import.meta.dirname ?? '.', '..', '..');
-/** Where scripts/build.mjs writes the renderer. */
-export const BUILT_RENDERER_DIR = path.join(REPO_ROOT, 'dist', 'renderer');
-const SOURCE_RENDERER_DIR = path.join(REPO_ROOT, 'renderer');
+/**
+ * Where scripts/build.mjs writes the renderer. Both this source file (agent/headless/) and the
+ * bundled agent (dist/agent-cli/) sit two folders below the repository or install root.
+ */
+export const BUILT_RENDERER_DIR = path.join(path.resolve(import.meta.dirname ?? '.', '..', '..'), 'dist', 'renderer');
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -30,6 +30,18 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.map': 'application/json',
 };
 
+/**
+ * Throws a one-line TelltaleError naming the build command when `dir` holds no built renderer, so
+ * the agent refuses to start rather than serving a view that can only answer 404.
+ */
+export function assertRendererBuilt(dir: string): void {
+  for (const name of ['index.html', 'renderer.js']) {
+    if (!fs.existsSync(path.join(dir, name))) {
+      throw new TelltaleError('NOT_FOUND', `The transparency view is not built (${path.join(dir, name)} is missing): run \`node scripts/build.mjs\` first.`);
+    }
+  }
+}
+
 /** Every file in a built renderer folder (flat). */
 export function readRendererDir(dir: string): RendererAssets {
   const assets = new Map<string, RendererAsset>();
@@ -38,36 +50,6 @@ export function readRendererDir(dir: string): RendererAssets {
     const type = CONTENT_TYPES[path.extname(name)];
     if (type === undefined || !fs.statSync(file).isFile()) continue;
     assets.set(`/${name}`, { body: fs.readFileSync(file), contentType: type });
-  }
-  return assets;
-}
-
-/**
- * True when this module runs as TypeScript source (tsx), false inside a bundle made by
- * scripts/build.mjs, which builds dist/renderer alongside: a bundled agent serves that and never
- * starts esbuild.
- */
-const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** `dir` when given; else the current sources bundled in memory, or the built renderer where there are no sources. */
-export async function loadRendererAssets(dir?: string): Promise<RendererAssets> {
-  if (dir !== undefined) return readRendererDir(dir);
-  if (!RUNNING_FROM_SOURCE || !fs.existsSync(path.join(SOURCE_RENDERER_DIR, 'main.ts'))) return readRendererDir(BUILT_RENDERER_DIR);
-  const esbuild = await import('esbuild');
-  const result = await esbuild.build({
-    entryPoints: [path.join(SOURCE_RENDERER_DIR, 'main.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    write: false,
-    outfile: 'renderer.js',
-    logLevel: 'silent',
-  });
-  const assets = new Map<string, RendererAsset>();
-  assets.set('/renderer.js', { body: Buffer.from(result.outputFiles[0]!.contents), contentType: CONTENT_TYPES['.js']! });
-  for (const name of ['index.html', 'styles.css']) {
-    assets.set(`/${name}`, { body: fs.readFileSync(path.join(SOURCE_RENDERER_DIR, name)), contentType: CONTENT_TYPES[path.extname(name)]! });
   }
   return assets;
 }

@@ -20,9 +20,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VIEW_SECURITY_HEADERS, type EventChannel, type EventOf } from '../../common/ipc-contract';
 import type { AgentContext, AgentService } from '../context';
-import { dispatchBridgeRequest } from './bridge-dispatch';
+import { dispatchBridgeRequest } from '../view/bridge-dispatch';
 import type { RendererAssets } from './renderer-assets';
-import type { ViewModel } from './view-model';
+import type { ViewModel } from '../view/view-model';
 
 /** Largest request body accepted (every request is a tiny JSON object). */
 const MAX_BODY_BYTES = 16 * 1024;

@@ -28,6 +28,9 @@ export interface KeyProtector {
 /** File name of the unsealed (headless) key. */
 export const PLAIN_KEY_FILE = 'device-key.pem';
 
+/** File name of the key sealed by the tray app's safeStorage protector (main seals it, the agent host opens it). */
+export const SEALED_KEY_FILE = 'device-key.sealed';
+
 /** Headless protection: the PEM as-is in a 0600 file. */
 export const fileKeyProtector: KeyProtector = {
   name: 'file-0600',

@@ -174,6 +174,19 @@ export function listFindingsSince(db: Db, since: number): Finding[] {
   return rows.map(findingFromRow);
 }
 
+/** The `limit` most recently closed findings, newest first. */
+export function listRecentlyClosedFindings(db: Db, limit: number): Finding[] {
+  const rows = db
+    .prepare('SELECT * FROM findings WHERE closed_at IS NOT NULL ORDER BY closed_at DESC, id DESC LIMIT ?')
+    .all(limit) as FindingRow[];
+  return rows.map(findingFromRow);
+}
+
+/** Every stored finding, open or closed, in id order. */
+export function listAllFindings(db: Db): Finding[] {
+  return (db.prepare('SELECT * FROM findings ORDER BY id').all() as FindingRow[]).map(findingFromRow);
+}
+
 /** One finding by id, or undefined. */
 export function getFinding(db: Db, id: number): Finding | undefined {
   const row = db.prepare('SELECT * FROM findings WHERE id = ?').get(id) as FindingRow | undefined;

@@ -155,6 +155,25 @@ export function listOutbox(db: Db, options: { readonly afterSeq?: number; readon
   return rows.map(outboxEntryFromRow);
 }
 
+/** Whether the outbox table exists (a database migrated only to schema 1 has none). */
+export function hasOutbox(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get() !== undefined;
+}
+
+/** Number of rows in any state. */
+export function countOutbox(db: Db): number {
+  return (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+}
+
+/**
+ * The seq just before the newest `count` rows, so `listOutbox(db, { afterSeq })` pages exactly
+ * those; 0 when there are no more rows than that.
+ */
+export function seqBeforeNewest(db: Db, count: number): number {
+  const row = db.prepare('SELECT seq FROM outbox ORDER BY seq DESC LIMIT 1 OFFSET ?').get(count) as { seq: number } | undefined;
+  return row?.seq ?? 0;
+}
+
 /** Record a send attempt about to happen (before the request, so a crash mid-send is visible). */
 export function markSending(db: Db, seq: number, now: number): void {
   db.prepare('UPDATE outbox SET attempts = attempts + 1, sent_at = ? WHERE seq = ?').run(now, seq);

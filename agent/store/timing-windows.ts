@@ -57,6 +57,14 @@ export function listTimingWindows(db: Db, options: ListTimingWindowsOptions = {}
   return rows.map(fromRow);
 }
 
+/** The newest `limit` windows, oldest first. */
+export function listLatestTimingWindows(db: Db, limit: number): StoredTimingWindow[] {
+  const rows = db
+    .prepare('SELECT * FROM (SELECT id, started_at, ended_at, features FROM timing_windows ORDER BY id DESC LIMIT ?) ORDER BY id')
+    .all(limit) as TimingWindowRow[];
+  return rows.map(fromRow);
+}
+
 export function countTimingWindows(db: Db): number {
   return (db.prepare('SELECT count(*) AS n FROM timing_windows').get() as { n: number }).n;
 }

@@ -111,8 +111,8 @@ export function exited(child: ChildProcess): Promise<number | null> {
 export type BuildResult = { readonly ok: true; readonly file: string } | { readonly ok: false; readonly missing: string };
 export type BuildFlavor = 'esm' | 'app';
 
-/** Kept outside 'app' bundles, as scripts/build.mjs does (esbuild: only used from sources). */
-const APP_EXTERNAL = ['better-sqlite3', 'uiohook-napi', 'esbuild'];
+/** Kept outside 'app' bundles, as scripts/build.mjs does. */
+const APP_EXTERNAL = ['better-sqlite3', 'uiohook-napi'];
 
 const builds = new Map<string, Promise<BuildResult>>();
 

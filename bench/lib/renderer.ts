@@ -1,16 +1,14 @@
 /**
- * A built transparency-view folder for the bundled agent variant, written from the agent's own
- * asset loader (agent/headless/renderer-assets.ts bundles renderer/ in memory from a source
- * checkout), so the bench does not duplicate the build recipe.
+ * The built transparency view for the bundled agent variant, made by scripts/build.mjs as
+ * `npm run agent` makes it, so the bench does not duplicate the build recipe.
  */
-import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { loadRendererAssets } from '../../agent/headless/renderer-assets';
-import { OUTPUT_DIR } from './children';
+import { BUILT_RENDERER_DIR } from '../../agent/headless/renderer-assets';
+import { REPO_ROOT } from './children';
 
 export async function writeRendererDir(): Promise<string> {
-  const dir = path.join(OUTPUT_DIR, 'bench-build', 'renderer');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [urlPath, asset] of await loadRendererAssets()) fs.writeFileSync(path.join(dir, path.basename(urlPath)), asset.body);
-  return dir;
+  const build = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), '--renderer-only', '--quiet'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`scripts/build.mjs --renderer-only failed: ${build.stderr}`);
+  return BUILT_RENDERER_DIR;
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Agent } from '../../agent/agent';
-import { FakeInputSource } from '../../agent/input/fake-input-source';
+import { FakeInputSource } from '../helpers/fake-input-source';
 import type { InputCaptureService } from '../../agent/input/input-capture-service';
 import { createMemoryLogger } from '../../agent/log';
 import { openDatabase } from '../../agent/store/database';

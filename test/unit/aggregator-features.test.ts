@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Aggregator, FLIGHT_PAUSE_MS } from '../../agent/input/aggregator';
-import { FakeInputSource } from '../../agent/input/fake-input-source';
+import { FakeInputSource } from '../helpers/fake-input-source';
 
 const LIMITS = { windowSeconds: 30, windowKeystrokes: 1000 };
 

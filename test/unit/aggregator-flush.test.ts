@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_POLICY } from '../../common/policy';
 import type { AgentEventMap } from '../../agent/events';
-import { FakeInputSource } from '../../agent/input/fake-input-source';
+import { FakeInputSource } from '../helpers/fake-input-source';
 import { InputCaptureService } from '../../agent/input/input-capture-service';
 import { countTimingWindows, listTimingWindows } from '../../agent/store/timing-windows';
 import { testContext } from '../helpers/agent-context';

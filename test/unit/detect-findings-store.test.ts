@@ -8,9 +8,11 @@ import { AgentEvents, type AgentEventMap } from '../../agent/events';
 import { openDatabase, type Db } from '../../agent/store/database';
 import {
   deleteClosedFindingsBefore,
+  listAllFindings,
   listFindingsSince,
   listOpenFindings,
   listOpenFindingsBySource,
+  listRecentlyClosedFindings,
   reconcileFindings,
 } from '../../agent/store/findings';
 
@@ -105,5 +107,15 @@ describe('findings store', () => {
     const db = tempDb(t);
     reconcileFindings(db, 'tool', [{ ...observation('tool:a'), severity: 'info' }, { ...observation('tool:b'), severity: 'high' }], 1);
     assert.deepEqual(listOpenFindings(db).map((finding) => finding.severity), ['high', 'info']);
+  });
+
+  it('lists the most recently closed findings newest first, and every finding in id order', (t) => {
+    const db = tempDb(t);
+    reconcileFindings(db, 'tool', [observation('tool:a'), observation('tool:b'), observation('tool:c')], 1);
+    reconcileFindings(db, 'tool', [observation('tool:b'), observation('tool:c')], 2);
+    reconcileFindings(db, 'tool', [observation('tool:c')], 3);
+    assert.deepEqual(listRecentlyClosedFindings(db, 5).map((finding) => [finding.key, finding.closedAt]), [['tool:b', 3], ['tool:a', 2]]);
+    assert.deepEqual(listRecentlyClosedFindings(db, 1).map((finding) => finding.key), ['tool:b']);
+    assert.deepEqual(listAllFindings(db).map((finding) => finding.key), ['tool:a', 'tool:b', 'tool:c']);
   });
 });

@@ -1,17 +1,21 @@
 /**
  * The headless view server over real HTTP on loopback: the token gate, the Host check against DNS
  * rebinding, the Origin check, the CSP on every response, schema validation of request payloads,
- * and Server-Sent Events carrying bridge events.
+ * Server-Sent Events carrying bridge events, and the view service serving the built renderer
+ * (scripts/test.mjs builds it first) or refusing to start without one.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
 import { VIEW_CONTENT_SECURITY_POLICY } from '../../common/ipc-contract';
-import { ViewModel } from '../../agent/headless/view-model';
+import { TelltaleError } from '../../common/result';
+import { HeadlessViewService } from '../../agent/headless/headless-view-service';
+import { ViewModel } from '../../agent/view/view-model';
 import { ViewServer } from '../../agent/headless/view-server';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
 import { testContext } from '../helpers/agent-context';
 import { sampleWindow } from '../helpers/sample-window';
+import { tempDir } from '../helpers/temp-dir';
 
 interface Reply {
   status: number;
@@ -177,5 +181,29 @@ describe('headless view server', () => {
     const frame = text.slice(text.indexOf('event: windowFlushed'));
     const data = JSON.parse(/data: (.*)\n/.exec(frame)![1]!) as { window: { keys: { keystrokes: number } } };
     assert.equal(data.window.keys.keystrokes, 33);
+  });
+
+  it('refuses to start without a built renderer, naming the build command in one line', async (t) => {
+    const service = new HeadlessViewService(testContext(t), { rendererDir: tempDir(t), announce: () => undefined });
+    await assert.rejects(service.start(), (error: unknown) => {
+      assert.ok(error instanceof TelltaleError);
+      assert.equal(error.code, 'NOT_FOUND');
+      assert.match(error.message, /^The transparency view is not built \(.*index\.html is missing\): run `node scripts\/build\.mjs` first\.$/);
+      return true;
+    });
+    assert.equal(service.url, null);
+  });
+
+  it('serves the built renderer from dist/renderer', async (t) => {
+    const service = new HeadlessViewService(testContext(t), { announce: () => undefined });
+    await service.start();
+    t.after(() => service.stop());
+    const { port } = new URL(service.url!);
+    const page = await request(Number(port), { path: '/', headers: { Host: `127.0.0.1:${port}` } });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<script src="renderer\.js"/);
+    const script = await request(Number(port), { path: '/renderer.js', headers: { Host: `127.0.0.1:${port}` } });
+    assert.equal(script.status, 200);
+    assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8');
   });
 });

@@ -11,9 +11,10 @@ import { describe, it } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { loadOrCreateIdentity } from '../../agent/identity/device-identity';
 import { AgentClient } from '../../main/agent-client';
-import { runAgentHost } from '../../main/agent-host-core';
-import type { FromHost, ToHost } from '../../main/agent-host-protocol';
-import { createSafeStorageKeyProtector, SEALED_KEY_FILE, type SafeStorageLike } from '../../main/key-protector';
+import { runAgentHost } from '../../host/agent-host-core';
+import type { FromHost, ToHost } from '../../host/agent-host-protocol';
+import { SEALED_KEY_FILE } from '../../agent/identity/key-protector';
+import { createSafeStorageKeyProtector, type SafeStorageLike } from '../../main/key-protector';
 import { tempDir } from '../helpers/temp-dir';
 
 /** safeStorage with a real (test-only) cipher, so sealed bytes really differ from the PEM. */

@@ -16,6 +16,10 @@ describe('import-layers lint rule', () => {
     assert.equal(checkImport(at('main/x.ts'), 'electron', root), null);
     assert.equal(checkImport(at('common/x.ts'), '@sinclair/typebox', root), null);
     assert.equal(checkImport(at('test/x.ts'), 'electron', root), null);
+    assert.equal(checkImport(at('host/x.ts'), '../agent/view/view-model', root), null);
+    assert.equal(checkImport(at('host/x.ts'), 'node:crypto', root), null);
+    assert.equal(checkImport(at('main/x.ts'), '../host/agent-host-protocol', root), null);
+    assert.equal(checkImport(at('main/x.ts'), '../host/agent-host-protocol.ts', root), null);
   });
 
   it('rejects upward and sideways imports', () => {
@@ -27,6 +31,10 @@ describe('import-layers lint rule', () => {
     assert.match(checkImport(at('renderer/x.ts'), '../agent/agent', root) ?? '', /from agent\//);
     assert.match(checkImport(at('renderer/x.ts'), 'better-sqlite3', root) ?? '', /package 'better-sqlite3'/);
     assert.match(checkImport(at('preload/x.ts'), 'node:path', root) ?? '', /Node built-in/);
+    assert.match(checkImport(at('host/x.ts'), 'electron', root) ?? '', /host\/ may not import electron/);
+    assert.match(checkImport(at('host/x.ts'), '../main/key-protector', root) ?? '', /host\/ may not import from main\//);
+    assert.match(checkImport(at('agent/x.ts'), '../host/agent-host-protocol', root) ?? '', /agent\/ may not import from host\//);
+    assert.match(checkImport(at('main/x.ts'), '../host/agent-host-core', root) ?? '', /main\/ may import from host\/ only host\/agent-host-protocol/);
   });
 
   it('keeps protocol/ under agent and collector, and above common', () => {
@@ -86,6 +94,7 @@ describe('import-layers lint rule', () => {
         { filename: at('agent/a.ts'), code: "import { x } from '../common/timing';", options: [{ root }] },
         { filename: at('main/a.ts'), code: "import { app } from 'electron';", options: [{ root }] },
         { filename: at('bench/a.ts'), code: "import { inject } from '../lab/injector';", options: [{ root }] },
+        { filename: at('main/a.ts'), code: "import type { ToHost } from '../host/agent-host-protocol';", options: [{ root }] },
       ],
       invalid: [
         { filename: at('agent/a.ts'), code: "import { app } from 'electron';", options: [{ root }], errors: 1 },
@@ -94,6 +103,8 @@ describe('import-layers lint rule', () => {
         { filename: at('collector/a.ts'), code: "const m = await import('../main/x');", options: [{ root }], errors: 1 },
         { filename: at('bench/a.ts'), code: "import { hasCommand } from '../test/helpers/tools';", options: [{ root }], errors: 1 },
         { filename: at('lab/a.ts'), code: "import { freePort } from '../test/helpers/free-port';", options: [{ root }], errors: 1 },
+        { filename: at('host/a.ts'), code: "import { utilityProcess } from 'electron';", options: [{ root }], errors: 1 },
+        { filename: at('main/a.ts'), code: "import { runAgentHost } from '../host/agent-host-core';", options: [{ root }], errors: 1 },
       ],
     });
   });

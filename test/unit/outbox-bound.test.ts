@@ -7,8 +7,10 @@ import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import type { Db } from '../../agent/store/database';
 import { reconcileFindings } from '../../agent/store/findings';
 import {
+  countOutbox,
   countPending,
   getPruneAnchor,
+  hasOutbox,
   insertOutboxEntry,
   listOutbox,
   markDelivered,
@@ -17,6 +19,7 @@ import {
   outboxCounts,
   outboxPruner,
   pruneDelivered,
+  seqBeforeNewest,
 } from '../../agent/store/outbox';
 import { runRetention } from '../../agent/store/retention';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
@@ -51,6 +54,16 @@ describe('outbox', () => {
       assert.match(row.hash, /^[0-9a-f]{64}$/, 'the hash stays for the chain');
     }
     assert.equal(nextPending(db)?.seq, 1);
+  });
+
+  it('counts every row and finds the seq that pages the newest rows', (t) => {
+    const { db } = testContext(t);
+    assert.equal(hasOutbox(db), true);
+    for (const seq of [1, 2, 3]) insert(db, seq, 'report', false, 10);
+    assert.equal(countOutbox(db), 3);
+    assert.equal(seqBeforeNewest(db, 2), 1);
+    assert.deepEqual(listOutbox(db, { afterSeq: seqBeforeNewest(db, 2) }).map((row) => row.seq), [2, 3]);
+    assert.equal(seqBeforeNewest(db, 3), 0);
   });
 
   it('a full outbox keeps a chain that verifies locally, with the gap explained', (t) => {

@@ -6,6 +6,7 @@ import {
   deleteOldestTimingWindows,
   deleteTimingWindowsEndedBefore,
   insertTimingWindows,
+  listLatestTimingWindows,
   listTimingWindows,
 } from '../../agent/store/timing-windows';
 import { testContext } from '../helpers/agent-context';
@@ -36,6 +37,14 @@ describe('timing_windows store', () => {
       [3000, 4000],
     );
     assert.equal(listTimingWindows(db, { limit: 2 }).length, 2);
+    assert.deepEqual(
+      listLatestTimingWindows(db, 2).map((row) => row.id),
+      ids.slice(2),
+    );
+    assert.deepEqual(
+      listLatestTimingWindows(db, 10).map((row) => row.id),
+      ids,
+    );
   });
 
   it('deletes by end time and oldest-first, using the ended_at index', (t) => {

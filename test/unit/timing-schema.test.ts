@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { reportBodyProblems, type SignedReport } from '../../common/report';
 import { flattenTimingWindow, projectTimingWindow, TIMING_FIELDS, timingValue, type TimingWindow } from '../../common/timing';
 import { Aggregator } from '../../agent/input/aggregator';
-import { FakeInputSource } from '../../agent/input/fake-input-source';
+import { FakeInputSource } from '../helpers/fake-input-source';
 import { ReportBuilder } from '../../agent/report/report-builder';
 import { listOutbox } from '../../agent/store/outbox';
 import { insertTimingWindows } from '../../agent/store/timing-windows';

@@ -7,7 +7,9 @@
 //              the runtime packages it ships with
 //   collector  the IT server: common + protocol + Node, never electron, never the agent
 //   collector/dashboard  the IT dashboard's browser script: DOM only
-//   main       Electron glue: common + agent + electron
+//   main       Electron glue: common + agent + electron, and host/ only for the host's message protocol
+//   host       the agent host, run by main in a utilityProcess: common + agent + Node; it talks to
+//              main through the process.parentPort global, so never imports electron
 //   preload    the bridge: common + electron (it is bundled, sandboxed)
 //   renderer   DOM only: common, nothing from Node or Electron
 //   lab        the detector lab (bench and tests drive it): common + protocol + agent + Node, never test
@@ -22,14 +24,18 @@ export const AGENT_RUNTIME_PACKAGES = ['@sinclair/typebox', 'better-sqlite3', 's
 /** Packages the collector may load at run time. */
 export const COLLECTOR_RUNTIME_PACKAGES = ['@sinclair/typebox', '@fastify/rate-limit', '@fastify/type-provider-typebox', 'better-sqlite3', 'fastify', 'pg'];
 
-/** For each layer: which of our layers it may import, and which outside modules. */
+/**
+ * For each layer: which of our layers it may import, and which outside modules. `only` narrows an
+ * allowed layer to some of its files (repo-relative, without extension).
+ */
 export const LAYER_RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['@sinclair/typebox'] },
   protocol: { layers: ['common', 'protocol'], node: true, electron: false, packages: ['@sinclair/typebox'] },
   agent: { layers: ['common', 'protocol', 'agent'], node: true, electron: false, packages: AGENT_RUNTIME_PACKAGES },
   collector: { layers: ['common', 'protocol', 'collector'], node: true, electron: false, packages: COLLECTOR_RUNTIME_PACKAGES },
   'collector/dashboard': { layers: ['collector/dashboard'], node: false, electron: false, packages: [] },
-  main: { layers: ['common', 'agent', 'main'], node: true, electron: true, packages: [...AGENT_RUNTIME_PACKAGES, 'electron'] },
+  main: { layers: ['common', 'agent', 'main', 'host'], only: { host: ['host/agent-host-protocol'] }, node: true, electron: true, packages: [...AGENT_RUNTIME_PACKAGES, 'electron'] },
+  host: { layers: ['common', 'protocol', 'agent', 'host'], node: true, electron: false, packages: AGENT_RUNTIME_PACKAGES },
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
   lab: { layers: ['common', 'protocol', 'agent', 'lab'], node: true, electron: false, packages: '*' },
@@ -58,9 +64,13 @@ export function checkImport(file, specifier, root) {
   if (!layer) return null;
   const rule = LAYER_RULES[layer];
   if (specifier.startsWith('.')) {
-    const target = layerOf(path.resolve(path.dirname(file), specifier), root);
+    const resolved = path.resolve(path.dirname(file), specifier);
+    const target = layerOf(resolved, root);
     if (target === null) return `${layer}/ may not import outside the layered folders ('${specifier}')`;
     if (!rule.layers.includes(target)) return `${layer}/ may not import from ${target}/ (allowed: ${rule.layers.join(', ')})`;
+    const only = rule.only?.[target];
+    const targetModule = path.relative(root, resolved).split(path.sep).join('/').replace(/\.[cm]?[jt]s$/, '');
+    if (only && !only.includes(targetModule)) return `${layer}/ may import from ${target}/ only ${only.join(', ')} ('${specifier}')`;
     return null;
   }
   if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0])) {

@@ -3,18 +3,18 @@
  * message, answer bridge calls through the shared dispatcher, forward view events, and stop cleanly
  * (services flush, the WAL is checkpointed) on shutdown.
  *
- * main/agent-host.ts connects it to Electron's `process.parentPort`; tests connect it to a Node
+ * host/agent-host.ts connects it to Electron's `process.parentPort`; tests connect it to a Node
  * MessageChannel and run it under plain Node with a real Agent and a real SQLite file.
  */
 import crypto from 'node:crypto';
 import { Agent } from '../agent/agent';
-import { dispatchBridgeRequest } from '../agent/headless/bridge-dispatch';
-import { createOutboxReportReader } from '../agent/headless/report-reader';
-import { ViewModel } from '../agent/headless/view-model';
+import { dispatchBridgeRequest } from '../agent/view/bridge-dispatch';
+import { createOutboxReportReader } from '../agent/view/report-reader';
+import { ViewModel } from '../agent/view/view-model';
 import type { SyncService } from '../agent/sync/sync-service';
 import { assertNever, ok } from '../common/result';
 import type { FromHost, HostInit, HostPort, ToHost } from './agent-host-protocol';
-import { preopenedKeyProtector } from './key-protector';
+import { preopenedKeyProtector } from './preopened-key-protector';
 
 export function runAgentHost(port: HostPort<FromHost, ToHost>, exit: (code: number) => void): void {
   let agent: Agent | null = null;

@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ReportEntry, ReportsView } from '../../common/ipc-contract';
 import type { AgentContext } from '../context';
 import { verifyOutboxLocally, type LocalReportCheck } from '../report/verify-local';
-import { listOutbox, type OutboxEntry } from '../store/outbox';
+import { countOutbox, hasOutbox, listOutbox, seqBeforeNewest, type OutboxEntry } from '../store/outbox';
 
 /** Reads up to `limit` newest reports, newest first. */
 export type ReportReader = (ctx: AgentContext, limit: number) => ReportsView;
@@ -19,14 +19,9 @@ export type ReportReader = (ctx: AgentContext, limit: number) => ReportsView;
 export function createOutboxReportReader(publicKey: () => KeyObject | null): ReportReader {
   return (ctx, limit) => {
     const db = ctx.db;
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get() !== undefined;
-    if (!exists) return { reports: [], total: 0, available: false };
-    const total = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-    // The seq just before the oldest row shown: paging starts after it.
-    const boundary = db.prepare('SELECT seq FROM outbox ORDER BY seq DESC LIMIT 1 OFFSET ?').get(Math.min(limit, total)) as
-      | { seq: number }
-      | undefined;
-    const afterSeq = boundary?.seq ?? 0;
+    if (!hasOutbox(db)) return { reports: [], total: 0, available: false };
+    const total = countOutbox(db);
+    const afterSeq = seqBeforeNewest(db, Math.min(limit, total));
     const rows = listOutbox(db, { afterSeq });
     const key = publicKey();
     const checks = new Map<number, LocalReportCheck>();

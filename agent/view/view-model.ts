@@ -11,11 +11,11 @@ import { NEVER_COLLECTED } from '../../common/ipc-contract';
 import type { Finding } from '../../common/findings';
 import { fail, ok, type Result } from '../../common/result';
 import type { AgentContext } from '../context';
-import { findingFromRow, listOpenFindings } from '../store/findings';
+import { listAllFindings, listOpenFindings, listRecentlyClosedFindings } from '../store/findings';
 import { getDeviceId } from '../identity/enrollment';
 import { loadBaseline } from '../store/baseline';
 import { FEATURES, rawValue } from '../timing-detector/features';
-import { countTimingWindows, listTimingWindows } from '../store/timing-windows';
+import { countTimingWindows, listLatestTimingWindows, listTimingWindows } from '../store/timing-windows';
 import { readOutboxReports, type ReportReader } from './report-reader';
 
 /** How many recent windows the running-median baseline looks at. */
@@ -120,8 +120,8 @@ export class ViewModel implements BridgeHandlers {
     const db = this.ctx.db;
     const stored = countTimingWindows(db);
     const limit = request.limit ?? DEFAULT_TIMING_LIMIT;
-    const windows = this.tailWindows(limit);
-    const running = runningMedianBaseline(this.tailWindows(BASELINE_WINDOWS));
+    const windows = listLatestTimingWindows(db, limit);
+    const running = runningMedianBaseline(listLatestTimingWindows(db, BASELINE_WINDOWS));
     const source = this.options.baseline ?? deviceBaselineSource(this.ctx);
     const baseline = source.current(running) ?? running;
     return ok({ windows, baseline, storedWindows: stored, windowSeconds: this.ctx.policy.intervals.windowSeconds });
@@ -129,11 +129,7 @@ export class ViewModel implements BridgeHandlers {
 
   getFindings(): Result<FindingsView> {
     const db = this.ctx.db;
-    const open = listOpenFindings(db);
-    const closedRows = db
-      .prepare('SELECT * FROM findings WHERE closed_at IS NOT NULL ORDER BY closed_at DESC, id DESC LIMIT ?')
-      .all(CLOSED_FINDINGS_SHOWN) as Parameters<typeof findingFromRow>[0][];
-    return ok({ open, closed: closedRows.map(findingFromRow) });
+    return ok({ open: listOpenFindings(db), closed: listRecentlyClosedFindings(db, CLOSED_FINDINGS_SHOWN) });
   }
 
   getReports(request: { limit?: number }): Result<ReportsView> {
@@ -147,9 +143,7 @@ export class ViewModel implements BridgeHandlers {
 
   exportData(): Result<LocalExport> {
     const db = this.ctx.db;
-    const findings = (db.prepare('SELECT * FROM findings ORDER BY id').all() as Parameters<typeof findingFromRow>[0][]).map(
-      findingFromRow,
-    );
+    const findings = listAllFindings(db);
     const timingWindows: TimingEntry[] = [];
     for (let afterId = 0; ; ) {
       const page = listTimingWindows(db, { afterId, limit: 1000 });
@@ -176,13 +170,6 @@ export class ViewModel implements BridgeHandlers {
     if (this.ctx.policy.collectorUrl === null) return ok({ started: false, detail: 'No collector is configured.' });
     if (!this.options.syncNow) return fail('SYNC_UNREACHABLE', 'Sync is not running in this agent.');
     return this.options.syncNow();
-  }
-
-  private tailWindows(limit: number): TimingEntry[] {
-    const rows = this.ctx.db
-      .prepare('SELECT id FROM timing_windows ORDER BY id DESC LIMIT 1 OFFSET ?')
-      .get(Math.max(0, limit - 1)) as { id: number } | undefined;
-    return listTimingWindows(this.ctx.db, { afterId: rows ? rows.id - 1 : 0, limit });
   }
 
   private deviceId(): string | null {

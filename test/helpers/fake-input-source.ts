@@ -5,8 +5,8 @@
  * the real HookBoundary, so tests exercise the same pairing and distance code as production.
  */
 import { fail, ok, type ErrorCode, type Result } from '../../common/result';
-import { HookBoundary, RawEventType } from './hook-boundary';
-import type { InputListener, InputSource } from './input-source';
+import { HookBoundary, RawEventType } from '../../agent/input/hook-boundary';
+import type { InputListener, InputSource } from '../../agent/input/input-source';
 
 export class FakeInputSource implements InputSource {
   readonly name = 'fake';
