@@ -39,6 +39,12 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'PAYLOAD_INVALID':
     case 'SENDER_UNTRUSTED':
     case 'NOT_FOUND':
+    case 'SYNC_DISABLED':
+    case 'METHOD_NOT_ALLOWED':
+    case 'AGENT_STARTING':
+    case 'AGENT_UNAVAILABLE':
+    case 'VIEW_NOT_BUILT':
+    case 'INTERNAL':
       return EXIT_CODES.other;
     default:
       return assertNever(code, 'error code');

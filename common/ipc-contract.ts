@@ -14,7 +14,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FindingSchema } from './findings';
-import { fail, ok, type Result } from './result';
+import { ERROR_CODES, fail, ok, type Result } from './result';
 import { TimingWindowSchema } from './timing';
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ export function isResultShape(value: unknown): value is Result<unknown> {
   if (record.ok === true) return 'value' in record;
   if (record.ok !== false || typeof record.error !== 'object' || record.error === null) return false;
   const error = record.error as Record<string, unknown>;
-  return typeof error.code === 'string' && typeof error.message === 'string';
+  return typeof error.code === 'string' && (ERROR_CODES as readonly string[]).includes(error.code) && typeof error.message === 'string';
 }
 
 // ---------------------------------------------------------------------------------------------

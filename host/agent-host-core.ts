@@ -67,14 +67,14 @@ export function runAgentHost(port: HostPort<FromHost, ToHost>, exit: (code: numb
       case 'call': {
         const model = viewModel;
         if (model === null) {
-          port.post({ type: 'result', id: message.id, result: { ok: false, error: { code: 'SYNC_UNREACHABLE', message: 'The agent is still starting.' } } });
+          port.post({ type: 'result', id: message.id, result: { ok: false, error: { code: 'AGENT_STARTING', message: 'The agent is still starting.' } } });
           return;
         }
         Promise.resolve(dispatchBridgeRequest(model, message.channel, message.request)).then(
           (result) => port.post({ type: 'result', id: message.id, result }),
           (error: unknown) => {
             agent?.context.logger.log('error', 'Bridge handler failed', { reason: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-            port.post({ type: 'result', id: message.id, result: { ok: false, error: { code: 'NOT_FOUND', message: 'The agent could not answer; see its log.' } } });
+            port.post({ type: 'result', id: message.id, result: { ok: false, error: { code: 'INTERNAL', message: 'The agent could not answer; see its log.' } } });
           },
         );
         return;

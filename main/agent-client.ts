@@ -36,7 +36,7 @@ export class AgentClient {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve(fail('SYNC_UNREACHABLE', 'The Telltale agent did not answer in time.'));
+        resolve(fail('AGENT_UNAVAILABLE', 'The Telltale agent did not answer in time.'));
       }, CALL_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
       this.port.post({ type: 'call', id, channel, request });

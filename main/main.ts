@@ -93,7 +93,7 @@ async function startTrayApp(windows: ViewWindows): Promise<void> {
   tray.create();
 
   host.on('exit', (code) => {
-    client.hostExited({ code: 'SYNC_UNREACHABLE', message: `The agent process exited (${code}).` });
+    client.hostExited({ code: 'AGENT_UNAVAILABLE', message: `The agent process exited (${code}).` });
     if (!quitting) tray.setStatus(offlineStatus(`The agent process stopped unexpectedly (exit ${code}).`));
   });
 

@@ -37,7 +37,7 @@ export function createHttpBridge(token: string, onLiveState: (state: LiveState) 
     try {
       response = await fetch(`/api/call/${channel}`, { method: 'POST', headers, body: JSON.stringify(request), cache: 'no-store' });
     } catch {
-      return fail('SYNC_UNREACHABLE', 'The Telltale agent on this computer is not answering. Is it still running?');
+      return fail('AGENT_UNAVAILABLE', 'The Telltale agent on this computer is not answering. Is it still running?');
     }
     let body: unknown;
     try {

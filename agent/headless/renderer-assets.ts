@@ -37,7 +37,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 export function assertRendererBuilt(dir: string): void {
   for (const name of ['index.html', 'renderer.js']) {
     if (!fs.existsSync(path.join(dir, name))) {
-      throw new TelltaleError('NOT_FOUND', `The transparency view is not built (${path.join(dir, name)} is missing): run \`node scripts/build.mjs\` first.`);
+      throw new TelltaleError('VIEW_NOT_BUILT', `The transparency view is not built (${path.join(dir, name)} is missing): run \`node scripts/build.mjs\` first.`);
     }
   }
 }

@@ -19,6 +19,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VIEW_SECURITY_HEADERS, type EventChannel, type EventOf } from '../../common/ipc-contract';
+import { fail, type Result } from '../../common/result';
 import type { AgentContext, AgentService } from '../context';
 import { dispatchBridgeRequest } from '../view/bridge-dispatch';
 import type { RendererAssets } from './renderer-assets';
@@ -72,7 +73,7 @@ export class ViewServer implements AgentService {
       this.handle(request, response).catch((error: unknown) => {
         // A bug: log it with its stack, answer without internals.
         this.ctx.logger.log('error', 'View server request failed', { reason: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-        if (!response.headersSent) send(response, 500, { ok: false, error: { code: 'INTERNAL', message: 'Internal error; see the agent log.' } });
+        if (!response.headersSent) send(response, 500, fail('INTERNAL', 'Internal error; see the agent log.'));
         else response.destroy();
       });
     });
@@ -114,13 +115,13 @@ export class ViewServer implements AgentService {
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (!this.hostAllowed(request.headers.host)) {
-      send(response, 403, { ok: false, error: { code: 'SENDER_UNTRUSTED', message: 'Host not allowed.' } });
+      send(response, 403, fail('SENDER_UNTRUSTED', 'Host not allowed.'));
       return;
     }
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${this.boundPort}`);
     if (url.pathname.startsWith('/api/')) {
       if (!this.tokenValid(request.headers.authorization) || !this.originAllowed(request.headers.origin)) {
-        send(response, 401, { ok: false, error: { code: 'SENDER_UNTRUSTED', message: 'Missing or wrong token.' } });
+        send(response, 401, fail('SENDER_UNTRUSTED', 'Missing or wrong token.'));
         return;
       }
       if (url.pathname === '/api/events' && request.method === 'GET') {
@@ -128,27 +129,31 @@ export class ViewServer implements AgentService {
         return;
       }
       const match = /^\/api\/call\/([A-Za-z]+)$/.exec(url.pathname);
-      if (match && request.method === 'POST') {
+      if (match && request.method !== 'POST') {
+        send(response, 405, fail('METHOD_NOT_ALLOWED', 'Bridge calls are POST requests.'));
+        return;
+      }
+      if (match) {
         const body = await readBody(request);
         if (body === null) {
-          send(response, 400, { ok: false, error: { code: 'PAYLOAD_INVALID', message: 'The request body must be JSON under 16 KiB.' } });
+          send(response, 400, fail('PAYLOAD_INVALID', 'The request body must be JSON under 16 KiB.'));
           return;
         }
         const result = await dispatchBridgeRequest(this.options.viewModel, match[1], body);
         send(response, result.ok || result.error.code !== 'NOT_FOUND' ? 200 : 404, result);
         return;
       }
-      send(response, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'No such API.' } });
+      send(response, 404, fail('NOT_FOUND', 'No such API.'));
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      send(response, 405, { ok: false, error: { code: 'NOT_FOUND', message: 'Method not allowed.' } });
+      send(response, 405, fail('METHOD_NOT_ALLOWED', 'Method not allowed.'));
       return;
     }
     this.assets ??= this.options.assets();
     const asset = (await this.assets).get(url.pathname === '/' ? '/index.html' : url.pathname);
     if (asset === undefined) {
-      send(response, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'Not found.' } });
+      send(response, 404, fail('NOT_FOUND', 'Not found.'));
       return;
     }
     response.writeHead(200, { ...VIEW_SECURITY_HEADERS, 'Content-Type': asset.contentType, 'Content-Length': asset.body.length });
@@ -189,7 +194,7 @@ export class ViewServer implements AgentService {
   }
 }
 
-function send(response: http.ServerResponse, status: number, body: unknown): void {
+function send(response: http.ServerResponse, status: number, body: Result<unknown>): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     ...VIEW_SECURITY_HEADERS,

@@ -9,7 +9,7 @@
 import type { EventChannel, EventOf, BridgeHandlers, Baseline, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportsView, Status, TimingEntry, TimingView } from '../../common/ipc-contract';
 import { NEVER_COLLECTED } from '../../common/ipc-contract';
 import type { Finding } from '../../common/findings';
-import { fail, ok, type Result } from '../../common/result';
+import { assertNever, fail, ok, type Result } from '../../common/result';
 import type { AgentContext } from '../context';
 import { listAllFindings, listOpenFindings, listRecentlyClosedFindings } from '../store/findings';
 import { getDeviceId } from '../identity/enrollment';
@@ -168,7 +168,7 @@ export class ViewModel implements BridgeHandlers {
 
   async syncNow(): Promise<Result<{ started: boolean; detail: string }>> {
     if (this.ctx.policy.collectorUrl === null) return ok({ started: false, detail: 'No collector is configured.' });
-    if (!this.options.syncNow) return fail('SYNC_UNREACHABLE', 'Sync is not running in this agent.');
+    if (!this.options.syncNow) return fail('SYNC_DISABLED', 'Sync is not running in this agent.');
     return this.options.syncNow();
   }
 
@@ -204,6 +204,8 @@ function summaryOf(state: DeviceState, concerning: readonly Finding[]): string {
       return 'Working normally, but reports cannot reach IT right now. They are kept here and sent later.';
     case 'ok':
       return 'All normal: nothing suggests anyone else is controlling this laptop.';
+    default:
+      return assertNever(state, 'device state');
   }
 }
 

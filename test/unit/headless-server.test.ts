@@ -148,6 +148,9 @@ describe('headless view server', () => {
     const unknown = await api('/api/call/dropTables', {});
     assert.equal(unknown.status, 404);
     assert.equal((JSON.parse(unknown.body) as { error: { code: string } }).error.code, 'NOT_FOUND');
+    const wrongMethod = await request(port, { method: 'GET', path: '/api/call/getOverview', headers: { Host: `127.0.0.1:${port}`, Authorization: `Bearer ${TOKEN}` } });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal((JSON.parse(wrongMethod.body) as { error: { code: string } }).error.code, 'METHOD_NOT_ALLOWED');
     const hasOwn = await api('/api/call/constructor', {});
     assert.equal(hasOwn.status, 404, 'prototype names are not channels');
   });
@@ -187,7 +190,7 @@ describe('headless view server', () => {
     const service = new HeadlessViewService(testContext(t), { rendererDir: tempDir(t), announce: () => undefined });
     await assert.rejects(service.start(), (error: unknown) => {
       assert.ok(error instanceof TelltaleError);
-      assert.equal(error.code, 'NOT_FOUND');
+      assert.equal(error.code, 'VIEW_NOT_BUILT');
       assert.match(error.message, /^The transparency view is not built \(.*index\.html is missing\): run `node scripts\/build\.mjs` first\.$/);
       return true;
     });
