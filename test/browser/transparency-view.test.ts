@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { TIMING_FIELDS } from '../../common/timing';
 import { openDatabase } from '../../agent/store/database';
 import { reconcileFindings } from '../../agent/store/findings';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
@@ -119,6 +120,16 @@ describe('transparency view (real agent, real X input, real collector, Chromium)
     assert.ok((await page.locator('#dwell-chart rect.bar').count()) >= 1, 'dwell histogram has data');
     assert.ok((await page.locator('#collected line.baseline').count()) >= 1, 'a baseline line is drawn');
     await shoot(page, '#collected', 'collected');
+    // Every number a report carries about a window is listed, labelled from the schema.
+    await page.locator('#window-fields summary').click();
+    const rows = page.locator('#window-fields tbody tr');
+    assert.equal(await rows.count(), TIMING_FIELDS.length);
+    for (const field of TIMING_FIELDS) {
+      const cells = await page.locator(`#window-fields tr[data-field="${field.name}"] td`).allInnerTexts();
+      assert.equal(cells[0], field.label, field.name);
+      assert.ok((cells[1] ?? '').length > 0, `${field.name} shows a value`);
+    }
+    await shoot(page, '#window-fields', 'window-fields');
 
     // --- Never collected: stated plainly.
     const never = await page.locator('#never').innerText();
