@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { canonicalize } from '../../protocol/canonical-json';
 import { startTestCollector } from '../helpers/collector/harness';
 import { VerifierPool } from '../../protocol/verify-pool';
-import { verifySignature } from '../../protocol/report-crypto';
+import { sealReport, verifySignature } from '../../protocol/report-crypto';
 
 function signer() {
   const pair = crypto.generateKeyPairSync('ed25519');
@@ -97,7 +97,7 @@ test('buildCollector verifies on its worker pool and leaves no worker running af
   const reports = devices.map((device, index) => {
     const report = device.nextReport();
     if (index % 5 !== 0) return report;
-    return { body: report.body, sig: crypto.sign(null, Buffer.from(canonicalize(report.body)), forger.privateKey).toString('base64url') };
+    return sealReport(report.body, forger.privateKey).report;
   });
   const responses = await Promise.all(reports.map((report) => collector.postReport(report)));
   assert.deepEqual(

@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { canonicalize } from '../../protocol/canonical-json';
 import { GENESIS_HASH, SignedReportSchema, type SignedReport } from '../../common/report';
 import { getChainHead, ReportBuilder } from '../../agent/report/report-builder';
-import { hashReportBody, ReportSigner, verifyReport } from '../../protocol/report-crypto';
+import { hashReportBody, ReportSigner, sealReport, verifyReport } from '../../protocol/report-crypto';
 import { reportBodyProblems } from '../../common/report';
 import { verifyOutboxLocally } from '../../agent/report/verify-local';
 import { reconcileFindings } from '../../agent/store/findings';
@@ -94,7 +94,7 @@ describe('signed report chain', () => {
     (altered.body.timing[0] as { keys: { keystrokes: number } }).keys.keystrokes = 999;
     ctx.db.prepare('UPDATE outbox SET body = ? WHERE seq = 1').run(canonicalize(altered));
     const resigned = JSON.parse(second!.body!) as SignedReport;
-    resigned.sig = crypto.sign(null, Buffer.from(canonicalize(resigned.body)), crypto.generateKeyPairSync('ed25519').privateKey).toString('base64url');
+    resigned.sig = sealReport(resigned.body, crypto.generateKeyPairSync('ed25519').privateKey).report.sig;
     ctx.db.prepare('UPDATE outbox SET body = ? WHERE seq = 2').run(canonicalize(resigned));
     ctx.db.prepare('DELETE FROM outbox WHERE seq = 3').run();
 
