@@ -13,15 +13,15 @@
  * findings first.
  */
 import { canonicalize } from '../../protocol/canonical-json';
-import type { Finding, ReportFinding } from '../../common/findings';
+import { Value } from '@sinclair/typebox/value';
+import { EvidenceSchema, type Finding, type ReportFinding } from '../../common/findings';
 import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
-import type { TimingWindow } from '../../common/timing';
+import { projectTimingWindow, type TimingWindow } from '../../common/timing';
 import type { Db } from '../store/database';
 import { listFindingsSince, listOpenFindings } from '../store/findings';
 import { getValue, setValue } from '../store/kv';
 import { insertOutboxEntry } from '../store/outbox';
 import { listTimingWindows } from '../store/timing-windows';
-import { projectTimingWindow } from '../../common/timing';
 import type { ReportSigner } from '../../protocol/report-crypto';
 
 /** The chain head and the cursors that say what the next report starts from. */
@@ -232,7 +232,9 @@ export function toReportFinding(finding: Finding): ReportFinding {
     title: clip(finding.title, 512),
     explanation: clip(finding.explanation, 4096),
     evidence:
-      evidenceBytes <= MAX_EVIDENCE_BYTES ? { ...finding.evidence } : { truncated: true, originalBytes: evidenceBytes },
+      evidenceBytes <= MAX_EVIDENCE_BYTES && Value.Check(EvidenceSchema, finding.evidence)
+        ? { ...finding.evidence }
+        : { truncated: true, originalBytes: evidenceBytes },
     firstSeenAt: finding.firstSeenAt,
     lastSeenAt: finding.lastSeenAt,
     closedAt: finding.closedAt,

@@ -32,6 +32,16 @@ function reports(ctx: { db: Parameters<typeof listOutbox>[0] }): SignedReport[] 
 }
 
 describe('signed report chain', () => {
+  it('replaces evidence the report schema would refuse (too many fields) with a truncation note, so the report still lands', (t) => {
+    const { ctx, builder } = setup(t);
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`field${index}`, index]));
+    reconcileFindings(ctx.db, 'tool', [{ key: 'tool:wide', kind: 'remote-tool-running', severity: 'low', title: 'wide', explanation: 'e', evidence: wide }], ctx.clock.now());
+    builder.queue('device-1', ctx.clock.now(), false);
+    const [report] = reports(ctx);
+    assert.deepEqual(reportBodyProblems(report!.body), []);
+    assert.equal(report!.body.findings[0]!.evidence.truncated, true);
+  });
+
   it('signs canonical bodies that verify, match the schema and are stored byte for byte', (t) => {
     const { ctx, builder, publicKey } = setup(t);
     insertTimingWindows(ctx.db, [sampleWindow(ctx.clock.now() - 5000), sampleWindow(ctx.clock.now() - 3000)]);
