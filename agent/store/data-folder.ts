@@ -106,9 +106,9 @@ export function acquireInstanceLock(dir: string): InstanceLock {
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
       throw new TelltaleError('DATABASE_CORRUPT', `${file} is not a lock file Telltale made. It holds no data: delete it and start again.`);
     }
-    if (fault !== null) {
-      throw new TelltaleError('DATABASE_UNWRITABLE', `Cannot create the lock file ${file} (${error instanceof Error ? error.message : String(error)}).`);
-    }
+    const reason = error instanceof Error ? error.message : String(error);
+    if (fault === 'full') throw new TelltaleError('DATABASE_UNWRITABLE', `The disk holding ${dir} is full (${reason}). Free some space and start again.`);
+    if (fault !== null) throw new TelltaleError('DATABASE_UNWRITABLE', `Cannot create the lock file ${file} (${reason}).`);
     throw error;
   }
   const held = db;

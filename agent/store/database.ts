@@ -44,6 +44,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   if (!options.readonly) {
     prepareDataFolder(path.dirname(file));
+    // Before SQLite opens the file: on a full disk its first failure is a bare "disk I/O error".
+    refuseFullDisk(file);
     preparePrivateFile(file);
   }
   let db: Db;
@@ -70,7 +72,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     }
     db.pragma('foreign_keys = ON');
     migrate(db, migrations, current, file, options.readonly ?? false);
-    if (!options.readonly) checkWritable(db, file);
+    if (!options.readonly) checkWritable(db);
     return db;
   } catch (error) {
     db.close();
@@ -112,12 +114,15 @@ function checkPages(db: Db, file: string): void {
   }
 }
 
-/** Refuse a disk that is full or will not take a commit (read-only mount, read-only file). */
-function checkWritable(db: Db, file: string): void {
+function refuseFullDisk(file: string): void {
   const free = freeBytes(path.dirname(file));
   if (free !== null && free < MIN_FREE_BYTES) {
     throw new TelltaleError('DATABASE_UNWRITABLE', `The disk holding ${file} is full (${free} bytes free). Free some space and start again.`);
   }
+}
+
+/** Refuse a database that will not take a commit (read-only mount or file, a disk that filled up meanwhile). */
+function checkWritable(db: Db): void {
   // Rewriting the schema version with its own value is a real commit that changes nothing.
   const version = db.pragma('user_version', { simple: true }) as number;
   db.pragma(`user_version = ${version}`);

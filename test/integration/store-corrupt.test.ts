@@ -8,7 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT_CODES } from '../../agent/exit-codes';
-import { openDatabase } from '../../agent/store/database';
+import Database from 'better-sqlite3';
+import { openDatabase, SCHEMA_VERSION } from '../../agent/store/database';
+import { insertTimingWindows } from '../../agent/store/timing-windows';
+import { sampleWindow } from '../helpers/sample-window';
 import { spawnAgent } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -39,7 +42,33 @@ describe('corrupt and unusable databases', () => {
     assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt);
     assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database .*will not overwrite it\.$/);
     assert.equal(sha256(file), before);
-    assert.deepEqual(fs.readdirSync(dir), ['telltale.db']);
+    // Only the data folder's lock file (agent/store/data-folder.ts) joins it: no -wal, no -shm.
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['telltale.db', 'telltale.lock']);
+  });
+
+  it('garbage in the middle of a real database (header and schema intact) is refused the same way', async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'telltale.db');
+    const db = openDatabase(file);
+    insertTimingWindows(db, Array.from({ length: 400 }, (_, index) => sampleWindow(1_700_000_000_000 + index * 1000)));
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = fs.readFileSync(file);
+    const pages = bytes.length / pageSize;
+    assert.ok(pages >= 20, `a database of many pages (${pages})`);
+    // One page of table data in the middle: the header, the schema and user_version still read fine.
+    const middle = Math.floor(pages / 2);
+    crypto.randomFillSync(bytes, middle * pageSize, pageSize);
+    fs.writeFileSync(file, bytes);
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the header and schema are intact');
+    check.close();
+    const before = sha256(file);
+    const agent = spawnAgent(['--data-dir', dir, '--no-input'], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt, agent.stderr().toString());
+    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database \(.+\)\. Move it aside/);
+    assert.equal(sha256(file), before);
   });
 
   it('a truncated real database is refused the same way', async (t) => {
@@ -82,7 +111,7 @@ describe('corrupt and unusable databases', () => {
     fs.writeFileSync(blocker, 'x');
     const agent = spawnAgent(['--data-dir', path.join(blocker, 'data')], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder for .*not-a-folder\/data\/telltale\.db/);
+    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder .*not-a-folder\/data: /);
     assert.equal(fs.readFileSync(blocker, 'utf8'), 'x');
   });
 
