@@ -13,7 +13,7 @@ import { EXIT_CODES } from '../../agent/exit-codes';
 import { acquireInstanceLock } from '../../agent/store/data-folder';
 import { openDatabase } from '../../agent/store/database';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
-import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
+import { headlessEnv, oneStderrLine, spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { startCollectorProcess } from '../helpers/collector-process';
 import { sampleWindow } from '../helpers/sample-window';
 import { tempDir } from '../helpers/temp-dir';
@@ -22,12 +22,6 @@ import { mountTinyFs } from '../helpers/tiny-fs';
 const SECRET = 'disk-full-enrollment-secret';
 const FULL_LINE = /^Cannot write local data: the disk is full\./;
 const RECOVERED_LINE = 'Local data can be written again';
-
-function headlessEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.DISPLAY;
-  return env;
-}
 
 interface OutboxRow {
   seq: number;
@@ -58,13 +52,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 
 function messages(agent: AgentProcess, pattern: RegExp | string): Record<string, unknown>[] {
   return agent.lines.filter((line) => (typeof pattern === 'string' ? line.message === pattern : pattern.test(String(line.message))));
-}
-
-function oneLine(stderr: Buffer): string {
-  const lines = stderr.toString().split('\n').filter((line) => line !== '');
-  assert.equal(lines.length, 1, `one stderr line, got:\n${stderr.toString()}`);
-  assert.doesNotMatch(stderr.toString(), /^\s+at /m);
-  return lines[0]!;
 }
 
 /** A data folder on the tiny file system with a database holding `windows` committed windows. */
@@ -144,7 +131,7 @@ describe('the agent on a full disk', () => {
       tiny.fill();
       const agent = spawnAgent(['--data-dir', dataDir, '--no-input'], headlessEnv(), t);
       assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
-      const line = oneLine(agent.stderr());
+      const line = oneStderrLine(agent.stderr());
       assert.match(line, /^telltale-agent: DATABASE_UNWRITABLE: The disk holding .*\/data.* is full .*Free some space and start again\.$/);
       if (restart) assert.match(line, /telltale\.db is full \(\d+ bytes free\)/);
       tiny.free();
@@ -159,7 +146,7 @@ describe('the agent on a full disk', () => {
     tiny.setWritable(false);
     const agent = spawnAgent(['--data-dir', dataDir, '--no-input'], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
     tiny.setWritable(true);
     assert.equal(readAgentDb(path.join(dataDir, 'telltale.db')).windows, 2);
   });

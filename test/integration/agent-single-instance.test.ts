@@ -8,14 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { EXIT_CODES } from '../../agent/exit-codes';
-import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
+import { headlessEnv, oneStderrLine, spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
-
-function headlessEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.DISPLAY;
-  return env;
-}
 
 async function running(t: TestContext, dir: string): Promise<AgentProcess> {
   const agent = spawnAgent(['--data-dir', dir, '--no-input'], headlessEnv(), t);
@@ -30,9 +24,7 @@ describe('one agent per data folder', () => {
 
     const second = spawnAgent(['--data-dir', dir, '--no-input'], headlessEnv(), t);
     assert.equal(await second.exited, EXIT_CODES.alreadyRunning, second.stderr().toString());
-    const lines = second.stderr().toString().split('\n').filter((line) => line !== '');
-    assert.equal(lines.length, 1, second.stderr().toString());
-    assert.match(lines[0]!, /^telltale-agent: AGENT_ALREADY_RUNNING: Another Telltale agent is already running on .*\/data \(it holds telltale\.lock\)\. Stop it, or give this one another --data-dir\.$/);
+    assert.match(oneStderrLine(second.stderr()), /^telltale-agent: AGENT_ALREADY_RUNNING: Another Telltale agent is already running on .*\/data \(it holds telltale\.lock\)\. Stop it, or give this one another --data-dir\.$/);
     assert.equal(second.lines.some((line) => line.message === 'Agent started'), false, 'refused before doing anything');
     assert.equal(first.child.exitCode, null, 'the first agent keeps running');
 

@@ -12,24 +12,11 @@ import Database from 'better-sqlite3';
 import { openDatabase, SCHEMA_VERSION } from '../../agent/store/database';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
 import { sampleWindow } from '../helpers/sample-window';
-import { spawnAgent } from '../helpers/agent-process';
+import { headlessEnv, oneStderrLine, spawnAgent } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
-
-function headlessEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.DISPLAY;
-  return env;
-}
 
 function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-function oneLine(stderr: Buffer): string {
-  const lines = stderr.toString().split('\n').filter((line) => line !== '');
-  assert.equal(lines.length, 1, `one stderr line, got:\n${stderr.toString()}`);
-  assert.doesNotMatch(stderr.toString(), /^\s+at /m);
-  return lines[0]!;
 }
 
 describe('corrupt and unusable databases', () => {
@@ -40,7 +27,7 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database .*will not overwrite it\.$/);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database .*will not overwrite it\.$/);
     assert.equal(sha256(file), before);
     // Only the data folder's lock file (agent/store/data-folder.ts) joins it: no -wal, no -shm.
     assert.deepEqual(fs.readdirSync(dir).sort(), ['telltale.db', 'telltale.lock']);
@@ -67,7 +54,7 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir, '--no-input'], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt, agent.stderr().toString());
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database \(.+\)\. Move it aside/);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database \(.+\)\. Move it aside/);
     assert.equal(sha256(file), before);
   });
 
@@ -85,7 +72,7 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt, agent.stderr().toString());
-    oneLine(agent.stderr());
+    oneStderrLine(agent.stderr());
     assert.equal(sha256(file), before);
   });
 
@@ -99,7 +86,7 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseTooNew);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_TOO_NEW: .*schema version 4242, newer than this Telltale understands/);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_TOO_NEW: .*schema version 4242, newer than this Telltale understands/);
     assert.equal(sha256(file), before);
   });
 
@@ -111,7 +98,7 @@ describe('corrupt and unusable databases', () => {
     fs.writeFileSync(blocker, 'x');
     const agent = spawnAgent(['--data-dir', path.join(blocker, 'data')], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder .*not-a-folder\/data: /);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder .*not-a-folder\/data: /);
     assert.equal(fs.readFileSync(blocker, 'utf8'), 'x');
   });
 
@@ -127,7 +114,7 @@ describe('corrupt and unusable databases', () => {
       const agent = spawnAgent(['--data-dir', '/proc/self/fdinfo'], headlessEnv(), t);
       const code = await agent.exited;
       assert.equal(code, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
-      assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
+      assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
       return;
     }
     fs.chmodSync(file, 0o400);
@@ -135,6 +122,6 @@ describe('corrupt and unusable databases', () => {
     t.after(() => fs.chmodSync(dir, 0o700));
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
-    oneLine(agent.stderr());
+    oneStderrLine(agent.stderr());
   });
 });
