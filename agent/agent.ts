@@ -18,7 +18,9 @@ import type { InputSource } from './input/input-source';
 import { createJsonLogger } from './log';
 import { platformPaths } from './platform/paths';
 import { loadPolicy } from './policy/load-policy';
+import { acquireInstanceLock, prepareDataFolder, type InstanceLock } from './store/data-folder';
 import { openDatabase } from './store/database';
+import { storageFaultOf, storageHealth } from './store/storage-health';
 import { DEFAULT_PRUNERS, RetentionService, type RetentionPruner } from './store/retention';
 import { HeadlessViewService, type HeadlessViewOptions } from './headless/headless-view-service';
 import { createReporting, type ReportingOptions } from './report/reporting';
@@ -108,12 +110,14 @@ export class Agent {
     readonly databasePath: string,
     /** Where the policy came from: a file path or "defaults". */
     readonly policySource: string,
+    private readonly lock: InstanceLock,
   ) {}
 
   /**
    * Load the policy, open (and migrate) the database and build the services; does not start them.
    * Fails with POLICY_INVALID, POLICY_UNREADABLE, DATABASE_CORRUPT, DATABASE_TOO_NEW,
-   * DATABASE_UNWRITABLE or UNSUPPORTED_PLATFORM.
+   * DATABASE_UNWRITABLE, AGENT_ALREADY_RUNNING or UNSUPPORTED_PLATFORM. The data folder's lock is
+   * taken before the database is opened, so a second agent never touches (or migrates) it.
    */
   static async create(options: AgentOptions = {}): Promise<Result<Agent>> {
     const logger = options.logger ?? createJsonLogger();
@@ -134,10 +138,19 @@ export class Agent {
     if (!loaded.ok) return loaded;
 
     const databasePath = path.resolve(dataDir, DATABASE_FILE_NAME);
+    let lock: InstanceLock;
     let db;
+    try {
+      prepareDataFolder(path.resolve(dataDir));
+      lock = acquireInstanceLock(path.resolve(dataDir));
+    } catch (error) {
+      if (error instanceof TelltaleError) return fail(error.code, error.message);
+      throw error;
+    }
     try {
       db = openDatabase(databasePath);
     } catch (error) {
+      lock.release();
       if (error instanceof TelltaleError) return fail(error.code, error.message);
       throw error;
     }
@@ -151,9 +164,15 @@ export class Agent {
       events: new AgentEvents(),
     };
     try {
-      return ok(new Agent(context, createServices(context, options), databasePath, loaded.value.source));
+      return ok(new Agent(context, createServices(context, options), databasePath, loaded.value.source, lock));
     } catch (error) {
       db.close();
+      lock.release();
+      // The key file is written here too (identity): a disk that fills up between the database's
+      // checks and that write is the same condition, not a bug.
+      if (storageFaultOf(error) !== null) {
+        return fail('DATABASE_UNWRITABLE', `Cannot write to ${path.resolve(dataDir)} (${error instanceof Error ? error.message : String(error)}).`);
+      }
       throw error;
     }
   }
@@ -180,12 +199,24 @@ export class Agent {
   }
 
   /**
-   * Stop started services in reverse order (each flushes its pending state), checkpoint the WAL
-   * into the database file and close it. Safe to call more than once.
+   * Drain started services in start order (input capture's last window is stored and scored while
+   * the detectors still listen), stop them in reverse order (each flushes its pending state),
+   * checkpoint the WAL into the database file, close it and release the data folder's lock. Safe
+   * to call more than once.
    */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    for (const service of this.started) {
+      try {
+        await service.drain?.();
+      } catch (error) {
+        this.context.logger.log('error', 'A service failed to drain cleanly', {
+          service: service.name,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
     for (const service of this.started.reverse()) {
       try {
         await service.stop();
@@ -199,9 +230,12 @@ export class Agent {
     }
     this.started = [];
     if (this.context.db.open) {
-      this.context.db.pragma('wal_checkpoint(TRUNCATE)');
+      // On a full disk the checkpoint cannot run; the WAL keeps every commit and the next start
+      // checkpoints it.
+      storageHealth(this.context).write('checkpoint at stop', () => this.context.db.pragma('wal_checkpoint(TRUNCATE)'));
       this.context.db.close();
     }
+    this.lock.release();
   }
 }
 

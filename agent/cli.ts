@@ -104,8 +104,22 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  // A bug, not an expected condition: keep the stack, it is what the developer needs.
-  console.error(error);
-  process.exit(EXIT_CODES.bug);
-});
+/**
+ * A bug, not an expected condition, wherever it surfaces (a rejected start, a throwing timer or
+ * listener): the stack goes to the log as one JSON line, stderr gets one line, and the process
+ * exits 1 so a service manager restarts it instead of it running on half-broken.
+ */
+function dieOfBug(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  const stack = error instanceof Error ? (error.stack ?? message) : message;
+  try {
+    process.stdout.write(`${JSON.stringify({ time: Date.now(), level: 'error', message: 'Internal error; the agent exits', reason: message, stack })}\n`);
+  } catch {
+    // stdout is gone (a closed pipe): stderr's line below still says why.
+  }
+  fatal(`internal error (a bug): ${message.split('\n')[0]}`, EXIT_CODES.bug);
+}
+process.on('uncaughtException', dieOfBug);
+process.on('unhandledRejection', dieOfBug);
+
+main(process.argv.slice(2)).catch(dieOfBug);

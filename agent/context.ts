@@ -41,6 +41,12 @@ export interface AgentContext {
 export interface AgentService {
   readonly name: string;
   start(): void | Promise<void>;
+  /**
+   * Stop taking in new work and hand over what is pending while every other service still runs
+   * (input capture's last window reaches the timing detector this way). Called in start order,
+   * before any `stop`.
+   */
+  drain?(): void | Promise<void>;
   /** Stop timers and flush pending state; called in reverse start order on shutdown. */
   stop(): void | Promise<void>;
 }

@@ -16,6 +16,7 @@ export const EXIT_CODES = {
   databaseUnwritable: 7,
   unsupportedPlatform: 8,
   other: 9,
+  alreadyRunning: 10,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -32,6 +33,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT_CODES.databaseUnwritable;
     case 'UNSUPPORTED_PLATFORM':
       return EXIT_CODES.unsupportedPlatform;
+    case 'AGENT_ALREADY_RUNNING':
+      return EXIT_CODES.alreadyRunning;
     case 'SYNC_UNREACHABLE':
     case 'SYNC_REJECTED':
     case 'SIGNATURE_INVALID':

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'DATABASE_CORRUPT',
   'DATABASE_TOO_NEW',
   'DATABASE_UNWRITABLE',
+  /** Another agent holds the data folder's lock (one agent per data folder). */
+  'AGENT_ALREADY_RUNNING',
   /** The collector could not be reached. */
   'SYNC_UNREACHABLE',
   /** The collector refused the device or a report. */

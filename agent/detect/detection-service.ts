@@ -8,6 +8,7 @@
  */
 import type { AgentContext, AgentService } from '../context';
 import { reconcileFindings } from '../store/findings';
+import { storageHealth } from '../store/storage-health';
 import { loadCatalog, ProcessMatcher, type Catalog, type CatalogOs } from './catalog/catalog';
 import { execFileRunner, type CommandRunner } from './command-runner';
 import { listDrmConnectors } from './displays/linux';
@@ -149,7 +150,9 @@ export class DetectionService implements AgentService {
         approvedTools: this.ctx.policy.approvedTools,
         platform: this.platform,
       });
-      reconcileFindings(this.ctx.db, TOOL_SOURCE, this.lastToolScan.observations, now(), this.ctx.events);
+      const observations = this.lastToolScan.observations;
+      // A refused write is logged once by the storage health; the next scan writes the findings.
+      storageHealth(this.ctx).write('storing tool findings', () => reconcileFindings(this.ctx.db, TOOL_SOURCE, observations, now(), this.ctx.events));
     } catch (error) {
       this.ctx.logger.log('warn', 'tool scan failed', { error: error instanceof Error ? error.message : String(error) });
     }
@@ -161,9 +164,11 @@ export class DetectionService implements AgentService {
     this.lastHardwareScan = now();
     try {
       const observations = evaluateHardware(await this.probes.readHardware());
-      reconcileFindings(this.ctx.db, EDID_SOURCE, observations.edid, now(), this.ctx.events);
-      reconcileFindings(this.ctx.db, USB_SOURCE, observations.usb, now(), this.ctx.events);
-      reconcileFindings(this.ctx.db, DISPLAY_SOURCE, observations.display, now(), this.ctx.events);
+      storageHealth(this.ctx).write('storing hardware findings', () => {
+        reconcileFindings(this.ctx.db, EDID_SOURCE, observations.edid, now(), this.ctx.events);
+        reconcileFindings(this.ctx.db, USB_SOURCE, observations.usb, now(), this.ctx.events);
+        reconcileFindings(this.ctx.db, DISPLAY_SOURCE, observations.display, now(), this.ctx.events);
+      });
     } catch (error) {
       this.ctx.logger.log('warn', 'hardware scan failed', { error: error instanceof Error ? error.message : String(error) });
     }

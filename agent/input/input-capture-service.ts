@@ -6,20 +6,34 @@
  * later, so an idle agent is never woken by input capture) and on stop. Nothing is written per event. If the
  * source cannot start (no display), the service logs a warning and stays idle so the rest of the
  * agent runs on.
+ *
+ * A window the database cannot take (full or read-only disk, locked file) stays in memory and is
+ * written, in order, with the next window or by a retry timer; `windowFlushed` follows the write,
+ * so the detector scores each window once it is stored. The backlog is bounded: past
+ * MAX_PENDING_WINDOWS the oldest unstored windows go first.
  */
 import type { TimingWindow } from '../../common/timing';
 import type { AgentContext, AgentService } from '../context';
+import { storageHealth, type StorageHealth } from '../store/storage-health';
 import { insertTimingWindows } from '../store/timing-windows';
 import { Aggregator } from './aggregator';
 import type { InputEvent, InputSource } from './input-source';
 
 /** When the due-timer fires a little early (timer slack), check again this much later (ms). */
 const RECHECK_MS = 250;
+/** How often unstored windows are retried while the disk refuses them (ms). */
+export const STORE_RETRY_MS = 15_000;
+/** Unstored windows kept in memory at most: a day of default 30 s windows. */
+export const MAX_PENDING_WINDOWS = 2880;
 
 export class InputCaptureService implements AgentService {
   readonly name = 'input-capture';
   private readonly aggregator: Aggregator;
   private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly health: StorageHealth;
+  /** Windows taken but not yet stored (the disk refused them), oldest first. */
+  private readonly unstored: TimingWindow[] = [];
   private capturing = false;
   /** Events accepted since start (a count only). */
   eventCount = 0;
@@ -29,6 +43,12 @@ export class InputCaptureService implements AgentService {
     private readonly source: InputSource,
   ) {
     this.aggregator = new Aggregator(ctx.policy.intervals);
+    this.health = storageHealth(ctx);
+  }
+
+  /** Windows waiting in memory for the disk to take them. */
+  get unstoredCount(): number {
+    return this.unstored.length;
   }
 
   /** Whether the source started and events are flowing in. */
@@ -50,11 +70,21 @@ export class InputCaptureService implements AgentService {
     this.ctx.logger.log('info', 'Input timing capture started', { source: this.source.name });
   }
 
-  async stop(): Promise<void> {
+  /** Stop the source and store the open window while the timing detector still listens. */
+  drain(): void {
     this.disarm();
     if (this.capturing) this.source.stop();
     this.capturing = false;
     this.flush();
+  }
+
+  async stop(): Promise<void> {
+    this.drain();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.unstored.length > 0) {
+      this.ctx.logger.log('warn', 'Stopping with timing windows the disk would not take; they are not kept', { windows: this.unstored.length });
+    }
   }
 
   /** Write the open window now if it is due. Returns the stored row id, or null. */
@@ -62,12 +92,20 @@ export class InputCaptureService implements AgentService {
     return this.aggregator.isDue(this.ctx.clock.now()) ? this.flush() : null;
   }
 
-  /** Write the open window now, if it has any events. Returns the stored row id, or null. */
+  /**
+   * Write the open window now, if it has any events, after any the disk refused before. Returns
+   * its row id, or null (no window, or the disk refused it and it waits in memory).
+   */
   flush(): number | null {
     this.disarm();
     const window = this.aggregator.take();
-    if (window === null) return null;
-    return this.store(window);
+    if (window === null) {
+      this.storeUnstored();
+      return null;
+    }
+    this.unstored.push(window);
+    if (this.unstored.length > MAX_PENDING_WINDOWS) this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS);
+    return this.storeUnstored();
   }
 
   private onEvent(event: InputEvent): void {
@@ -93,9 +131,21 @@ export class InputCaptureService implements AgentService {
     this.timer = null;
   }
 
-  private store(window: TimingWindow): number {
-    const [id] = insertTimingWindows(this.ctx.db, [window]);
-    this.ctx.events.emit('windowFlushed', { id: id!, window });
-    return id!;
+  /** Store every waiting window in one transaction; returns the last one's id, or null if refused. */
+  private storeUnstored(): number | null {
+    if (this.unstored.length === 0) return null;
+    const windows = this.unstored.splice(0);
+    const stored = this.health.write('storing timing windows', () => insertTimingWindows(this.ctx.db, windows));
+    if (!stored.ok) {
+      this.unstored.unshift(...windows);
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = null;
+        this.storeUnstored();
+      }, STORE_RETRY_MS);
+      this.retryTimer.unref();
+      return null;
+    }
+    windows.forEach((window, index) => this.ctx.events.emit('windowFlushed', { id: stored.value[index]!, window }));
+    return stored.value[stored.value.length - 1] ?? null;
   }
 }

@@ -7,6 +7,7 @@
  * covers them (the timing cursor starts at 0).
  */
 import type { AgentContext, AgentService } from '../context';
+import { storageHealth } from '../store/storage-health';
 import { getChainHead, type QueueOutcome, type ReportBuilder } from './report-builder';
 
 export interface ReportServiceOptions {
@@ -69,7 +70,10 @@ export class ReportService implements AgentService {
   private queue(heartbeatIfEmpty: boolean, reason: string): QueueOutcome | null {
     const deviceId = this.options.deviceId();
     if (deviceId === undefined) return null;
-    const outcome = this.options.builder.queue(deviceId, this.ctx.clock.now(), heartbeatIfEmpty);
+    // The builder's transaction rolls back whole on a refused write: the next attempt covers the same data.
+    const built = storageHealth(this.ctx).write('queueing a report', () => this.options.builder.queue(deviceId, this.ctx.clock.now(), heartbeatIfEmpty));
+    if (!built.ok) return null;
+    const outcome = built.value;
     if (outcome.dropped.length > 0) {
       this.ctx.logger.log('warn', 'Outbox full: dropped the oldest undelivered reports without findings', {
         dropped: outcome.dropped.length,

@@ -4,12 +4,19 @@
  * WAL mode with synchronous=NORMAL: a kill -9 loses at most the last transaction, never corrupts.
  * The schema version lives in `PRAGMA user_version`; all pending migrations run in one transaction,
  * and a database written by newer code is refused rather than guessed at.
+ *
+ * Opening checks what a running agent could otherwise only find out one failed write at a time:
+ * every page is readable (`quick_check`, so garbage in the middle of the file is refused like a bad
+ * header), the disk has room, and a write transaction commits. The file is created 0600 (see
+ * data-folder.ts).
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TelltaleError } from '../../common/result';
+import { prepareDataFolder, preparePrivateFile } from './data-folder';
 import type { Migration } from './migration';
+import { storageFaultOf } from './storage-health';
 import { MIGRATIONS } from './migrations/index';
 
 export type Db = Database.Database;
@@ -24,17 +31,22 @@ export interface OpenOptions {
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * Below this much free space on the database's disk, opening for writing is refused: the first
+ * report, WAL append or checkpoint would fail, and a clear exit beats starting degraded.
+ */
+export const MIN_FREE_BYTES = 256 * 1024;
+
+/**
  * Open (creating if needed) and migrate the database at `file`.
  * Throws TelltaleError with DATABASE_CORRUPT, DATABASE_TOO_NEW or DATABASE_UNWRITABLE.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   if (!options.readonly) {
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    } catch (error) {
-      throw new TelltaleError('DATABASE_UNWRITABLE', `Cannot create the data folder for ${file}: ${messageOf(error)}`);
-    }
+    prepareDataFolder(path.dirname(file));
+    // Before SQLite opens the file: on a full disk its first failure is a bare "disk I/O error".
+    refuseFullDisk(file);
+    preparePrivateFile(file);
   }
   let db: Db;
   try {
@@ -50,6 +62,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     const current = db.pragma('user_version', { simple: true }) as number;
     db.prepare('SELECT count(*) FROM sqlite_master').get();
     refuseNewer(current, migrations.length, file);
+    checkPages(db, file);
     if (!options.readonly) {
       // auto_vacuum can only be chosen before the first table exists: a brand-new file gets
       // INCREMENTAL so retention (retention.ts) can give deleted pages back to the file system.
@@ -59,6 +72,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     }
     db.pragma('foreign_keys = ON');
     migrate(db, migrations, current, file, options.readonly ?? false);
+    if (!options.readonly) checkWritable(db);
     return db;
   } catch (error) {
     db.close();
@@ -89,6 +103,41 @@ function refuseNewer(current: number, target: number, file: string): void {
   }
 }
 
+/** Refuse a file with unreadable pages anywhere, before anything writes to it. */
+function checkPages(db: Db, file: string): void {
+  const problems = (db.pragma('quick_check(3)') as { quick_check: string }[]).map((row) => row.quick_check).filter((row) => row !== 'ok');
+  if (problems.length > 0) {
+    throw new TelltaleError(
+      'DATABASE_CORRUPT',
+      `${file} is not a readable Telltale database (${problems.join('; ')}). Move it aside to start fresh; Telltale will not overwrite it.`,
+    );
+  }
+}
+
+function refuseFullDisk(file: string): void {
+  const free = freeBytes(path.dirname(file));
+  if (free !== null && free < MIN_FREE_BYTES) {
+    throw new TelltaleError('DATABASE_UNWRITABLE', `The disk holding ${file} is full (${free} bytes free). Free some space and start again.`);
+  }
+}
+
+/** Refuse a database that will not take a commit (read-only mount or file, a disk that filled up meanwhile). */
+function checkWritable(db: Db): void {
+  // Rewriting the schema version with its own value is a real commit that changes nothing.
+  const version = db.pragma('user_version', { simple: true }) as number;
+  db.pragma(`user_version = ${version}`);
+}
+
+function freeBytes(dir: string): number | null {
+  try {
+    const stats = fs.statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    // No statfs here (an exotic file system): the commit probe still catches a disk that is full.
+    return null;
+  }
+}
+
 function classify(error: unknown, file: string): Error {
   if (error instanceof TelltaleError) return error;
   const code = (error as { code?: string }).code ?? '';
@@ -99,7 +148,11 @@ function classify(error: unknown, file: string): Error {
       `${file} is not a readable Telltale database (${message}). Move it aside to start fresh; Telltale will not overwrite it.`,
     );
   }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || /EACCES|readonly|unable to open/i.test(message)) {
+  const fault = storageFaultOf(error);
+  if (fault === 'full') {
+    return new TelltaleError('DATABASE_UNWRITABLE', `The disk holding ${file} is full (${message}). Free some space and start again.`);
+  }
+  if (fault !== null || /EACCES|readonly|unable to open/i.test(message)) {
     return new TelltaleError('DATABASE_UNWRITABLE', `Cannot open ${file} for writing (${message}).`);
   }
   return error instanceof Error ? error : new Error(message);

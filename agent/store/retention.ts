@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { AgentContext, AgentService } from '../context';
 import type { Db } from './database';
+import { storageHealth } from './storage-health';
 import { deleteClosedFindingsBefore } from './findings';
 import { deleteOldestTimingWindows, deleteTimingWindowsEndedBefore } from './timing-windows';
 
@@ -156,9 +157,13 @@ export class RetentionService implements AgentService {
     this.timer = null;
   }
 
-  /** Run once now; returns what it did. */
-  runNow(): RetentionOutcome {
-    const outcome = runRetention(this.ctx.db, this.file, this.ctx.policy.retention, this.ctx.clock.now(), this.pruners);
+  /** Run once now; returns what it did, or null when the disk refused (the next run tries again). */
+  runNow(): RetentionOutcome | null {
+    const ran = storageHealth(this.ctx).write('retention', () =>
+      runRetention(this.ctx.db, this.file, this.ctx.policy.retention, this.ctx.clock.now(), this.pruners),
+    );
+    if (!ran.ok) return null;
+    const outcome = ran.value;
     const deleted = [...Object.values(outcome.deletedByAge), ...Object.values(outcome.deletedBySize)].reduce((a, b) => a + b, 0);
     if (deleted > 0) {
       this.ctx.logger.log('info', 'Retention trimmed old local data', {

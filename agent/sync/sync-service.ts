@@ -15,6 +15,10 @@
  * - the collector refuses the DEVICE (unknown device, enrollment denied, other 401/403/404): nothing can be
  *   delivered, so the loop waits the backoff cap before trying again and reports 'offline'.
  *
+ * - the local disk refuses a write (full, read-only, locked): the attempt is retried after a
+ *   backoff, logged once by the storage health. A report the collector acknowledged but we could
+ *   not mark delivered is simply sent again and acknowledged as a duplicate.
+ *
  * Time: the agent's clock never orders anything (seq does). Each ack carries the collector's clock;
  * the skew estimate (collector minus agent, at the request's midpoint) is kept in kv `sync.clock`.
  */
@@ -24,6 +28,7 @@ import type { AgentEventMap } from '../events';
 import { ensureEnrolled } from '../identity/enrollment';
 import type { DeviceIdentity } from '../identity/device-identity';
 import { setValue } from '../store/kv';
+import { storageHealth } from '../store/storage-health';
 import { countPending, markDelivered, markRejected, markRetry, markSending, nextPending } from '../store/outbox';
 import { Backoff, type RandomSource } from './backoff';
 import { checkCollectorUrl } from './collector-url';
@@ -169,15 +174,21 @@ export class SyncService implements AgentService {
     const uploader = this.uploader!;
     // Enroll (once per device; stored in kv).
     while (this.running) {
-      const outcome = await ensureEnrolled({
-        db: this.ctx.db,
-        uploader,
-        identity: this.options.identity,
-        enrollmentSecret: this.ctx.policy.enrollmentSecret,
-        collectorUrl,
-        agentVersion: this.ctx.agentVersion,
-        now: this.ctx.clock.now(),
-      });
+      let outcome;
+      try {
+        outcome = await ensureEnrolled({
+          db: this.ctx.db,
+          uploader,
+          identity: this.options.identity,
+          enrollmentSecret: this.ctx.policy.enrollmentSecret,
+          collectorUrl,
+          agentVersion: this.ctx.agentVersion,
+          now: this.ctx.clock.now(),
+        });
+      } catch (error) {
+        await this.retryAfterStorageFault(error, 'storing the enrollment');
+        continue;
+      }
       if (!this.running) return;
       if (outcome.kind === 'ok') {
         this.backoff.reset();
@@ -201,53 +212,69 @@ export class SyncService implements AgentService {
     if (waitMs > 0) await this.sleep(waitMs, false);
 
     while (this.running) {
-      const entry = nextPending(this.ctx.db);
-      if (entry === undefined) {
-        await this.sleep(null, true);
-        continue;
+      try {
+        await this.deliverNext(uploader);
+      } catch (error) {
+        await this.retryAfterStorageFault(error, 'recording a delivery');
       }
-      // Only dropped rows have no body, and they are never pending.
-      const envelope = entry.body!;
-      const sentAt = this.ctx.clock.now();
-      markSending(this.ctx.db, entry.seq, sentAt);
-      const outcome = await uploader.sendReport(envelope);
-      const receivedAt = this.ctx.clock.now();
-      if (!this.running && outcome.kind !== 'ok') return;
-      switch (outcome.kind) {
-        case 'ok': {
-          markDelivered(this.ctx.db, entry.seq, receivedAt);
-          this.recordSkew(outcome.value.serverTime, sentAt, receivedAt);
-          this.backoff.reset();
-          this.lastDeliveredSeq = entry.seq;
-          this.ctx.events.emit('reportDelivered', { seq: entry.seq, duplicate: outcome.value.status === 'duplicate' });
-          if (this.current.state !== 'ok') this.setState('ok', 'Connected to the collector.');
-          break;
-        }
-        case 'unreachable': {
-          const delay = Math.max(this.backoff.nextDelayMs(), outcome.retryAfterMs ?? 0);
-          markRetry(this.ctx.db, entry.seq, `SYNC_UNREACHABLE: ${outcome.message}`, receivedAt + delay);
-          this.setState('offline', `SYNC_UNREACHABLE: ${outcome.message}`);
-          await this.sleep(delay, false);
-          break;
-        }
-        case 'rejected': {
-          const message = `SYNC_REJECTED: ${outcome.status} ${outcome.code}: ${outcome.message}`;
-          if (isDeviceRefusal(outcome.status, outcome.code)) {
-            markRetry(this.ctx.db, entry.seq, message, receivedAt + this.backoff.capMs);
-            this.ctx.logger.log('error', 'The collector refuses this device', { code: outcome.code, status: outcome.status, reason: outcome.message });
-            this.setState('offline', message);
-            await this.sleep(this.backoff.capMs, false);
-          } else {
-            markRejected(this.ctx.db, entry.seq, message, receivedAt);
-            this.ctx.logger.log('error', 'The collector rejected a report', { seq: entry.seq, code: outcome.code, status: outcome.status, reason: outcome.message });
-            // Connectivity is fine; say so, and name the refusal so the tray can surface it.
-            this.setState('ok', `Connected; report ${entry.seq} was rejected (${outcome.code}).`);
-          }
-          break;
-        }
-        default:
-          assertNever(outcome, 'upload outcome');
+    }
+  }
+
+  /** Back off after a write the disk refused; rethrow anything else (a bug). */
+  private async retryAfterStorageFault(error: unknown, what: string): Promise<void> {
+    if (storageHealth(this.ctx).absorb(error, what) === null) throw error;
+    await this.sleep(this.backoff.nextDelayMs(), false);
+  }
+
+  /** Send the oldest pending report and record the outcome, or wait for one to be queued. */
+  private async deliverNext(uploader: Uploader): Promise<void> {
+    const entry = nextPending(this.ctx.db);
+    if (entry === undefined) {
+      await this.sleep(null, true);
+      return;
+    }
+    // Only dropped rows have no body, and they are never pending.
+    const envelope = entry.body!;
+    const sentAt = this.ctx.clock.now();
+    markSending(this.ctx.db, entry.seq, sentAt);
+    const outcome = await uploader.sendReport(envelope);
+    const receivedAt = this.ctx.clock.now();
+    if (!this.running && outcome.kind !== 'ok') return;
+    switch (outcome.kind) {
+      case 'ok': {
+        markDelivered(this.ctx.db, entry.seq, receivedAt);
+        storageHealth(this.ctx).succeeded();
+        this.recordSkew(outcome.value.serverTime, sentAt, receivedAt);
+        this.backoff.reset();
+        this.lastDeliveredSeq = entry.seq;
+        this.ctx.events.emit('reportDelivered', { seq: entry.seq, duplicate: outcome.value.status === 'duplicate' });
+        if (this.current.state !== 'ok') this.setState('ok', 'Connected to the collector.');
+        break;
       }
+      case 'unreachable': {
+        const delay = Math.max(this.backoff.nextDelayMs(), outcome.retryAfterMs ?? 0);
+        markRetry(this.ctx.db, entry.seq, `SYNC_UNREACHABLE: ${outcome.message}`, receivedAt + delay);
+        this.setState('offline', `SYNC_UNREACHABLE: ${outcome.message}`);
+        await this.sleep(delay, false);
+        break;
+      }
+      case 'rejected': {
+        const message = `SYNC_REJECTED: ${outcome.status} ${outcome.code}: ${outcome.message}`;
+        if (isDeviceRefusal(outcome.status, outcome.code)) {
+          markRetry(this.ctx.db, entry.seq, message, receivedAt + this.backoff.capMs);
+          this.ctx.logger.log('error', 'The collector refuses this device', { code: outcome.code, status: outcome.status, reason: outcome.message });
+          this.setState('offline', message);
+          await this.sleep(this.backoff.capMs, false);
+        } else {
+          markRejected(this.ctx.db, entry.seq, message, receivedAt);
+          this.ctx.logger.log('error', 'The collector rejected a report', { seq: entry.seq, code: outcome.code, status: outcome.status, reason: outcome.message });
+          // Connectivity is fine; say so, and name the refusal so the tray can surface it.
+          this.setState('ok', `Connected; report ${entry.seq} was rejected (${outcome.code}).`);
+        }
+        break;
+      }
+      default:
+        assertNever(outcome, 'upload outcome');
     }
   }
 

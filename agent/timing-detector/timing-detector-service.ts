@@ -12,6 +12,7 @@ import type { FindingObservation } from '../../common/findings';
 import type { AgentContext, AgentService } from '../context';
 import { loadBaseline, saveBaseline } from '../store/baseline';
 import { reconcileFindings } from '../store/findings';
+import { storageHealth } from '../store/storage-health';
 import { initialBaseline, updateBaseline, type DeviceBaseline, type PopulationPrior } from './baseline-model';
 import type { Modality } from './features';
 import { POPULATION_PRIOR } from './prior';
@@ -61,7 +62,7 @@ export class TimingDetectorService implements AgentService {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    saveBaseline(this.ctx.db, this.baseline);
+    storageHealth(this.ctx).write('saving the timing baseline', () => saveBaseline(this.ctx.db, this.baseline));
   }
 
   /** The current baseline (a copy-safe immutable value). */
@@ -85,13 +86,17 @@ export class TimingDetectorService implements AgentService {
     for (const [modality, alarm] of this.alarms) {
       if (pool.hookEnd - alarm.lastAlarmHook > HOLD_MS || pool.hookEnd < alarm.lastAlarmHook) this.alarms.delete(modality);
     }
-    if (learned) saveBaseline(this.ctx.db, this.baseline);
-    reconcileFindings(
-      this.ctx.db,
-      TIMING_SOURCE,
-      [...this.alarms.values()].map((alarm) => alarm.observation),
-      this.ctx.clock.now(),
-      this.ctx.events,
+    // A refused write leaves the baseline and open alarms in memory: the next window writes them.
+    const health = storageHealth(this.ctx);
+    if (learned) health.write('saving the timing baseline', () => saveBaseline(this.ctx.db, this.baseline));
+    health.write('storing timing findings', () =>
+      reconcileFindings(
+        this.ctx.db,
+        TIMING_SOURCE,
+        [...this.alarms.values()].map((alarm) => alarm.observation),
+        this.ctx.clock.now(),
+        this.ctx.events,
+      ),
     );
     for (const score of scores) {
       this.ctx.logger.log('debug', 'timing window scored', {

@@ -5,6 +5,7 @@
 import type { FindingObservation, Severity } from '../../common/findings';
 import type { AgentContext, AgentService } from '../context';
 import { listOpenFindings, reconcileFindings } from '../store/findings';
+import { storageHealth } from '../store/storage-health';
 import type { VerdictLevel } from '../../common/verdict';
 import { deviceVerdict, type Verdict } from './verdict';
 
@@ -54,7 +55,10 @@ export class VerdictService implements AgentService {
       const findings = listOpenFindings(this.ctx.db).filter((f) => !f.key.startsWith(`${VERDICT_SOURCE}:`));
       this.current = deviceVerdict(findings);
       const observation = verdictObservation(this.current);
-      reconcileFindings(this.ctx.db, VERDICT_SOURCE, observation ? [observation] : [], this.ctx.clock.now(), this.ctx.events);
+      // Refused by the disk: the next change of findings recomputes and writes it.
+      storageHealth(this.ctx).write('storing the device verdict', () =>
+        reconcileFindings(this.ctx.db, VERDICT_SOURCE, observation ? [observation] : [], this.ctx.clock.now(), this.ctx.events),
+      );
     } finally {
       this.updating = false;
     }

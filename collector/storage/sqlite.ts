@@ -24,6 +24,7 @@ export function openSqliteStorage(file: string, options: SqliteOpenOptions = {})
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   let db: Database.Database;
   try {
+    if (file !== ':memory:') makePrivate(file);
     db = new Database(file);
   } catch (error) {
     throw new CollectorError('STORAGE_UNAVAILABLE', `Cannot open ${file}: ${messageOf(error)}`, 500);
@@ -54,6 +55,19 @@ export function openSqliteStorage(file: string, options: SqliteOpenOptions = {})
     throw new CollectorError('STORAGE_UNAVAILABLE', `${file} is not a usable collector database: ${messageOf(error)}`, 500);
   }
   return new SqliteDatabase(db);
+}
+
+/**
+ * The database holds every device's reports: 0600 whatever the umask. SQLite gives new -wal and
+ * -shm files the main file's mode, so creating that first is enough; files an older run left wider
+ * are tightened when this user owns them.
+ */
+function makePrivate(file: string): void {
+  fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
+  for (const candidate of [file, `${file}-wal`, `${file}-shm`]) {
+    const stat = fs.statSync(candidate, { throwIfNoEntry: false });
+    if (stat !== undefined && stat.uid === process.getuid?.() && (stat.mode & 0o077) !== 0) fs.chmodSync(candidate, stat.mode & 0o600);
+  }
 }
 
 /** Throws when step versions are not 1, 2, 3... in order. */

@@ -6,6 +6,7 @@
  * streams, and is killed on test end if still running. Hooked processes must exit before their
  * Xvfb does: uiohook keeps an X connection open, and Xlib exits the process when it breaks.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -78,4 +79,19 @@ export function spawnAgent(args: readonly string[], env: NodeJS.ProcessEnv, t?: 
   };
   t?.after(() => agent.stop('SIGKILL'));
   return agent;
+}
+
+/** The test's environment without DISPLAY: the agent runs without input capture's hook. */
+export function headlessEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DISPLAY;
+  return env;
+}
+
+/** A fatal exit's stderr: exactly one line and no stack frame; returns the line. */
+export function oneStderrLine(stderr: Buffer): string {
+  const lines = stderr.toString().split('\n').filter((line) => line !== '');
+  assert.equal(lines.length, 1, `one stderr line, got:\n${stderr.toString()}`);
+  assert.doesNotMatch(stderr.toString(), /^\s+at /m);
+  return lines[0]!;
 }

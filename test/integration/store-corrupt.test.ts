@@ -8,25 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT_CODES } from '../../agent/exit-codes';
-import { openDatabase } from '../../agent/store/database';
-import { spawnAgent } from '../helpers/agent-process';
+import Database from 'better-sqlite3';
+import { openDatabase, SCHEMA_VERSION } from '../../agent/store/database';
+import { insertTimingWindows } from '../../agent/store/timing-windows';
+import { sampleWindow } from '../helpers/sample-window';
+import { headlessEnv, oneStderrLine, spawnAgent } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
-
-function headlessEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.DISPLAY;
-  return env;
-}
 
 function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-function oneLine(stderr: Buffer): string {
-  const lines = stderr.toString().split('\n').filter((line) => line !== '');
-  assert.equal(lines.length, 1, `one stderr line, got:\n${stderr.toString()}`);
-  assert.doesNotMatch(stderr.toString(), /^\s+at /m);
-  return lines[0]!;
 }
 
 describe('corrupt and unusable databases', () => {
@@ -37,9 +27,35 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database .*will not overwrite it\.$/);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database .*will not overwrite it\.$/);
     assert.equal(sha256(file), before);
-    assert.deepEqual(fs.readdirSync(dir), ['telltale.db']);
+    // Only the data folder's lock file (agent/store/data-folder.ts) joins it: no -wal, no -shm.
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['telltale.db', 'telltale.lock']);
+  });
+
+  it('garbage in the middle of a real database (header and schema intact) is refused the same way', async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'telltale.db');
+    const db = openDatabase(file);
+    insertTimingWindows(db, Array.from({ length: 400 }, (_, index) => sampleWindow(1_700_000_000_000 + index * 1000)));
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = fs.readFileSync(file);
+    const pages = bytes.length / pageSize;
+    assert.ok(pages >= 20, `a database of many pages (${pages})`);
+    // One page of table data in the middle: the header, the schema and user_version still read fine.
+    const middle = Math.floor(pages / 2);
+    crypto.randomFillSync(bytes, middle * pageSize, pageSize);
+    fs.writeFileSync(file, bytes);
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the header and schema are intact');
+    check.close();
+    const before = sha256(file);
+    const agent = spawnAgent(['--data-dir', dir, '--no-input'], headlessEnv(), t);
+    assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt, agent.stderr().toString());
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_CORRUPT: .*telltale\.db is not a readable Telltale database \(.+\)\. Move it aside/);
+    assert.equal(sha256(file), before);
   });
 
   it('a truncated real database is refused the same way', async (t) => {
@@ -56,7 +72,7 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseCorrupt, agent.stderr().toString());
-    oneLine(agent.stderr());
+    oneStderrLine(agent.stderr());
     assert.equal(sha256(file), before);
   });
 
@@ -70,7 +86,7 @@ describe('corrupt and unusable databases', () => {
     const before = sha256(file);
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseTooNew);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_TOO_NEW: .*schema version 4242, newer than this Telltale understands/);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_TOO_NEW: .*schema version 4242, newer than this Telltale understands/);
     assert.equal(sha256(file), before);
   });
 
@@ -82,7 +98,7 @@ describe('corrupt and unusable databases', () => {
     fs.writeFileSync(blocker, 'x');
     const agent = spawnAgent(['--data-dir', path.join(blocker, 'data')], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable);
-    assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder for .*not-a-folder\/data\/telltale\.db/);
+    assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: Cannot create the data folder .*not-a-folder\/data: /);
     assert.equal(fs.readFileSync(blocker, 'utf8'), 'x');
   });
 
@@ -98,7 +114,7 @@ describe('corrupt and unusable databases', () => {
       const agent = spawnAgent(['--data-dir', '/proc/self/fdinfo'], headlessEnv(), t);
       const code = await agent.exited;
       assert.equal(code, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
-      assert.match(oneLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
+      assert.match(oneStderrLine(agent.stderr()), /^telltale-agent: DATABASE_UNWRITABLE: /);
       return;
     }
     fs.chmodSync(file, 0o400);
@@ -106,6 +122,6 @@ describe('corrupt and unusable databases', () => {
     t.after(() => fs.chmodSync(dir, 0o700));
     const agent = spawnAgent(['--data-dir', dir], headlessEnv(), t);
     assert.equal(await agent.exited, EXIT_CODES.databaseUnwritable, agent.stderr().toString());
-    oneLine(agent.stderr());
+    oneStderrLine(agent.stderr());
   });
 });

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Agent } from '../../agent/agent';
 import { FakeInputSource } from '../helpers/fake-input-source';
 import type { InputCaptureService } from '../../agent/input/input-capture-service';
+import type { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
 import { createMemoryLogger } from '../../agent/log';
 import { openDatabase } from '../../agent/store/database';
 import { listTimingWindows } from '../../agent/store/timing-windows';
@@ -53,6 +54,23 @@ describe('Agent', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.window.keys.keystrokes, 2);
     assert.equal(rows[0]?.window.keys.flight?.median, 200);
+  });
+
+  it('on stop, the open window is stored and scored by the timing detector before it stops', async (t) => {
+    const dir = tempDir(t);
+    const source = new FakeInputSource();
+    const created = await Agent.create({ dataDir: dir, managedPolicyPath: path.join(dir, 'none.json'), inputSource: source, logger: createMemoryLogger(), clock: manualClock() });
+    assert.ok(created.ok);
+    const agent = created.value;
+    t.after(() => agent.stop());
+    await agent.start();
+    const detector = agent.service<TimingDetectorService>('timing-detector')!;
+    // Enough keystrokes to be scored (40), too few to fill a window (50): only stop flushes it.
+    for (let index = 0; index < 45; index++) source.tap(30 + (index % 10), index * 180, index * 180 + 90);
+    assert.equal(detector.lastScores.length, 0, 'nothing scored yet');
+    await agent.stop();
+    const keys = detector.lastScores.find((score) => score.modality === 'keys');
+    assert.equal(keys?.samples, 45, 'the last window was scored');
   });
 
   it('returns coded failures for a bad policy, a corrupt database and a missing --policy file', async (t) => {

@@ -10,6 +10,7 @@ import { countPending, listOutbox } from '../../agent/store/outbox';
 import { insertTimingWindows } from '../../agent/store/timing-windows';
 import { CLOCK_SKEW_KEY, type ClockSkew } from '../../agent/sync/sync-service';
 import type { UploadOutcome, Uploader } from '../../agent/sync/uploader';
+import { createMemoryLogger } from '../../agent/log';
 import { testContext } from '../helpers/agent-context';
 import { sampleWindow } from '../helpers/sample-window';
 
@@ -117,6 +118,39 @@ describe('sync service', () => {
     const acked = uploader.sent.filter((_, index) => index >= uploader.sent.length - 3).map((report) => report.body.seq);
     assert.deepEqual(acked, [2, 3, 4]);
     assert.equal(states.at(-1)?.state, 'ok');
+  });
+
+  it('keeps going when the local disk refuses to record a delivery: retried, delivered once it can', async (t) => {
+    const logger = createMemoryLogger();
+    const ctx = testContext(t, { policy: POLICY, logger });
+    const uploader = new ScriptedUploader();
+    const reporting = createReporting(ctx, { uploader, backoffBaseMs: 5, backoffCapMs: 40 });
+    const delivered: number[] = [];
+    ctx.events.on('reportDelivered', ({ seq }) => delivered.push(seq));
+    for (const service of reporting.services) await service.start();
+    t.after(async () => {
+      for (const service of [...reporting.services].reverse()) await service.stop();
+    });
+    await until(() => delivered.length === 1, 'enrollment and its first heartbeat');
+    insertTimingWindows(ctx.db, [sampleWindow(ctx.clock.now())]);
+    uploader.reachable = false;
+    reporting.reportService.reportNow('test');
+    await until(() => uploader.sent.length >= 2, 'an attempt while the collector is down');
+    // The disk now refuses every write: the loop cannot even record its next attempt.
+    ctx.db.pragma('query_only = ON');
+    uploader.reachable = true;
+    const sentBefore = uploader.sent.length;
+    reporting.syncService.syncNow();
+    await until(() => logger.lines.some((line) => line.message.startsWith('Cannot write local data')), 'the storage line');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(uploader.sent.length, sentBefore, 'nothing is sent that could not be recorded first');
+    assert.equal(logger.lines.filter((line) => line.message.startsWith('Cannot write local data')).length, 1, 'retries are not logged one by one');
+    assert.equal(logger.lines.filter((line) => line.message === 'Sync loop crashed').length, 0);
+
+    ctx.db.pragma('query_only = OFF');
+    await until(() => delivered.includes(2), 'delivery once the disk takes writes again');
+    assert.equal(listOutbox(ctx.db).find((entry) => entry.seq === 2)?.state, 'delivered');
+    assert.equal(logger.lines.filter((line) => line.message === 'Local data can be written again').length, 1);
   });
 
   it('records a refused report, moves on, and does not retry it', async (t) => {
