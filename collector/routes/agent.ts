@@ -84,6 +84,8 @@ export async function agentRoutes(app: FastifyInstance): Promise<void> {
           return { status: 'stored', seq: body.seq, gap: outcome.gap, serverTime: services.clock() };
         case 'duplicate':
           return { status: 'duplicate', seq: body.seq, gap: false, serverTime: services.clock() };
+        case 'device-unknown':
+          throw new CollectorError('DEVICE_UNKNOWN', `Device ${body.deviceId} was deleted before its report was stored; enroll again.`, 404);
         case 'fork':
           throw new CollectorError('CHAIN_FORK', `Report ${body.seq} of device ${body.deviceId} conflicts with the stored chain: ${outcome.reason}.`, 409);
         default:
