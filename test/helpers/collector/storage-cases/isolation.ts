@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { CommitQueue } from '../../../../collector/commit-queue';
 import { ingestReports, type IngestOutcome, type VerifiedReport } from '../../../../collector/ingest/ingest';
 import { insertDevice } from '../../../../collector/storage/devices';
-import type { Row, SqlDatabase } from '../../../../collector/storage/sql';
+import type { Row } from '../../../../collector/storage/sql';
 import type { ReportBody, SignedReport } from '../../../../common/report';
 import { canonicalBody, sealReport } from '../../../../protocol/report-crypto';
 import { seededRandom } from '../../../../agent/sync/backoff';
