@@ -11,6 +11,7 @@ import { CommitQueue } from './commit-queue';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
 import { assertNever } from '../common/result';
 import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
+import { refuseNul } from './edge';
 import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
 import { enrollDevice, type EnrollInput } from './ingest/enroll';
@@ -159,6 +160,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     return payload;
   });
 
+  app.addHook('preValidation', refuseNul);
   app.get('/v1/health', { schema: { response: { 200: HealthSchema } } }, async () => ({ ok: true, queueDepth: queue.depth, serverTime: clock() }));
   await app.register(agentRoutes);
   await app.register(itRoutes);

@@ -19,6 +19,7 @@ import {
   type ReportAck,
   type SignedReport,
 } from '../../common/report';
+import { evidenceProblem } from '../../common/findings';
 import { assertNever } from '../../common/result';
 import { CollectorError } from '../errors';
 import { canonicalBody, parseDevicePublicKey } from '../../protocol/report-crypto';
@@ -68,6 +69,10 @@ export async function agentRoutes(app: FastifyInstance): Promise<void> {
     async (request): Promise<ReportAck> => {
       const receivedAt = services.clock();
       const { body, sig } = request.body;
+      for (const [index, finding] of body.findings.entries()) {
+        const problem = evidenceProblem(finding.evidence, `body/findings/${index}/evidence`);
+        if (problem) throw new CollectorError('PAYLOAD_INVALID', `Invalid body: ${problem}.`, 400);
+      }
       const canonical = canonicalBody(body);
       if (!canonical) throw new CollectorError('PAYLOAD_INVALID', 'The report body cannot be canonicalized (non-finite number or nesting too deep).', 400);
       if (canonical.bytes.length > MAX_REPORT_BYTES) {

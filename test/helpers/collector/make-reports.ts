@@ -76,6 +76,15 @@ export class TestDevice {
     this.headHash = sealed.hash;
     return sealed.report;
   }
+
+  /** The report nextReport would make, without advancing the chain (to send variants of it that must be refused). */
+  peekReport(options: Parameters<TestDevice['nextReport']>[0] = {}): SignedReport {
+    const { seq, headHash } = this;
+    const report = this.nextReport(options);
+    this.seq = seq;
+    this.headHash = headHash;
+    return report;
+  }
 }
 
 /** A plausible finding for tests. */
