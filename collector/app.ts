@@ -20,9 +20,10 @@ import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } 
 import { itRoutes } from './routes/it';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
-import type { SqlDatabase } from './storage/sql';
+import type { Queryable, SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
 import { CollectorStore } from './storage/store';
+import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
 import { parseDevicePublicKey, type SignatureVerifier } from '../protocol/report-crypto';
 import { VerifierPool } from '../protocol/verify-pool';
@@ -45,8 +46,10 @@ export interface CollectorServices {
   readonly keys: LruMap<string, KeyObject>;
   /** The device's public key, or undefined when no such device is enrolled. */
   deviceKey(deviceId: string): Promise<KeyObject | undefined>;
-  /** Enroll a key, or return the device already enrolled with it (idempotent). */
-  enroll(input: EnrollInput): Promise<{ deviceId: string; created: boolean }>;
+  /** Enroll a key, or return the device already enrolled with it (idempotent); `admitNew` may refuse a new device. */
+  enroll(input: EnrollInput, admitNew: (tx: Queryable) => Promise<void>): Promise<{ deviceId: string; created: boolean }>;
+  /** Limits that count outcomes (verified reports, failed attempts, enrolments). */
+  readonly limits: CollectorLimits;
   /** config.silentAfterMinutes in ms. */
   readonly silentAfterMs: number;
 }
@@ -119,9 +122,10 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
       keys.set(deviceId, parsed.key);
       return parsed.key;
     },
-    enroll(input) {
-      return enrollDevice(database, input, clock());
+    enroll(input, admitNew) {
+      return enrollDevice(database, input, clock(), admitNew);
     },
+    limits: new CollectorLimits(config, clock),
     silentAfterMs,
   };
   app.decorate('collector', services);

@@ -88,4 +88,10 @@ export const StoredReportSchema = Type.Object({
 });
 export type StoredReport = Static<typeof StoredReportSchema>;
 
+/** The answer to DELETE /v1/devices/:id: the device and how many of its rows went with it. */
+export const DeletedDeviceSchema = Type.Object({
+  deviceId: Type.String(),
+  deleted: Type.Object({ reports: Type.Integer(), findings: Type.Integer(), gaps: Type.Integer() }),
+});
+
 export const HealthSchema = Type.Object({ ok: Type.Boolean(), queueDepth: Type.Integer(), serverTime: Type.Integer() });

@@ -16,6 +16,8 @@ import { TestDevice, type TestDeviceOptions } from './make-reports';
 export const TEST_ENROLLMENT_SECRET = 'test-enrollment-secret';
 /** Token with every read scope. */
 export const TEST_IT_TOKEN = 'it-token-all-scopes-0123456789';
+/** Token holding only devices:write (delete a device). */
+export const TEST_DEVICES_WRITE_TOKEN = 'it-token-devices-write-0123456789';
 /** Token holding only devices:read. */
 export const TEST_DEVICES_ONLY_TOKEN = 'it-token-devices-only-0123456789';
 
@@ -46,6 +48,7 @@ export async function startTestCollector(
     itTokens: [
       { token: TEST_IT_TOKEN, scopes: ['devices:read', 'findings:read', 'reports:read'] },
       { token: TEST_DEVICES_ONLY_TOKEN, scopes: ['devices:read'] },
+      { token: TEST_DEVICES_WRITE_TOKEN, scopes: ['devices:write'] },
     ],
     ...overrides,
   };
