@@ -18,6 +18,7 @@ import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
+import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
 import type { Queryable, SqlDatabase } from './storage/sql';
@@ -165,13 +166,28 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
 
   app.addHook('preValidation', refuseNul);
-  app.get('/v1/health', { schema: { response: { 200: HealthSchema } } }, async () => ({ ok: true, queueDepth: queue.depth, serverTime: clock() }));
+  const health = new HealthMonitor(database, queue, clock);
+  let reported = '';
+  app.get('/v1/health', { schema: { response: { 200: HealthSchema, 503: HealthSchema } } }, async (request, reply) => {
+    const { ok, reasons } = await health.report();
+    if (reasons.join('\n') !== reported) request.log[ok ? 'info' : 'error']({ reasons }, ok ? 'collector healthy again' : 'collector degraded');
+    reported = reasons.join('\n');
+    reply.code(ok ? 200 : 503);
+    return { ok, status: ok ? 'ok' : 'degraded', reasons, queueDepth: queue.depth, serverTime: clock() };
+  });
   await app.register(agentRoutes);
   await app.register(itRoutes);
   await app.register(dashboardRoutes);
 
+  const integrityProblem = await health.checkIntegrity();
+  if (integrityProblem) app.log.error(integrityProblem);
+  const stopIntegrityChecks = (options.schedule ?? everyInterval)(INTEGRITY_INTERVAL_MS, async () => {
+    const problem = await health.checkIntegrity();
+    if (problem) app.log.error(problem);
+  });
   let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
+    stopIntegrityChecks();
     await sweeps?.stop();
     await queue.close();
     await pool?.close();

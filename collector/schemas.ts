@@ -94,4 +94,11 @@ export const DeletedDeviceSchema = Type.Object({
   deleted: Type.Object({ reports: Type.Integer(), findings: Type.Integer(), gaps: Type.Integer() }),
 });
 
-export const HealthSchema = Type.Object({ ok: Type.Boolean(), queueDepth: Type.Integer(), serverTime: Type.Integer() });
+/** GET /v1/health: 200 when ok, 503 when degraded, with the reasons. */
+export const HealthSchema = Type.Object({
+  ok: Type.Boolean(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  reasons: Type.Array(Type.String()),
+  queueDepth: Type.Integer(),
+  serverTime: Type.Integer(),
+});

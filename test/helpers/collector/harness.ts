@@ -60,7 +60,7 @@ export async function startTestCollector(
     database,
     async enroll(deviceOptions = {}) {
       const device = new TestDevice(deviceOptions);
-      const response = await app.inject({ method: 'POST', url: '/v1/enroll', payload: device.enrollRequest(TEST_ENROLLMENT_SECRET) });
+      const response = await app.inject({ method: 'POST', url: '/v1/enroll', payload: device.enrollRequest(TEST_ENROLLMENT_SECRET, { signedAt: app.collector.clock() }) });
       if (response.statusCode !== 200) throw new Error(`enroll failed: ${response.statusCode} ${response.body}`);
       device.deviceId = response.json<{ deviceId: string }>().deviceId;
       return device;

@@ -87,7 +87,17 @@ async function boundsAtTheEdge(kit: StorageKit): Promise<void> {
   assert.equal(fine.statusCode, 200, fine.body);
 }
 
+async function healthProbesThisStore(kit: StorageKit): Promise<void> {
+  const collector = await kit.start();
+  const response = await collector.app.inject({ method: 'GET', url: '/v1/health' });
+  assert.equal(response.statusCode, 200, response.body);
+  assert.deepEqual(response.json<{ reasons: string[] }>().reasons, []);
+  const probe = await collector.database.get("SELECT value FROM counters WHERE name = 'health_probe'");
+  assert.equal(Number(probe?.value), 1, 'health wrote its probe and read it back');
+}
+
 export const EDGE_CASES: readonly StorageCase[] = [
   { name: 'a NUL in any string (report, evidence, enrolment, IT parameters) is a 400 naming the field, on every store', run: nulRefusedEverywhere },
   { name: 'numbers, strings, counts and evidence depth beyond their bounds are 400s naming the field and store nothing', run: boundsAtTheEdge },
+  { name: 'health writes a probe to this store and reads it back before saying ok', run: healthProbesThisStore },
 ];
