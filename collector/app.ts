@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { TokenRegistry } from './auth';
 import { CommitQueue } from './commit-queue';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
@@ -100,6 +100,10 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     // `unit` annotates timing fields for the views (common/timing.ts); it constrains nothing.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, keywords: ['unit'] } },
     return503OnClosing: true,
+    // The router's own refusals (a path parameter over 100 characters, a malformed URL) in the API's error shape.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(errorBody('PAYLOAD_INVALID', `Invalid URL: ${error.message}`));
+    },
   });
 
   const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
