@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { PROBE_TTL_MS } from '../../collector/health';
 import { openSqliteStorage } from '../../collector/storage/sqlite';
-import type { Queryable, Row, SqlDatabase, SqlParam } from '../../collector/storage/sql';
+import type { Queryable } from '../../collector/storage/sql';
 import { startTestCollector, tempDatabaseFile } from '../helpers/collector/harness';
 import { sampleFinding } from '../helpers/collector/make-reports';
+import { PassThroughDatabase } from '../helpers/collector/storage-kit';
 
 interface Health {
   ok: boolean;
@@ -47,39 +48,13 @@ test('a SQLite file with garbage in its middle: 503 degraded, naming the failed 
   assert.ok(health.reasons.some((reason) => reason.startsWith('database integrity check failed')), JSON.stringify(health.reasons));
 });
 
-/** The real database, whose writes fail with SQLite's full-disk error while `full` is set. */
-class FullDiskDatabase implements SqlDatabase {
+/** The real database, whose transactions fail with SQLite's full-disk error while `full` is set. */
+class FullDiskDatabase extends PassThroughDatabase {
   full = false;
 
-  constructor(private readonly inner: SqlDatabase) {}
-
-  get dialect() {
-    return this.inner.dialect;
-  }
-
-  all(sql: string, params?: readonly SqlParam[]): Promise<Row[]> {
-    return this.inner.all(sql, params);
-  }
-
-  get(sql: string, params?: readonly SqlParam[]): Promise<Row | undefined> {
-    return this.inner.get(sql, params);
-  }
-
-  run(sql: string, params?: readonly SqlParam[]): Promise<number> {
-    return this.inner.run(sql, params);
-  }
-
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  override transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     if (this.full) return Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
-    return this.inner.transaction(work);
-  }
-
-  exec(sql: string): Promise<void> {
-    return this.inner.exec(sql);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+    return super.transaction(work);
   }
 }
 

@@ -264,13 +264,15 @@ export async function fuzzCollector(collector: TestCollector, cases: number, see
       const payload = boundary ? boundaryEnrollment() : mutateText(JSON.stringify(device.enrollRequest(TEST_ENROLLMENT_SECRET)));
       response = await collector.app.inject({ method: 'POST', url: '/v1/enroll', headers: { ...headers, 'content-type': rand() < 0.85 ? 'application/json' : pick(CONTENT_TYPES) }, payload });
       if (boundary && response.statusCode === 200) extra.at(-1)!.deviceId = response.json<{ deviceId: string }>().deviceId;
-    } else if (kind < 0.68 && extra.some((subject) => subject.deviceId !== '')) {
-      // IT deletes one of the devices the fuzz enrolled; any reports it had leave the stored count.
-      const subject = extra.find((candidate) => candidate.deviceId !== '')!;
+    } else if (kind < 0.68) {
+      // IT deletes a device the fuzz enrolled, now and then the one sending boundary reports; its reports leave the stored count.
+      const retireBoundary = rand() < 0.3;
+      const subject = retireBoundary ? boundaryDevice : (extra.find((candidate) => candidate.deviceId !== '') ?? boundaryDevice);
       response = await collector.app.inject({ method: 'DELETE', url: `/v1/devices/${subject.deviceId}`, headers: { authorization: `Bearer ${pick([TEST_DEVICES_WRITE_TOKEN, TEST_IT_TOKEN])}` } });
       if (response.statusCode === 200) {
         deletedReports += response.json<{ deleted: { reports: number } }>().deleted.reports;
-        subject.deviceId = '';
+        if (subject === boundaryDevice) boundaryDevice = await collector.enroll();
+        else subject.deviceId = '';
       }
     } else if (kind < 0.9) {
       const token = pick([TEST_IT_TOKEN, TEST_DEVICES_WRITE_TOKEN, '', 'x', `${TEST_IT_TOKEN}\u0000`, 'Bearer', 'ü'.repeat(10)]);
