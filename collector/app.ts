@@ -5,23 +5,26 @@
  */
 import type { KeyObject } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { TokenRegistry } from './auth';
 import { CommitQueue } from './commit-queue';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
 import { assertNever } from '../common/result';
 import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
+import { refuseNul } from './edge';
 import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
 import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
+import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
-import type { SqlDatabase } from './storage/sql';
+import type { Queryable, SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
 import { CollectorStore } from './storage/store';
+import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
 import { parseDevicePublicKey, type SignatureVerifier } from '../protocol/report-crypto';
 import { VerifierPool } from '../protocol/verify-pool';
@@ -44,8 +47,10 @@ export interface CollectorServices {
   readonly keys: LruMap<string, KeyObject>;
   /** The device's public key, or undefined when no such device is enrolled. */
   deviceKey(deviceId: string): Promise<KeyObject | undefined>;
-  /** Enroll a key, or return the device already enrolled with it (idempotent). */
-  enroll(input: EnrollInput): Promise<{ deviceId: string; created: boolean }>;
+  /** Enroll a key, or return the device already enrolled with it (idempotent); `admitNew` may refuse a new device. */
+  enroll(input: EnrollInput, admitNew: (tx: Queryable) => Promise<void>): Promise<{ deviceId: string; created: boolean }>;
+  /** Limits that count outcomes (verified reports, failed attempts, enrolments). */
+  readonly limits: CollectorLimits;
   /** config.silentAfterMinutes in ms. */
   readonly silentAfterMs: number;
 }
@@ -95,6 +100,10 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     // `unit` annotates timing fields for the views (common/timing.ts); it constrains nothing.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, keywords: ['unit'] } },
     return503OnClosing: true,
+    // The router's own refusals (a path parameter over 100 characters, a malformed URL) in the API's error shape.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(errorBody('PAYLOAD_INVALID', `Invalid URL: ${error.message}`));
+    },
   });
 
   const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
@@ -118,9 +127,10 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
       keys.set(deviceId, parsed.key);
       return parsed.key;
     },
-    enroll(input) {
-      return enrollDevice(database, input, clock());
+    enroll(input, admitNew) {
+      return enrollDevice(database, input, clock(), admitNew);
     },
+    limits: new CollectorLimits(config, clock),
     silentAfterMs,
   };
   app.decorate('collector', services);
@@ -159,13 +169,29 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     return payload;
   });
 
-  app.get('/v1/health', { schema: { response: { 200: HealthSchema } } }, async () => ({ ok: true, queueDepth: queue.depth, serverTime: clock() }));
+  app.addHook('preValidation', refuseNul);
+  const health = new HealthMonitor(database, queue, clock);
+  let reported = '';
+  app.get('/v1/health', { schema: { response: { 200: HealthSchema, 503: HealthSchema } } }, async (request, reply) => {
+    const { ok, reasons } = await health.report();
+    if (reasons.join('\n') !== reported) request.log[ok ? 'info' : 'error']({ reasons }, ok ? 'collector healthy again' : 'collector degraded');
+    reported = reasons.join('\n');
+    reply.code(ok ? 200 : 503);
+    return { ok, status: ok ? 'ok' : 'degraded', reasons, queueDepth: queue.depth, serverTime: clock() };
+  });
   await app.register(agentRoutes);
   await app.register(itRoutes);
   await app.register(dashboardRoutes);
 
+  const integrityProblem = await health.checkIntegrity();
+  if (integrityProblem) app.log.error(integrityProblem);
+  const stopIntegrityChecks = (options.schedule ?? everyInterval)(INTEGRITY_INTERVAL_MS, async () => {
+    const problem = await health.checkIntegrity();
+    if (problem) app.log.error(problem);
+  });
   let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
+    stopIntegrityChecks();
     await sweeps?.stop();
     await queue.close();
     await pool?.close();

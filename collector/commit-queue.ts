@@ -7,7 +7,7 @@
  * Retry-After) instead of letting memory and latency grow without limit.
  */
 import { CollectorError } from './errors';
-import type { IngestOutcome, VerifiedReport } from './ingest/ingest';
+import type { BatchOutcome, IngestOutcome, VerifiedReport } from './ingest/ingest';
 
 export interface CommitQueueOptions {
   /** Most reports waiting (not yet in a transaction) before submit refuses. */
@@ -38,9 +38,10 @@ export class CommitQueue {
   private batches = 0;
   private reports = 0;
   private largestBatch = 0;
+  private lastFailure: { readonly at: number; readonly message: string } | null = null;
 
   constructor(
-    private readonly write: (batch: readonly VerifiedReport[]) => Promise<IngestOutcome[]>,
+    private readonly write: (batch: readonly VerifiedReport[]) => Promise<BatchOutcome[]>,
     private readonly options: CommitQueueOptions,
   ) {}
 
@@ -67,6 +68,11 @@ export class CommitQueue {
 
   get stats(): CommitQueueStats {
     return { batches: this.batches, reports: this.reports, largestBatch: this.largestBatch };
+  }
+
+  /** Why the last batch failed as a whole (its transaction could not commit), or null once one commits again. */
+  get failure(): { readonly at: number; readonly message: string } | null {
+    return this.lastFailure;
   }
 
   /** Refuse new reports and wait until everything queued is committed. */
@@ -103,12 +109,15 @@ export class CommitQueue {
       this.batches += 1;
       this.reports += batch.length;
       this.largestBatch = Math.max(this.largestBatch, batch.length);
+      this.lastFailure = null;
       batch.forEach((item, index) => {
         const outcome = outcomes[index];
         if (outcome === undefined) item.reject(new Error('Storage returned fewer outcomes than reports'));
+        else if (outcome.status === 'failed') item.reject(outcome.error);
         else item.resolve(outcome);
       });
     } catch (error) {
+      this.lastFailure = { at: Date.now(), message: error instanceof Error ? error.message : String(error) };
       for (const item of batch) item.reject(error);
     }
   }

@@ -9,8 +9,10 @@ import { Value } from '@sinclair/typebox/value';
 import { MAX_REPORT_BYTES } from '../common/report';
 import { CollectorError } from './errors';
 
-/** Scopes an IT bearer token can hold. */
-export const IT_SCOPES = ['devices:read', 'findings:read', 'reports:read'] as const;
+/** Scopes a bare IT token gets. */
+export const IT_READ_SCOPES = ['devices:read', 'findings:read', 'reports:read'] as const;
+/** Scopes an IT bearer token can hold; `devices:write` (delete a device) only when named. */
+export const IT_SCOPES = [...IT_READ_SCOPES, 'devices:write'] as const;
 export type ItScope = (typeof IT_SCOPES)[number];
 
 const ScopeSchema = Type.Union(IT_SCOPES.map((scope) => Type.Literal(scope)));
@@ -51,9 +53,26 @@ export const CollectorConfigSchema = Type.Object(
       {
         /** Requests per IP per window on every route except report delivery. */
         perIp: Type.Integer({ minimum: 1, default: 600 }),
-        /** Report deliveries per device id per window. */
+        /** Report deliveries per IP per window (a whole fleet may sit behind one NAT address). */
+        reportsPerIp: Type.Integer({ minimum: 1, default: 6000 }),
+        /** Verified reports per device id per window. */
         reportsPerDevice: Type.Integer({ minimum: 1, default: 600 }),
         windowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+        /** Failed IT-token and failed enrolment attempts per IP per failure window (Fleet's anchor: 720 an hour). */
+        failuresPerIp: Type.Integer({ minimum: 1, default: 720 }),
+        failureWindowMs: Type.Integer({ minimum: 1000, default: 3_600_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    enrollment: Type.Object(
+      {
+        /** New devices enrolled with the secret per window. */
+        newDevicesPerWindow: Type.Integer({ minimum: 1, default: 1000 }),
+        /** Enrolment requests from all addresses together per window. */
+        attemptsPerWindow: Type.Integer({ minimum: 1, default: 20_000 }),
+        windowMs: Type.Integer({ minimum: 1000, default: 3_600_000 }),
+        /** Devices the collector holds at most; IT deletes retired ones to make room. */
+        maxDevices: Type.Integer({ minimum: 1, default: 100_000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -89,8 +108,9 @@ export type ItToken = Static<typeof ItTokenSchema>;
 
 /** Input accepted by parseCollectorConfig: required fields, everything with a default optional. */
 export type CollectorConfigInput = Pick<CollectorConfig, 'storage' | 'enrollmentSecret'> &
-  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'queue'>> & {
+  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue'>> & {
     rateLimit?: Partial<CollectorConfig['rateLimit']>;
+    enrollment?: Partial<CollectorConfig['enrollment']>;
     queue?: Partial<CollectorConfig['queue']>;
   };
 

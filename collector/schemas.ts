@@ -88,4 +88,17 @@ export const StoredReportSchema = Type.Object({
 });
 export type StoredReport = Static<typeof StoredReportSchema>;
 
-export const HealthSchema = Type.Object({ ok: Type.Boolean(), queueDepth: Type.Integer(), serverTime: Type.Integer() });
+/** The answer to DELETE /v1/devices/:id: the device and how many of its rows went with it. */
+export const DeletedDeviceSchema = Type.Object({
+  deviceId: Type.String(),
+  deleted: Type.Object({ reports: Type.Integer(), findings: Type.Integer(), gaps: Type.Integer() }),
+});
+
+/** GET /v1/health: 200 when ok, 503 when degraded, with the reasons. */
+export const HealthSchema = Type.Object({
+  ok: Type.Boolean(),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  reasons: Type.Array(Type.String()),
+  queueDepth: Type.Integer(),
+  serverTime: Type.Integer(),
+});

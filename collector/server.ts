@@ -16,7 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import { buildCollector } from './app';
-import { IT_SCOPES, type ItScope, type ItToken } from './config';
+import { IT_READ_SCOPES, IT_SCOPES, type ItScope, type ItToken } from './config';
 import { CollectorError } from './errors';
 
 const HELP = `Usage: npm run collector -- [--port N] [--host H] (--db FILE | --pg URL) --enrollment-secret S [--it-token T[=scope+scope]]... [--silent-after-minutes M] [--rate-per-ip N] [--rate-per-device N] [--verify-threads N] [--log-level L]`;
@@ -76,7 +76,7 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
 
 function parseToken(spec: string): ItToken {
   const [token = '', scopeList] = spec.split('=', 2);
-  if (scopeList === undefined) return { token, scopes: [...IT_SCOPES] };
+  if (scopeList === undefined) return { token, scopes: [...IT_READ_SCOPES] };
   const scopes = scopeList.split('+');
   const unknown = scopes.filter((scope) => !(IT_SCOPES as readonly string[]).includes(scope));
   if (unknown.length > 0) throw new CollectorError('CONFIG_INVALID', `Unknown IT token scope(s): ${unknown.join(', ')} (known: ${IT_SCOPES.join(', ')})`, 500);

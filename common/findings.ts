@@ -46,8 +46,27 @@ export type AnyFindingKind = FindingKind | CollectorFindingKind;
 /** JSON-safe evidence: plain values only, so it can be stored, signed and shown as-is. */
 export type EvidenceValue = string | number | boolean | null | readonly EvidenceValue[] | { readonly [key: string]: EvidenceValue };
 export type Evidence = { readonly [key: string]: EvidenceValue };
-/** Evidence on the wire: a record of JSON values (checked for depth and size by the report's byte limit). */
+/** Evidence on the wire: a record of JSON values, its size held by the report's byte limit and its shape by evidenceProblem. */
 export const EvidenceSchema = Type.Unsafe<Evidence>(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), { maxProperties: 64 }));
+
+/** Deepest nesting of arrays and objects evidence may have (the record itself is level 1). */
+export const MAX_EVIDENCE_DEPTH = 16;
+
+/**
+ * What makes `evidence` unfit to store and sign, or null. A schema cannot bound the depth of an
+ * open record, and a parsed JSON number can be infinite (`1e400`): both are refused with the path.
+ */
+export function evidenceProblem(evidence: unknown, path = 'evidence'): string | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: evidence, path, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, path: at, depth } = stack.pop()!;
+    if (typeof value === 'number' && !Number.isFinite(value)) return `${at} is not a finite number`;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_EVIDENCE_DEPTH) return `${at} nests deeper than ${MAX_EVIDENCE_DEPTH} levels`;
+    for (const [key, item] of Object.entries(value)) stack.push({ value: item, path: `${at}/${key}`, depth: depth + 1 });
+  }
+  return null;
+}
 
 /** Epoch milliseconds within what a JavaScript number holds exactly. */
 export const EpochMsSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });

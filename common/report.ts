@@ -39,11 +39,14 @@ export const ReportBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** An Ed25519 signature, base64url without padding. */
+const SignatureSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' });
+
 export const SignedReportSchema = Type.Object(
   {
     body: ReportBodySchema,
-    /** Ed25519 signature over UTF-8 canonicalize(body), base64url without padding. */
-    sig: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+    /** Ed25519 signature over UTF-8 canonicalize(body). */
+    sig: SignatureSchema,
   },
   { additionalProperties: false },
 );
@@ -59,10 +62,25 @@ export const EnrollRequestSchema = Type.Object(
     hostname: Type.String({ maxLength: 255 }),
     platform: Type.String({ maxLength: 32 }),
     agentVersion: Type.String({ maxLength: 64 }),
+    /** Agent wall clock when the proof was signed (epoch ms); the collector takes it within ENROLL_PROOF_WINDOW_MS of its own. */
+    signedAt: EpochMsSchema,
+    /** Ed25519 signature over UTF-8 enrollProofMessage(request) with the key being enrolled: proof the sender holds it. */
+    proof: SignatureSchema,
   },
   { additionalProperties: false },
 );
 export type EnrollRequest = Static<typeof EnrollRequestSchema>;
+
+/** How far an enrolment proof's signedAt may be from the collector's clock, either way. */
+export const ENROLL_PROOF_WINDOW_MS = 30 * 60_000;
+
+/**
+ * The text an enrolling device signs: every field it asks the collector to record, and when, so a
+ * captured request can neither be altered nor replayed once the window has passed.
+ */
+export function enrollProofMessage(request: Omit<EnrollRequest, 'enrollmentSecret' | 'proof'>): string {
+  return JSON.stringify(['telltale-enroll-v1', request.publicKey, request.hostname, request.platform, request.agentVersion, request.signedAt]);
+}
 
 export const EnrollResponseSchema = Type.Object({ deviceId: Type.String() }, { additionalProperties: false });
 export type EnrollResponse = Static<typeof EnrollResponseSchema>;

@@ -5,8 +5,9 @@
  * (after a crash between the answer and our write) yields the same device id. The record is kept in
  * kv (`enrollment`, plus the bare id under `deviceId` for readers that only need that).
  */
+import crypto from 'node:crypto';
 import os from 'node:os';
-import type { EnrollRequest } from '../../common/report';
+import { enrollProofMessage, type EnrollRequest } from '../../common/report';
 import type { Db } from '../store/database';
 import { getValue, setValue } from '../store/kv';
 import type { UploadOutcome, Uploader } from '../sync/uploader';
@@ -66,13 +67,16 @@ export async function ensureEnrolled(options: EnrollOptions): Promise<UploadOutc
   if (options.enrollmentSecret === null) {
     return { kind: 'rejected', status: 0, code: 'NO_ENROLLMENT_SECRET', message: 'The policy has no enrollmentSecret, so this device cannot enroll.' };
   }
-  const request: EnrollRequest = {
-    enrollmentSecret: options.enrollmentSecret,
+  const described = {
     publicKey: options.identity.publicKeySpki,
     hostname: (options.hostname ?? os.hostname()).slice(0, 255),
     platform: (options.platform ?? process.platform).slice(0, 32),
     agentVersion: options.agentVersion.slice(0, 64),
+    signedAt: options.now,
   };
+  // The signature proves to the collector that this device holds the key it enrols.
+  const proof = crypto.sign(null, Buffer.from(enrollProofMessage(described), 'utf8'), options.identity.privateKey).toString('base64url');
+  const request: EnrollRequest = { enrollmentSecret: options.enrollmentSecret, ...described, proof };
   const outcome = await options.uploader.enroll(request);
   if (outcome.kind !== 'ok') return outcome;
   const record: EnrollmentRecord = {

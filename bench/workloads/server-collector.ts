@@ -92,7 +92,7 @@ const app = await buildCollector(
   {
     storage: storage === 'postgres' ? { kind: 'postgres', url: pgUrl, schema: pgSchema } : { kind: 'sqlite', file: path.join(tempDir!, 'collector.db') },
     enrollmentSecret: BENCH_ENROLLMENT_SECRET,
-    rateLimit: { perIp: 1_000_000_000, reportsPerDevice: 1_000_000_000 },
+    rateLimit: { perIp: 1_000_000_000, reportsPerIp: 1_000_000_000, reportsPerDevice: 1_000_000_000 },
     logLevel: 'silent',
   },
   { database },

@@ -2,8 +2,12 @@
  * What a batch of verified reports does: each is placed in its device's chain (chain.ts) and its
  * findings are stored, all in ONE transaction (the commit queue calls `ingestReports` once per tick).
  * Items are decided in order, so two deliveries of the same report in one batch resolve to stored +
- * duplicate. Expected rejections (forks) are per-item outcomes; a thrown error rolls the whole batch
- * back and every request in it fails, so nothing is acknowledged that was not committed.
+ * duplicate. Expected rejections (forks, a device deleted meanwhile) are per-item outcomes. A report
+ * that throws (a value the database refuses) must fail alone: the batch runs inside a savepoint, and
+ * if anything in it throws, the savepoint is rolled back and every report is decided again on the
+ * one-report path, each in its own savepoint, so the failure stays with the report that caused it.
+ * Only an error that ends the transaction itself (disk full) fails the whole batch, and then nothing
+ * is acknowledged that was not committed.
  *
  * The common cases (the next report in a chain, a redelivery, a fork against a known seq) are decided
  * in memory from a few batch-wide reads and written with batch statements, so a PostgreSQL batch
@@ -17,7 +21,7 @@ import { reserve } from '../storage/counters';
 import { findDeviceById, findDevicesByIds, touchDevice, touchDevices, type DeviceRow } from '../storage/devices';
 import { devicesWithOpenKindAmong, upsertAgentFindings, type NewFinding } from '../storage/findings';
 import { findOpenGapContaining } from '../storage/chain-gaps';
-import type { Queryable, SqlDatabase } from '../storage/sql';
+import { inSavepoint, type Queryable, type SqlDatabase } from '../storage/sql';
 import { decideChain, type ChainDecision } from './chain';
 import { agentFinding, closeSilence, DEVICE_SILENT_KIND, fillGap, FINDING_CURSOR, openGap, storeAgentFindings } from './findings';
 
@@ -34,12 +38,26 @@ export interface VerifiedReport {
 export type IngestOutcome =
   | { readonly status: 'stored'; readonly gap: boolean }
   | { readonly status: 'duplicate' }
-  | { readonly status: 'fork'; readonly reason: string };
+  | { readonly status: 'fork'; readonly reason: string }
+  /** The device was deleted between the signature check and the commit. */
+  | { readonly status: 'device-unknown' };
+
+/** A report's outcome in a batch: decided, or failed alone with the error it caused (nothing of it stored). */
+export type BatchOutcome = IngestOutcome | { readonly status: 'failed'; readonly error: unknown };
 
 /** Place a batch of verified reports in their chains, in one transaction. */
-export async function ingestReports(database: SqlDatabase, batch: readonly VerifiedReport[]): Promise<IngestOutcome[]> {
+export async function ingestReports(database: SqlDatabase, batch: readonly VerifiedReport[]): Promise<BatchOutcome[]> {
   if (batch.length === 0) return [];
-  return database.transaction((tx) => ingestBatch(tx, batch));
+  return database.transaction(async (tx) => {
+    const whole = await inSavepoint(tx, 'ingest_batch', () => ingestBatch(tx, batch));
+    if (whole.ok) return whole.value;
+    const outcomes: BatchOutcome[] = [];
+    for (const report of batch) {
+      const one = await inSavepoint(tx, 'ingest_report', () => ingestOne(tx, report));
+      outcomes.push(one.ok ? one.value : { status: 'failed', error: one.error });
+    }
+    return outcomes;
+  });
 }
 
 /** Chain head of a device as the batch sees it (moves forward as the batch appends). */
@@ -68,8 +86,10 @@ async function ingestBatch(tx: Queryable, batch: readonly VerifiedReport[]): Pro
   for (const report of batch) {
     const { body } = report;
     const device = devices.get(body.deviceId);
-    // Routes check the device before verifying; it cannot vanish (no deletes), so this is a bug.
-    if (!device) throw new Error(`Device ${body.deviceId} vanished between verification and commit`);
+    if (!device) {
+      outcomes.push({ status: 'device-unknown' });
+      continue;
+    }
     const key = linkKey(body.deviceId, body.seq);
     const stored = links.get(key);
     if (slow.has(body.deviceId) || (stored === undefined && body.seq !== device.headSeq + 1)) {
@@ -183,8 +203,7 @@ function reportRow(report: VerifiedReport): ReportRow {
 async function ingestOne(tx: Queryable, report: VerifiedReport): Promise<IngestOutcome> {
   const { body } = report;
   const device = await findDeviceById(tx, body.deviceId);
-  // Routes check the device before verifying; it cannot vanish (no deletes), so this is a bug.
-  if (!device) throw new Error(`Device ${body.deviceId} vanished between verification and commit`);
+  if (!device) return { status: 'device-unknown' };
   const decision = await decide(tx, device, report);
   const now = report.receivedAt;
   switch (decision.kind) {

@@ -1,7 +1,8 @@
 /**
  * The IT API: devices with risk, reports, findings (JSON, NDJSON stream by cursor, OCSF), and a stored
- * report re-verified on read. Every route needs a bearer token with the route's scope. Every route
- * only reads: silent-device findings come from the app's timed sweeps (ingest/silence.ts).
+ * report re-verified on read, and deleting a retired device. Every route needs a bearer token with the
+ * route's scope. Every route but the delete only reads: silent-device findings come from the app's
+ * timed sweeps (ingest/silence.ts).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -11,7 +12,9 @@ import type { ItScope } from '../config';
 import { CollectorError } from '../errors';
 import { summarizeDevices } from '../ingest/risk';
 import { toOcsf } from '../ocsf';
-import { DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FleetFinding, type StoredReport } from '../schemas';
+import { refuseWhenBlocked } from '../limits';
+import { deleteDevice } from '../storage/devices';
+import { DeletedDeviceSchema, DeviceListSchema, FindingListSchema, ReportListSchema, StoredReportSchema, type FleetFinding, type StoredReport } from '../schemas';
 import type { FindingRow } from '../storage/findings';
 import { sha256Hex } from '../../protocol/report-crypto';
 
@@ -26,8 +29,16 @@ export const NEXT_CURSOR_HEADER = 'x-next-cursor';
 
 export async function itRoutes(app: FastifyInstance): Promise<void> {
   const services = app.collector;
+  const { failedTokens } = services.limits;
+  // Failed tokens are counted per address and throttled, so guessing costs an hour per failuresPerIp.
   const requireScope = (scope: ItScope) => async (request: FastifyRequest) => {
-    services.tokens.authorize(request, scope);
+    refuseWhenBlocked(failedTokens, request.ip, 'Too many failed IT-token attempts from this address');
+    try {
+      services.tokens.authorize(request, scope);
+    } catch (error) {
+      if (error instanceof CollectorError && error.statusCode === 401) failedTokens.add(request.ip);
+      throw error;
+    }
   };
 
   app.get('/v1/devices', { onRequest: requireScope('devices:read'), schema: { response: { 200: DeviceListSchema } } }, async () => {
@@ -49,6 +60,19 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
       serverTime: services.clock(),
     };
   });
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/devices/:id',
+    { onRequest: requireScope('devices:write'), schema: { params: Type.Object({ id: DeviceIdParam }), response: { 200: DeletedDeviceSchema } } },
+    async (request) => {
+      const { id } = request.params;
+      const removed = await services.store.database.transaction((tx) => deleteDevice(tx, id));
+      if (!removed) throw new CollectorError('NOT_FOUND', `No device ${id}.`, 404);
+      services.keys.delete(id);
+      request.log.info({ deviceId: id, ...removed }, 'device deleted');
+      return { deviceId: id, deleted: removed };
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: { before?: string; limit?: string } }>(
     '/v1/devices/:id/reports',

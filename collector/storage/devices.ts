@@ -70,19 +70,28 @@ export async function insertDevice(
   );
 }
 
-/** Re-enrollment of a known key: refresh what the device says about itself. */
-export async function updateDeviceDescription(
-  db: Queryable,
-  id: string,
-  description: { hostname: string; platform: string; agentVersion: string; now: number },
-): Promise<void> {
-  await db.run('UPDATE devices SET hostname = ?, platform = ?, agent_version = ?, last_seen_at = ? WHERE id = ?', [
+/** Re-enrollment of a known key: refresh what the device says about itself. Not contact: last_seen_at moves only with reports. */
+export async function updateDeviceDescription(db: Queryable, id: string, description: { hostname: string; platform: string; agentVersion: string }): Promise<void> {
+  await db.run('UPDATE devices SET hostname = ?, platform = ?, agent_version = ? WHERE id = ?', [
     description.hostname,
     description.platform,
     description.agentVersion,
-    description.now,
     id,
   ]);
+}
+
+export async function countDevices(db: Queryable): Promise<number> {
+  const row = await db.get('SELECT count(*) AS n FROM devices');
+  return row ? integer(row, 'n') : 0;
+}
+
+/** Delete a device and everything stored of it; the counts of rows removed, or null when there is no such device. */
+export async function deleteDevice(db: Queryable, id: string): Promise<{ reports: number; findings: number; gaps: number } | null> {
+  const findings = await db.run('DELETE FROM findings WHERE device_id = ?', [id]);
+  const gaps = await db.run('DELETE FROM chain_gaps WHERE device_id = ?', [id]);
+  const reports = await db.run('DELETE FROM reports WHERE device_id = ?', [id]);
+  const devices = await db.run('DELETE FROM devices WHERE id = ?', [id]);
+  return devices === 0 ? null : { reports, findings, gaps };
 }
 
 /** Record contact (never moves last_seen_at backwards) and, when `head` is given, a new chain head. */

@@ -83,3 +83,27 @@ export class SerialLock {
     return result;
   }
 }
+
+/** What a piece of work inside a savepoint ended with. */
+export type SavepointResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Run `work` inside a savepoint of the open transaction `tx`: if it throws, its writes are undone and
+ * the error is returned, while the rest of the transaction stays usable (PostgreSQL otherwise
+ * refuses every later statement of an aborted transaction). Throws only when the savepoint itself
+ * cannot be rolled back, e.g. SQLite ended the whole transaction on a full disk: then nothing in
+ * the transaction can commit.
+ */
+export async function inSavepoint<T>(tx: Queryable, name: string, work: () => Promise<T>): Promise<SavepointResult<T>> {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`Savepoint name ${name} is not a plain identifier`);
+  await tx.run(`SAVEPOINT ${name}`);
+  try {
+    const value = await work();
+    await tx.run(`RELEASE SAVEPOINT ${name}`);
+    return { ok: true, value };
+  } catch (error) {
+    await tx.run(`ROLLBACK TO SAVEPOINT ${name}`);
+    await tx.run(`RELEASE SAVEPOINT ${name}`);
+    return { ok: false, error };
+  }
+}

@@ -8,6 +8,8 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage } from '../../collector/storage/postgres';
 import { migration001Initial } from '../../collector/storage/migrations/001-initial';
+import { fuzzCases, fuzzCollector, FUZZ_LIMITS } from '../helpers/collector/fuzz';
+import { startTestCollector } from '../helpers/collector/harness';
 import { runStorageSuite } from '../helpers/collector/storage-suite';
 import { requireCondition } from '../helpers/tools';
 
@@ -55,4 +57,12 @@ test('PostgreSQL migrations are tracked and a newer schema is refused', async (t
     assert.equal(error.code, 'DATABASE_TOO_NEW');
     return true;
   });
+});
+
+test('fuzzed requests to every route never cause 5xx, always get the JSON error shape, and store exactly what was acknowledged (PostgreSQL)', async (t) => {
+  if (!requireCondition(t, url !== '', 'TELLTALE_TEST_PG_URL is not set')) return;
+  const database = await openPostgresStorage(url, { schema: await freshSchema(t) });
+  const collector = await startTestCollector(t, FUZZ_LIMITS, { database });
+  const figures = await fuzzCollector(collector, fuzzCases(3000), 0x7e11_7a1e);
+  t.diagnostic(`PostgreSQL fuzz: ${JSON.stringify(figures)}`);
 });

@@ -86,7 +86,10 @@ describe('signature agreement between agent and collector', () => {
     for (let index = 0; index < cases; index++) {
       // A fresh device per case, so every case is the first report of its chain.
       const device = await collector.enroll();
-      const { name, envelope } = corpus(device.nextReport(), other)[index]!;
+      const variants = corpus(device.nextReport(), other);
+      const { name, envelope } = variants[index]!;
+      // A signature without '-' or '_' reads the same in both base64 alphabets: that variant is then the valid one again.
+      if (index > 0 && envelope === variants[0]!.envelope) continue;
       const body = (JSON.parse(envelope) as SignedReport).body;
       const [check] = verifyOutboxEntries([outboxEntry(envelope, sealReport(body, device.privateKey).hash)], device.publicKey, undefined, undefined);
       const response = await collector.postReport(envelope);

@@ -16,6 +16,8 @@ import { TestDevice, type TestDeviceOptions } from './make-reports';
 export const TEST_ENROLLMENT_SECRET = 'test-enrollment-secret';
 /** Token with every read scope. */
 export const TEST_IT_TOKEN = 'it-token-all-scopes-0123456789';
+/** Token holding only devices:write (delete a device). */
+export const TEST_DEVICES_WRITE_TOKEN = 'it-token-devices-write-0123456789';
 /** Token holding only devices:read. */
 export const TEST_DEVICES_ONLY_TOKEN = 'it-token-devices-only-0123456789';
 
@@ -46,6 +48,7 @@ export async function startTestCollector(
     itTokens: [
       { token: TEST_IT_TOKEN, scopes: ['devices:read', 'findings:read', 'reports:read'] },
       { token: TEST_DEVICES_ONLY_TOKEN, scopes: ['devices:read'] },
+      { token: TEST_DEVICES_WRITE_TOKEN, scopes: ['devices:write'] },
     ],
     ...overrides,
   };
@@ -57,7 +60,7 @@ export async function startTestCollector(
     database,
     async enroll(deviceOptions = {}) {
       const device = new TestDevice(deviceOptions);
-      const response = await app.inject({ method: 'POST', url: '/v1/enroll', payload: device.enrollRequest(TEST_ENROLLMENT_SECRET) });
+      const response = await app.inject({ method: 'POST', url: '/v1/enroll', payload: device.enrollRequest(TEST_ENROLLMENT_SECRET, { signedAt: app.collector.clock() }) });
       if (response.statusCode !== 200) throw new Error(`enroll failed: ${response.statusCode} ${response.body}`);
       device.deviceId = response.json<{ deviceId: string }>().deviceId;
       return device;

@@ -4,6 +4,7 @@
  */
 import crypto, { type KeyObject } from 'node:crypto';
 import {
+  enrollProofMessage,
   GENESIS_HASH,
   PROTOCOL_VERSION,
   type EnrollRequest,
@@ -41,15 +42,16 @@ export class TestDevice {
     this.publicKeySpki = (pair.publicKey.export({ format: 'der', type: 'spki' }) as Buffer).toString('base64');
   }
 
-  /** The body of POST /v1/enroll. */
-  enrollRequest(enrollmentSecret: string): EnrollRequest {
-    return {
-      enrollmentSecret,
+  /** The body of POST /v1/enroll, its proof signed with this device's key at `signedAt`. */
+  enrollRequest(enrollmentSecret: string, options: { signedAt?: number; hostname?: string } = {}): EnrollRequest {
+    const described = {
       publicKey: this.publicKeySpki,
-      hostname: this.options.hostname ?? 'test-laptop',
+      hostname: options.hostname ?? this.options.hostname ?? 'test-laptop',
       platform: this.options.platform ?? 'linux',
       agentVersion: this.options.agentVersion ?? '0.1.0-test',
+      signedAt: options.signedAt ?? Date.now(),
     };
+    return { enrollmentSecret, ...described, proof: crypto.sign(null, Buffer.from(enrollProofMessage(described), 'utf8'), this.privateKey).toString('base64url') };
   }
 
   /**
@@ -75,6 +77,15 @@ export class TestDevice {
     this.seq = body.seq;
     this.headHash = sealed.hash;
     return sealed.report;
+  }
+
+  /** The report nextReport would make, without advancing the chain (to send variants of it that must be refused). */
+  peekReport(options: Parameters<TestDevice['nextReport']>[0] = {}): SignedReport {
+    const { seq, headHash } = this;
+    const report = this.nextReport(options);
+    this.seq = seq;
+    this.headHash = headHash;
+    return report;
   }
 }
 

@@ -72,15 +72,9 @@ export async function dumpState(database: Queryable): Promise<Record<string, Row
   };
 }
 
-/**
- * The real database, passed through, counting every call that can write: transactions, statements
- * run for their row count, and DDL. Queries for rows (`all`, `get`) are not counted: the reads'
- * stored state is compared with dumpState for those.
- */
-export class WriteCountingDatabase implements SqlDatabase {
-  writes = 0;
-
-  constructor(private readonly inner: SqlDatabase) {}
+/** The real database, passed through; subclasses intercept the calls a test watches or breaks. */
+export class PassThroughDatabase implements SqlDatabase {
+  constructor(protected readonly inner: SqlDatabase) {}
 
   get dialect() {
     return this.inner.dialect;
@@ -95,21 +89,42 @@ export class WriteCountingDatabase implements SqlDatabase {
   }
 
   run(sql: string, params?: readonly SqlParam[]): Promise<number> {
-    this.writes += 1;
     return this.inner.run(sql, params);
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    this.writes += 1;
     return this.inner.transaction(work);
   }
 
   exec(sql: string): Promise<void> {
-    this.writes += 1;
     return this.inner.exec(sql);
   }
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+/**
+ * The real database, counting every call that can write: transactions, statements run for their
+ * row count, and DDL. Queries for rows (`all`, `get`) are not counted: the reads' stored state is
+ * compared with dumpState for those.
+ */
+export class WriteCountingDatabase extends PassThroughDatabase {
+  writes = 0;
+
+  override run(sql: string, params?: readonly SqlParam[]): Promise<number> {
+    this.writes += 1;
+    return super.run(sql, params);
+  }
+
+  override transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.writes += 1;
+    return super.transaction(work);
+  }
+
+  override exec(sql: string): Promise<void> {
+    this.writes += 1;
+    return super.exec(sql);
   }
 }

@@ -6,7 +6,10 @@
 import type { TestContext } from 'node:test';
 import { BATCH_CASES } from './storage-cases/batch';
 import { CHAIN_CASES } from './storage-cases/chain';
+import { DEVICE_CASES } from './storage-cases/devices';
+import { EDGE_CASES } from './storage-cases/edge';
 import { IT_API_CASES } from './storage-cases/it-api';
+import { ISOLATION_CASES } from './storage-cases/isolation';
 import { REJECTION_CASES } from './storage-cases/rejections';
 import { SILENCE_CASES } from './storage-cases/silence';
 import { StorageKit, type OpenStorage } from './storage-kit';
@@ -14,7 +17,7 @@ import { StorageKit, type OpenStorage } from './storage-kit';
 export type { OpenStorage } from './storage-kit';
 
 export async function runStorageSuite(t: TestContext, openStorage: OpenStorage): Promise<void> {
-  for (const storageCase of [...CHAIN_CASES, ...REJECTION_CASES, ...IT_API_CASES, ...SILENCE_CASES, ...BATCH_CASES]) {
+  for (const storageCase of [...CHAIN_CASES, ...REJECTION_CASES, ...IT_API_CASES, ...SILENCE_CASES, ...BATCH_CASES, ...ISOLATION_CASES, ...EDGE_CASES, ...DEVICE_CASES]) {
     await t.test(storageCase.name, (t) => storageCase.run(new StorageKit(t, openStorage)));
   }
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { SignedReport } from '../../../../common/report';
-import { ingestReports, type IngestOutcome, type VerifiedReport } from '../../../../collector/ingest/ingest';
+import { ingestReports, type BatchOutcome, type VerifiedReport } from '../../../../collector/ingest/ingest';
 import { sweepSilentDevices } from '../../../../collector/ingest/silence';
 import { insertDevice } from '../../../../collector/storage/devices';
 import type { SqlDatabase } from '../../../../collector/storage/sql';
@@ -66,7 +66,7 @@ async function batchMatchesOneByOne(kit: StorageKit): Promise<void> {
   const verified = mixedBatch();
 
   const batchOutcomes = await ingestReports(batchDatabase, verified);
-  const serialOutcomes: IngestOutcome[] = [];
+  const serialOutcomes: BatchOutcome[] = [];
   for (const report of verified) serialOutcomes.push(...(await ingestReports(serialDatabase, [report])));
   assert.deepEqual(batchOutcomes, serialOutcomes);
   assert.deepEqual(
