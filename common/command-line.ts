@@ -162,8 +162,11 @@ export function parseOrExit<F extends Readonly<Record<string, FlagSpec>>>(spec: 
   return usageExit(spec, parsed.message, io);
 }
 
-/** A usage error found after parsing (a bad value): one line naming the flag, and exit 2. */
+/**
+ * A usage error, also one found after parsing (a bad value): ONE line naming the flag (a service
+ * manager's log shows one line per failure), and exit 2.
+ */
 export function usageExit(spec: { readonly name: string; readonly usage: string }, message: string, io: CommandIo): never {
-  io.stderr.write(`${spec.name}: ${message}\nRun \`${spec.usage} --help\` for the options.\n`);
+  io.stderr.write(`${spec.name}: ${message} (see \`${spec.usage} --help\`)\n`);
   return io.exit(USAGE_EXIT_CODE);
 }

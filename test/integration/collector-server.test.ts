@@ -79,7 +79,7 @@ test('npm run collector refuses a bad configuration as a usage error naming the 
   const server = startServer(['--port', '0', '--db', ':memory:', '--it-token', 'short']);
   const { code, stderr } = await server.exited;
   assert.equal(code, 2);
-  assert.match(stderr, /^collector: --enrollment-secret \(TELLTALE_ENROLLMENT_SECRET\): required; --it-token #1 \(TELLTALE_IT_TOKENS\): must be at least 16 characters$/m);
+  assert.match(stderr, /^collector: --enrollment-secret \(TELLTALE_ENROLLMENT_SECRET\): required; --it-token #1 \(TELLTALE_IT_TOKENS\): must be at least 16 characters \(see `npm run collector -- --help`\)$/m);
   assert.doesNotMatch(stderr, /itTokens|enrollmentSecret|INTERNAL/, 'no schema paths');
 });
 
