@@ -15,6 +15,7 @@ import { TelltaleError } from '../common/result';
 import { Agent } from './agent';
 import { EXIT_CODES, exitCodeFor } from './exit-codes';
 import { flattenTimingWindow } from '../common/timing';
+import { logActivity, runningFields } from './activity-log';
 import { AGENT_COMMAND } from './cli-args';
 import { createJsonLogger, isLogLevel } from './log';
 
@@ -44,6 +45,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!created.ok) fatal(`${created.error.code}: ${created.error.message}`, exitCodeFor(created.error.code));
   const agent = created.value;
   const ctx = agent.context;
+  logActivity(ctx);
   ctx.events.on('windowFlushed', ({ id, window }) => logger.log('info', 'window', { id, ...flattenTimingWindow(window) }));
 
   let stopping: Promise<void> | null = null;
@@ -76,7 +78,7 @@ async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof TelltaleError) fatal(`${error.code}: ${error.message}`, exitCodeFor(error.code));
     throw error;
   }
-  logger.log('info', 'Agent running', { services: agent.services.map((service) => service.name).join(',') });
+  logger.log('info', 'Agent running', runningFields(agent.services));
 
   if (durationMs !== null) {
     setTimeout(() => void shutdown('duration').then(() => process.exit(EXIT_CODES.ok)), durationMs);

@@ -18,6 +18,7 @@ import { parseOrExit, usageExit, type CommandSpec, type FlagSpec } from '../comm
 import { buildCollector } from '../collector/app';
 import { IT_SCOPES } from '../collector/config';
 import { Agent } from '../agent/agent';
+import { logActivity } from '../agent/activity-log';
 
 const DEMO_COMMAND = {
   usage: 'npm run demo --',
@@ -83,6 +84,7 @@ if (!created.ok) {
   process.exit(1);
 }
 const agent = created.value;
+logActivity(agent.context);
 await agent.start();
 const view = agent.services.find((service) => service.name === 'headless-view') as { url?: string | null } | undefined;
 const viewUrl = view?.url ?? null;

@@ -7,6 +7,7 @@
  * source cannot start (no display), the service logs a warning and stays idle so the rest of the
  * agent runs on.
  */
+import type { CaptureStatus } from '../../common/ipc-contract';
 import type { TimingWindow } from '../../common/timing';
 import type { AgentContext, AgentService } from '../context';
 import { insertTimingWindows } from '../store/timing-windows';
@@ -21,6 +22,7 @@ export class InputCaptureService implements AgentService {
   private readonly aggregator: Aggregator;
   private timer: NodeJS.Timeout | null = null;
   private capturing = false;
+  private unavailable: string | null = null;
   /** Events accepted since start (a count only). */
   eventCount = 0;
 
@@ -31,6 +33,13 @@ export class InputCaptureService implements AgentService {
     this.aggregator = new Aggregator(ctx.policy.intervals);
   }
 
+  /** Running, or unavailable with the reason the source gave, for the start line and the view. */
+  status(): CaptureStatus {
+    if (this.capturing) return { state: 'running', detail: `Capturing input timing (${this.source.name}).` };
+    if (this.unavailable !== null) return { state: 'unavailable', detail: this.unavailable };
+    return { state: 'off', detail: 'Input timing capture has not started.' };
+  }
+
   /** Whether the source started and events are flowing in. */
   get isCapturing(): boolean {
     return this.capturing;
@@ -39,6 +48,7 @@ export class InputCaptureService implements AgentService {
   async start(): Promise<void> {
     const started = await this.source.start((event) => this.onEvent(event));
     if (!started.ok) {
+      this.unavailable = `${started.error.message}.`.replace(/\.\.$/, '.');
       this.ctx.logger.log('warn', 'Input timing capture is unavailable; the agent runs without it', {
         source: this.source.name,
         code: started.error.code,
@@ -47,6 +57,7 @@ export class InputCaptureService implements AgentService {
       return;
     }
     this.capturing = true;
+    this.unavailable = null;
     this.ctx.logger.log('info', 'Input timing capture started', { source: this.source.name });
   }
 

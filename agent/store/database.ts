@@ -6,11 +6,11 @@
  * and a database written by newer code is refused rather than guessed at.
  */
 import Database from 'better-sqlite3';
-import fs from 'node:fs';
 import path from 'node:path';
 import { TelltaleError } from '../../common/result';
 import type { Migration } from './migration';
 import { MIGRATIONS } from './migrations/index';
+import { makeDirectory } from './make-directory';
 
 export type Db = Database.Database;
 
@@ -31,7 +31,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   if (!options.readonly) {
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      makeDirectory(path.dirname(file), 0o700);
     } catch (error) {
       throw new TelltaleError('DATABASE_UNWRITABLE', `Cannot create the data folder for ${file}: ${messageOf(error)}`);
     }
