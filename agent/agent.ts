@@ -66,7 +66,8 @@ export interface AgentOptions {
 export function createServices(ctx: AgentContext, options: AgentOptions): AgentService[] {
   const services: AgentService[] = [];
   const inputSource = options.inputSource === undefined ? new HookInputSource(options.env ?? process.env) : options.inputSource;
-  if (inputSource !== null) services.push(new InputCaptureService(ctx, inputSource));
+  const capture = inputSource === null ? null : new InputCaptureService(ctx, inputSource);
+  if (capture !== null) services.push(capture);
   services.push(
     new RetentionService(ctx, path.join(ctx.dataDir, DATABASE_FILE_NAME), [
       ...DEFAULT_PRUNERS,
@@ -85,6 +86,7 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
     services.push(
       new HeadlessViewService(ctx, {
         publicKey: () => reporting.identity.publicKey,
+        ...(capture !== null ? { capture: () => capture.status() } : {}),
         syncNow: async () => {
           reporting.syncService.syncNow();
           return ok({ started: true, detail: 'Sending any waiting reports now.' });

@@ -1,5 +1,5 @@
 /**
- * The headless agent: `npm run agent -- [--policy FILE] [--data-dir DIR] [--duration-seconds N]`.
+ * The headless agent: `npm run agent -- [--policy FILE] [--data-dir DIR] ...` (agent/cli-args.ts, `--help`).
  *
  * Runs the same Agent the tray app runs, without Electron. stdout gets JSON lines: startup info
  * (data folder, policy source, database path), one line per flushed timing window (features only),
@@ -10,14 +10,14 @@
  * without a stack trace and without touching the offending file, so a service manager does not
  * crash-loop over a stack dump.
  */
-import { parseArgs } from 'node:util';
+import { parseOrExit, usageExit } from '../common/command-line';
 import { TelltaleError } from '../common/result';
 import { Agent } from './agent';
 import { EXIT_CODES, exitCodeFor } from './exit-codes';
 import { flattenTimingWindow } from '../common/timing';
-import { createJsonLogger } from './log';
-
-const USAGE = 'usage: npm run agent -- [--policy FILE] [--data-dir DIR] [--duration-seconds N] [--no-input]';
+import { logActivity, runningFields } from './activity-log';
+import { AGENT_COMMAND } from './cli-args';
+import { createJsonLogger, isLogLevel } from './log';
 
 function fatal(line: string, exitCode: number): never {
   process.stderr.write(`telltale-agent: ${line}\n`);
@@ -25,34 +25,17 @@ function fatal(line: string, exitCode: number): never {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        policy: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'duration-seconds': { type: 'string' },
-        'no-input': { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    fatal(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`, EXIT_CODES.usage);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const values = parseOrExit(AGENT_COMMAND, argv, process);
   let durationMs: number | null = null;
   if (values['duration-seconds'] !== undefined) {
     const seconds = Number(values['duration-seconds']);
-    if (!Number.isFinite(seconds) || seconds <= 0) fatal(`--duration-seconds must be a positive number, got "${values['duration-seconds']}"`, EXIT_CODES.usage);
+    if (!Number.isFinite(seconds) || seconds <= 0) usageExit(AGENT_COMMAND, `--duration-seconds must be a positive number, got "${values['duration-seconds']}"`, process);
     durationMs = seconds * 1000;
   }
+  const minLevel = values['log-level'] ?? process.env.TELLTALE_LOG_LEVEL ?? 'info';
+  if (!isLogLevel(minLevel)) usageExit(AGENT_COMMAND, `--log-level must be debug, info, warn or error, got "${minLevel}"`, process);
 
-  const logger = createJsonLogger();
+  const logger = createJsonLogger({ minLevel });
   const created = await Agent.create({
     policyPath: values.policy,
     dataDir: values['data-dir'],
@@ -62,6 +45,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!created.ok) fatal(`${created.error.code}: ${created.error.message}`, exitCodeFor(created.error.code));
   const agent = created.value;
   const ctx = agent.context;
+  logActivity(ctx);
   ctx.events.on('windowFlushed', ({ id, window }) => logger.log('info', 'window', { id, ...flattenTimingWindow(window) }));
 
   let stopping: Promise<void> | null = null;
@@ -94,7 +78,7 @@ async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof TelltaleError) fatal(`${error.code}: ${error.message}`, exitCodeFor(error.code));
     throw error;
   }
-  logger.log('info', 'Agent running', { services: agent.services.map((service) => service.name).join(',') });
+  logger.log('info', 'Agent running', runningFields(agent.services));
 
   if (durationMs !== null) {
     setTimeout(() => void shutdown('duration').then(() => process.exit(EXIT_CODES.ok)), durationMs);

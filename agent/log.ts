@@ -38,6 +38,10 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   };
 }
 
+export function isLogLevel(value: string): value is LogLevel {
+  return Object.hasOwn(LEVEL_ORDER, value);
+}
+
 /** A Logger that drops everything (tests that do not look at logs). */
 export const silentLogger: Logger = { log: () => undefined };
 

@@ -17,6 +17,7 @@
  * rolling last 60 s of windows. "cold" = a new device (population prior only); "warm" = a device
  * whose baseline learned from that typist's own earlier sessions (sessions 0-2, offline).
  */
+import { parseOrExit, type CommandSpec, type FlagSpec } from '../common/command-line';
 import { initialBaseline, updateBaseline, type DeviceBaseline } from '../agent/timing-detector/baseline-model';
 import type { Modality, PooledWindow } from '../agent/timing-detector/features';
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
@@ -211,22 +212,35 @@ function tprAtFpr(positives: readonly number[], negatives: readonly number[], fp
 
 const pct = (x: number): string => (Number.isNaN(x) ? '  n/a' : `${(x * 100).toFixed(0).padStart(4)}%`);
 
-const USAGE = `usage: npm run bench:detect [-- --quick] [-- --fresh]
-  (no flag)  full grid (about 11 minutes of real-time replay)
-  --quick    CI-size grid (about 3 minutes)
-  --fresh    replay again instead of re-scoring cached captures under test-output/lab-captures/
-The population prior it scores against is derived by tools/derive-prior.ts, not here.`;
+export const DETECT_COMMAND = {
+  usage: 'npm run bench:detect --',
+  name: 'bench:detect',
+  summary:
+    'Measures how well the timing detector tells relayed input from local input: replays held-out human typing and ' +
+    'generated pointer motion through real x11vnc (TigerVNC viewer) and FreeRDP sessions over a delay/jitter proxy on ' +
+    'Xvfb displays, and prints ROC AUC, true-positive rate at 1 % false positives and time to finding per condition. ' +
+    'Captures are cached under test-output/lab-captures/ and re-scored on the next run. Progress goes to stderr; ' +
+    'Ctrl-C stops the lab and its children. The population prior it scores against is derived by tools/derive-prior.ts, not here.',
+  duration: 'about 11 minutes of real-time replay for the full grid, about 3 with --quick; seconds when every capture is cached',
+  flags: {
+    quick: { type: 'boolean', description: 'The CI-size grid.' },
+    fresh: { type: 'boolean', description: 'Replay again instead of re-scoring cached captures.' },
+  },
+  environment: [],
+  examples: [
+    ['npm run bench:detect -- --quick', 'The CI-size grid.'],
+    ['npm run bench:detect -- --fresh', 'The full grid, replayed anew.'],
+  ],
+  exitCodes: [
+    [0, 'the tables were printed'],
+    [1, 'the lab failed (a missing tool is named)'],
+    [2, 'usage: an unknown flag'],
+  ],
+} as const satisfies CommandSpec<Record<string, FlagSpec>>;
 
 function main(): Promise<void> | void {
-  const args = new Set(process.argv.slice(2));
-  const unknown = [...args].filter((arg) => !['--quick', '--fresh', '--help'].includes(arg));
-  if (args.has('--help') || unknown.length > 0) {
-    if (unknown.length > 0) console.error(`bench:detect: unknown option ${unknown.join(' ')}`);
-    console.log(USAGE);
-    process.exitCode = unknown.length > 0 ? 2 : 0;
-    return;
-  }
-  return runBench(args.has('--quick'), args.has('--fresh'));
+  const values = parseOrExit(DETECT_COMMAND, process.argv.slice(2), process);
+  return runBench(values.quick === true, values.fresh === true);
 }
 
 async function runBench(quick: boolean, fresh: boolean): Promise<void> {

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { cleanupAll, installExitHandlers, MissingCodeError, OUTPUT_DIR, REPO_ROOT } from './lib/children';
 import { unavailable, type Group, type GroupContext } from './lib/group';
-import { parseOptions, type BenchOptions, type GroupName } from './lib/options';
+import { BENCH_COMMAND, parseOptions, type BenchOptions, type GroupName } from './lib/options';
+import { usageExit } from '../common/command-line';
 import { loadAverage } from './lib/proc';
 import { metOf, ratioOf, renderTable, targetText, type Row } from './lib/summary';
 import { cryptoGroup } from './groups/crypto';
@@ -34,13 +35,13 @@ const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
 };
 
 async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    return 2;
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return 0;
   }
+  if (parsed.kind === 'usage-error') usageExit(BENCH_COMMAND, parsed.message, process);
+  const options: BenchOptions = parsed.options;
   installExitHandlers();
   const startedAt = new Date();
   const loadBefore = loadAverage();

@@ -127,8 +127,10 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
       keys.set(deviceId, parsed.key);
       return parsed.key;
     },
-    enroll(input, admitNew) {
-      return enrollDevice(database, input, clock(), admitNew);
+    async enroll(input, admitNew) {
+      const enrolled = await enrollDevice(database, input, clock(), admitNew);
+      app.log.info({ deviceId: enrolled.deviceId, created: enrolled.created }, enrolled.created ? 'device enrolled' : 'device enrolled again (same key)');
+      return enrolled;
     },
     limits: new CollectorLimits(config, clock),
     silentAfterMs,
@@ -138,6 +140,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   app.setErrorHandler((error: FastifyError | CollectorError, request, reply) => {
     const { status, code, message } = describeError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // The code and status only: messages may echo what the client sent.
+    else request.log.info({ code, statusCode: status }, 'request rejected');
     if (error instanceof CollectorError && error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
     // 5xx details stay in the log; the client learns only that it was our fault.
     reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, status >= 500 ? 'Internal server error.' : message));

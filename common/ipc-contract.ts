@@ -83,6 +83,13 @@ export const BaselineSchema = Type.Object({
 });
 export type Baseline = Static<typeof BaselineSchema>;
 
+/** Whether input timing is being captured, and if not, why (one plain sentence). */
+export const CaptureStatusSchema = Type.Object({
+  state: Type.Union([Type.Literal('running'), Type.Literal('unavailable'), Type.Literal('off')]),
+  detail: Type.String(),
+});
+export type CaptureStatus = Static<typeof CaptureStatusSchema>;
+
 export const TimingViewSchema = Type.Object({
   /** Most recent windows, oldest first. */
   windows: Type.Array(TimingEntrySchema),
@@ -90,6 +97,7 @@ export const TimingViewSchema = Type.Object({
   /** Windows stored in total (the list may be a tail of them). */
   storedWindows: Type.Integer(),
   windowSeconds: Type.Integer(),
+  capture: CaptureStatusSchema,
 });
 export type TimingView = Static<typeof TimingViewSchema>;
 

@@ -12,6 +12,7 @@ import { dispatchBridgeRequest } from '../agent/view/bridge-dispatch';
 import { createOutboxReportReader } from '../agent/view/report-reader';
 import { ViewModel } from '../agent/view/view-model';
 import type { SyncService } from '../agent/sync/sync-service';
+import type { InputCaptureService } from '../agent/input/input-capture-service';
 import { assertNever, ok } from '../common/result';
 import type { FromHost, HostInit, HostPort, ToHost } from './agent-host-protocol';
 import { preopenedKeyProtector } from './preopened-key-protector';
@@ -37,10 +38,12 @@ export function runAgentHost(port: HostPort<FromHost, ToHost>, exit: (code: numb
     }
     agent = created.value;
     const sync = agent.service<SyncService>('sync');
+    const capture = agent.service<InputCaptureService>('input-capture');
     const publicKey = init.devicePrivateKeyPem ? crypto.createPublicKey(init.devicePrivateKeyPem) : null;
     viewModel = new ViewModel(agent.context, {
       mode: 'electron',
       reports: createOutboxReportReader(() => publicKey),
+      ...(capture ? { capture: () => capture.status() } : {}),
       ...(sync ? { syncNow: async () => (sync.syncNow(), ok({ started: true, detail: 'Sending any waiting reports now.' })) } : {}),
     });
     viewModel.subscribe((channel, payload) => port.post({ type: 'event', channel, payload }));

@@ -12,7 +12,7 @@ import { h, type Child } from './dom';
 import { formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatTime, formatTimingValue } from './format';
 
 export function statusBanner(status: Status): HTMLElement {
-  const label = stateLabel(status.state);
+  const label = stateLabel(status);
   return h(
     'div',
     { class: `status status-${status.state}`, 'data-state': status.state },
@@ -21,16 +21,32 @@ export function statusBanner(status: Status): HTMLElement {
   );
 }
 
-function stateLabel(state: Status['state']): string {
+function stateLabel(status: Status): string {
+  const state = status.state;
   switch (state) {
     case 'ok':
-      return 'All normal';
+      // Minor findings (an installed tool, an approved one) are open: "all normal" would hide them.
+      return status.openFindings > 0 ? 'No sign of remote control' : 'All normal';
     case 'attention':
       return 'Needs attention';
     case 'offline':
       return 'Offline';
     default:
       return assertNever(state, 'device state');
+  }
+}
+
+/** What an empty timing list means: capture is waiting for input, or cannot record any. */
+function emptyText(view: TimingView): string {
+  switch (view.capture.state) {
+    case 'running':
+      return 'Nothing recorded yet. Type or move the pointer and a window appears here within a minute.';
+    case 'unavailable':
+      return `Nothing is recorded: input timing capture is unavailable on this computer (${view.capture.detail.replace(/\.$/, '')}). Everything else Telltale does still runs.`;
+    case 'off':
+      return `Nothing is recorded: input timing capture is off. ${view.capture.detail}`;
+    default:
+      return assertNever(view.capture.state, 'capture state');
   }
 }
 
@@ -59,7 +75,7 @@ export function collectedSection(view: TimingView): Child[] {
           ? [h('strong', {}, `${latest.window.mouse.moves} pointer movements`), ` at ${formatHz(latest.window.mouse.moveRateHz)}.`]
           : ['no pointer movement.']),
       )
-    : h('p', { class: 'latest', 'data-keystrokes': '0' }, 'Nothing recorded yet. Type or move the pointer and a window appears here within a minute.');
+    : h('p', { class: 'latest', 'data-keystrokes': '0', 'data-capture': view.capture.state }, emptyText(view));
   const timeLabel = (at: number) => formatClock(at);
   return [
     h(

@@ -14,12 +14,38 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOrExit, usageExit, type CommandSpec, type FlagSpec } from '../common/command-line';
 import { buildCollector } from '../collector/app';
 import { IT_SCOPES } from '../collector/config';
 import { Agent } from '../agent/agent';
+import { logActivity } from '../agent/activity-log';
 
-const { values } = parseArgs({ options: { 'duration-seconds': { type: 'string' }, 'keep-data': { type: 'boolean', default: false } }, strict: true });
+const DEMO_COMMAND = {
+  usage: 'npm run demo --',
+  name: 'demo',
+  summary:
+    'Starts a collector (SQLite in a temporary folder, 127.0.0.1, a random port, a generated enrollment secret and IT ' +
+    'token) and a headless agent enrolled to it with short intervals, on this machine, and prints the IT dashboard URL, ' +
+    "the IT token and the transparency view URL (about 5 seconds). Then the agent's JSON log lines. Ctrl-C stops both and " +
+    'deletes the temporary folder. Without an X display the agent runs without input timing capture.',
+  flags: {
+    'duration-seconds': { type: 'string', value: 'N', description: 'Stop after N seconds.', default: 'run until Ctrl-C' },
+    'keep-data': { type: 'boolean', description: 'Keep the temporary folder (databases, policy, device key) after stopping.' },
+  },
+  examples: [
+    ['npm run demo', 'Run until Ctrl-C.'],
+    ['npm run demo -- --duration-seconds 60 --keep-data', 'One minute, then inspect the databases.'],
+  ],
+  exitCodes: [
+    [0, 'stopped'],
+    [1, 'the agent could not start'],
+    [2, 'usage: an unknown flag or a bad value'],
+  ],
+} as const satisfies CommandSpec<Record<string, FlagSpec>>;
+
+const values = parseOrExit(DEMO_COMMAND, process.argv.slice(2), process);
+const durationSeconds = values['duration-seconds'] === undefined ? null : Number(values['duration-seconds']);
+if (durationSeconds !== null && !(durationSeconds > 0)) usageExit(DEMO_COMMAND, `--duration-seconds must be a positive number, got "${values['duration-seconds']}"`, process);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-demo-'));
 const enrollmentSecret = crypto.randomBytes(18).toString('base64url');
@@ -58,6 +84,7 @@ if (!created.ok) {
   process.exit(1);
 }
 const agent = created.value;
+logActivity(agent.context);
 await agent.start();
 const view = agent.services.find((service) => service.name === 'headless-view') as { url?: string | null } | undefined;
 const viewUrl = view?.url ?? null;
@@ -88,4 +115,4 @@ async function shutdown(): Promise<void> {
 }
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
-if (values['duration-seconds'] !== undefined) setTimeout(() => void shutdown(), Number(values['duration-seconds']) * 1000);
+if (durationSeconds !== null) setTimeout(() => void shutdown(), durationSeconds * 1000);

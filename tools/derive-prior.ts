@@ -3,11 +3,12 @@
  * file the agent reads, agent/timing-detector/population-prior.json (see prior.ts). Run it when
  * a feature, the aggregator or the human data changes, and review the diff like code.
  *
- *   npx tsx tools/derive-prior.ts           rewrite the data file
- *   npx tsx tools/derive-prior.ts --check   exit 1 if the data file is not what derivation gives
+ *   npm run prior             rewrite the data file
+ *   npm run prior -- --check  exit 1 if the data file is not what derivation gives
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseOrExit, type CommandSpec, type FlagSpec } from '../common/command-line';
 import type { PopulationPrior } from '../agent/timing-detector/baseline-model';
 import { FEATURES, MIN_SAMPLES, scoredValue } from '../agent/timing-detector/features';
 import { isHeldOutUser, loadFineTypingSessions } from '../lab/schedules';
@@ -15,14 +16,28 @@ import { pointerPools, POINTER_RATES, sessionPools } from '../lab/windows';
 
 const PRIOR_FILE = path.resolve(import.meta.dirname, '../agent/timing-detector/population-prior.json');
 
-const USAGE = `usage: npx tsx tools/derive-prior.ts [--check]
-Derives the timing detector's population prior (median and 1.4826 * MAD per feature) from the
-even-id (tuning) users of the Monaco free-text timing set and from generated minimum-jerk pointer
-motion at ${POINTER_RATES.join('/')} Hz (even seeds), and writes it to
-  ${path.relative(process.cwd(), PRIOR_FILE)}
-the data file the agent reads (agent/timing-detector/prior.ts). Commit it after review.
-  --check   write nothing; exit 1 if the file differs from a fresh derivation
-  --help    this text`;
+const PRIOR_COMMAND = {
+  usage: 'npm run prior --',
+  name: 'prior',
+  summary:
+    "Derives the timing detector's population prior (median and 1.4826 * MAD per feature) from the even-id (tuning) " +
+    `users of the Monaco free-text timing set and from generated minimum-jerk pointer motion at ${POINTER_RATES.join('/')} Hz ` +
+    `(even seeds), and writes it to ${path.relative(process.cwd(), PRIOR_FILE)}, the data file the agent reads ` +
+    '(agent/timing-detector/prior.ts). Review the diff and commit it.',
+  duration: 'a few seconds',
+  flags: {
+    check: { type: 'boolean', description: 'Write nothing; exit 1 if the file differs from a fresh derivation.' },
+  },
+  examples: [
+    ['npm run prior', 'Rewrite the data file.'],
+    ['npm run prior -- --check', 'Only compare.'],
+  ],
+  exitCodes: [
+    [0, 'written (or up to date with --check)'],
+    [1, 'differs (with --check)'],
+    [2, 'usage: an unknown flag'],
+  ],
+} as const satisfies CommandSpec<Record<string, FlagSpec>>;
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -60,17 +75,10 @@ function derivePrior(): { features: PopulationPrior; provenance: Record<string, 
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--check' && arg !== '--help');
-  if (args.includes('--help') || unknown.length > 0) {
-    if (unknown.length > 0) console.error(`derive-prior: unknown option ${unknown.join(' ')}`);
-    console.log(USAGE);
-    process.exitCode = unknown.length > 0 ? 2 : 0;
-    return;
-  }
+  const args = parseOrExit(PRIOR_COMMAND, process.argv.slice(2), process);
   const text = `${JSON.stringify(derivePrior(), null, 2)}\n`;
   const file = path.relative(process.cwd(), PRIOR_FILE);
-  if (args.includes('--check')) {
+  if (args.check) {
     const same = fs.existsSync(PRIOR_FILE) && fs.readFileSync(PRIOR_FILE, 'utf8') === text;
     console.log(same ? `${file} is up to date` : `${file} differs from a fresh derivation; run npx tsx tools/derive-prior.ts and review the diff`);
     process.exitCode = same ? 0 : 1;

@@ -7,6 +7,7 @@
  * to the agent host over IPC instead).
  */
 import type { KeyObject } from 'node:crypto';
+import type { CaptureStatus } from '../../common/ipc-contract';
 import type { Result } from '../../common/result';
 import type { AgentContext, AgentService } from '../context';
 import { createOutboxReportReader } from '../view/report-reader';
@@ -21,6 +22,8 @@ export interface HeadlessViewOptions {
   readonly publicKey?: () => KeyObject | null;
   readonly syncNow?: () => Promise<Result<{ started: boolean; detail: string }>>;
   readonly baseline?: BaselineSource;
+  /** Input capture's state (see ViewModelOptions.capture). */
+  readonly capture?: () => CaptureStatus;
   /** Where the URL line goes (default: the agent's log, which is stdout for `npm run agent`). */
   readonly announce?: (line: string) => void;
   /** A built renderer folder; default dist/renderer (made by scripts/build.mjs). */
@@ -50,6 +53,7 @@ export class HeadlessViewService implements AgentService {
       reports: createOutboxReportReader(this.options.publicKey ?? (() => null)),
       ...(this.options.syncNow ? { syncNow: this.options.syncNow } : {}),
       ...(this.options.baseline ? { baseline: this.options.baseline } : {}),
+      ...(this.options.capture ? { capture: this.options.capture } : {}),
     });
     this.server = new ViewServer(this.ctx, {
       assets: async () => readRendererDir(rendererDir),

@@ -12,6 +12,7 @@
  * so the detector scores each window once it is stored. The backlog is bounded: past
  * MAX_PENDING_WINDOWS the oldest unstored windows go first.
  */
+import type { CaptureStatus } from '../../common/ipc-contract';
 import type { TimingWindow } from '../../common/timing';
 import type { AgentContext, AgentService } from '../context';
 import { storageHealth, type StorageHealth } from '../store/storage-health';
@@ -35,6 +36,7 @@ export class InputCaptureService implements AgentService {
   /** Windows taken but not yet stored (the disk refused them), oldest first. */
   private readonly unstored: TimingWindow[] = [];
   private capturing = false;
+  private unavailable: string | null = null;
   /** Events accepted since start (a count only). */
   eventCount = 0;
 
@@ -51,6 +53,13 @@ export class InputCaptureService implements AgentService {
     return this.unstored.length;
   }
 
+  /** Running, or unavailable with the reason the source gave, for the start line and the view. */
+  status(): CaptureStatus {
+    if (this.capturing) return { state: 'running', detail: `Capturing input timing (${this.source.name}).` };
+    if (this.unavailable !== null) return { state: 'unavailable', detail: this.unavailable };
+    return { state: 'off', detail: 'Input timing capture has not started.' };
+  }
+
   /** Whether the source started and events are flowing in. */
   get isCapturing(): boolean {
     return this.capturing;
@@ -59,6 +68,7 @@ export class InputCaptureService implements AgentService {
   async start(): Promise<void> {
     const started = await this.source.start((event) => this.onEvent(event));
     if (!started.ok) {
+      this.unavailable = `${started.error.message}.`.replace(/\.\.$/, '.');
       this.ctx.logger.log('warn', 'Input timing capture is unavailable; the agent runs without it', {
         source: this.source.name,
         code: started.error.code,
@@ -67,6 +77,7 @@ export class InputCaptureService implements AgentService {
       return;
     }
     this.capturing = true;
+    this.unavailable = null;
     this.ctx.logger.log('info', 'Input timing capture started', { source: this.source.name });
   }
 

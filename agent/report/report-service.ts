@@ -1,6 +1,7 @@
 /**
  * The report service: makes reports on a period, at once on a high-severity finding, and
- * heartbeats when there is nothing to report.
+ * heartbeats when there is nothing to report. Periods count from the newest report of any kind, so
+ * a report queued for any reason also stands for the period report and the heartbeat due next.
  *
  * Reports are only made once the device is enrolled (they carry its device id). Until then nothing
  * is lost: timing windows and findings stay in their tables and the first report after enrollment
@@ -18,8 +19,7 @@ export interface ReportServiceOptions {
 
 export class ReportService implements AgentService {
   readonly name = 'report';
-  private reportTimer: NodeJS.Timeout | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private urgent: NodeJS.Immediate | null = null;
   private unsubscribe: (() => void) | null = null;
 
@@ -29,7 +29,6 @@ export class ReportService implements AgentService {
   ) {}
 
   start(): void {
-    const { reportSeconds, heartbeatSeconds } = this.ctx.policy.intervals;
     this.unsubscribe = this.ctx.events.on('findingsChanged', (change) => {
       if (!change.opened.some((finding) => finding.severity === 'high')) return;
       // Coalesce a burst of detector results into one report on the next turn.
@@ -38,8 +37,11 @@ export class ReportService implements AgentService {
         this.reportNow('high-severity finding');
       });
     });
-    this.reportTimer = setInterval(() => this.reportNow('period'), reportSeconds * 1000);
-    this.heartbeatTimer = setInterval(() => this.heartbeatIfQuiet(), heartbeatSeconds * 1000);
+    // One timer and one decision per tick, so a tick queues at most one report: every report carries
+    // the open findings, so separate period and heartbeat timers firing together would each find
+    // something to send. A quarter of the shorter period keeps a period that starts off the beat
+    // (after an urgent report) from stretching by more than a quarter.
+    this.timer = setInterval(() => this.tick(), this.tickMs());
     // Catch up at start: whatever was stored while the agent was down or not yet enrolled.
     this.reportNow('start');
   }
@@ -47,10 +49,35 @@ export class ReportService implements AgentService {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.reportTimer) clearInterval(this.reportTimer);
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.timer) clearInterval(this.timer);
     if (this.urgent) clearImmediate(this.urgent);
-    this.reportTimer = this.heartbeatTimer = this.urgent = null;
+    this.timer = this.urgent = null;
+  }
+
+  /**
+   * Measured from the newest report of any kind: a report period since it → report what is new; a
+   * heartbeat period since it → report, or a bare heartbeat when nothing is new.
+   */
+  private tick(): void {
+    const { reportSeconds, heartbeatSeconds } = this.ctx.policy.intervals;
+    const heartbeatDue = this.elapsed(heartbeatSeconds);
+    if (this.elapsed(reportSeconds)) this.queue(heartbeatDue, 'period');
+    else if (heartbeatDue) this.queue(true, 'heartbeat');
+  }
+
+  private tickMs(): number {
+    const { reportSeconds, heartbeatSeconds } = this.ctx.policy.intervals;
+    return (Math.min(reportSeconds, heartbeatSeconds) * 1000) / 4;
+  }
+
+  /**
+   * Whether a period has passed since the newest report, to within half a tick (timers drift).
+   * Before the first report, and when the clock was set back, it has: rather report than go silent.
+   */
+  private elapsed(periodSeconds: number): boolean {
+    const last = getChainHead(this.ctx.db)?.lastQueuedAt ?? null;
+    const now = this.ctx.clock.now();
+    return last === null || now < last || now - last + this.tickMs() / 2 >= periodSeconds * 1000;
   }
 
   /** Queue a report of everything since the last one (nothing when there is nothing new). */
@@ -58,13 +85,14 @@ export class ReportService implements AgentService {
     return this.queue(false, reason);
   }
 
-  /** Queue a report, or a heartbeat if there is nothing to report and none was queued lately. */
+  /**
+   * When nothing was queued for a heartbeat period, queue one report: everything since the last
+   * one, or a bare heartbeat when there is nothing. Otherwise queue nothing: a report queued since
+   * the last beat already proves liveness, and the builder puts every open finding in every report,
+   * so "something to report" is always true while one is open and would double each tick.
+   */
   heartbeatIfQuiet(): QueueOutcome | null {
-    const last = getChainHead(this.ctx.db)?.lastQueuedAt ?? null;
-    const periodMs = this.ctx.policy.intervals.heartbeatSeconds * 1000;
-    // 10% slack for timer drift; a report queued since the last beat already proves liveness.
-    const due = last === null || this.ctx.clock.now() - last >= periodMs * 0.9 || this.ctx.clock.now() < last;
-    return this.queue(due, 'heartbeat');
+    return this.elapsed(this.ctx.policy.intervals.heartbeatSeconds) ? this.queue(true, 'heartbeat') : null;
   }
 
   private queue(heartbeatIfEmpty: boolean, reason: string): QueueOutcome | null {

@@ -22,6 +22,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TelltaleError } from '../../common/result';
+import { makeDirectory } from './make-directory';
 import { storageFaultOf } from './storage-health';
 
 /** The lock file's name inside the data folder. */
@@ -34,7 +35,7 @@ const STICKY = 0o1000;
 /** Create the data folder (0700) or tighten it to 0700 if this user owns it. */
 export function prepareDataFolder(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
+    makeDirectory(dir, FOLDER_MODE);
     const stat = fs.statSync(dir);
     if (!stat.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
     if (ownedByMe(stat) && (stat.mode & STICKY) === 0 && (stat.mode & 0o077) !== 0) fs.chmodSync(dir, stat.mode & 0o700);

@@ -132,6 +132,7 @@ export class SyncService implements AgentService {
     const raw = this.ctx.policy.collectorUrl;
     if (raw === null) {
       this.setState('disabled', 'No collectorUrl in the policy: reports stay on this device.');
+      this.ctx.logger.log('info', 'No collector configured: reports stay on this device', {});
       return;
     }
     const checked = checkCollectorUrl(raw);
@@ -192,13 +193,16 @@ export class SyncService implements AgentService {
       if (!this.running) return;
       if (outcome.kind === 'ok') {
         this.backoff.reset();
+        this.ctx.logger.log('info', 'Enrolled', { deviceId: outcome.value.deviceId, collector: collectorUrl });
         this.setState('ok', `Enrolled as ${outcome.value.deviceId}.`);
         this.options.onEnrolled?.(outcome.value.deviceId);
         break;
       }
       if (outcome.kind === 'unreachable') {
         this.setState('offline', `Enrollment: ${outcome.message}`);
-        await this.sleep(Math.max(this.backoff.nextDelayMs(), outcome.retryAfterMs ?? 0), false);
+        const delay = Math.max(this.backoff.nextDelayMs(), outcome.retryAfterMs ?? 0);
+        this.ctx.logger.log('warn', 'Enrollment failed: collector unreachable; retrying', { collector: collectorUrl, reason: outcome.message, retryInMs: delay });
+        await this.sleep(delay, false);
       } else {
         this.ctx.logger.log('error', 'Enrollment refused', { code: outcome.code, status: outcome.status, reason: outcome.message });
         this.setState('offline', `SYNC_REJECTED: enrollment refused (${outcome.code}): ${outcome.message}`);
@@ -247,6 +251,7 @@ export class SyncService implements AgentService {
         this.recordSkew(outcome.value.serverTime, sentAt, receivedAt);
         this.backoff.reset();
         this.lastDeliveredSeq = entry.seq;
+        this.ctx.logger.log('info', 'Report delivered', { seq: entry.seq, duplicate: outcome.value.status === 'duplicate', roundTripMs: receivedAt - sentAt });
         this.ctx.events.emit('reportDelivered', { seq: entry.seq, duplicate: outcome.value.status === 'duplicate' });
         if (this.current.state !== 'ok') this.setState('ok', 'Connected to the collector.');
         break;
@@ -254,6 +259,7 @@ export class SyncService implements AgentService {
       case 'unreachable': {
         const delay = Math.max(this.backoff.nextDelayMs(), outcome.retryAfterMs ?? 0);
         markRetry(this.ctx.db, entry.seq, `SYNC_UNREACHABLE: ${outcome.message}`, receivedAt + delay);
+        this.ctx.logger.log('warn', 'Delivery failed: collector unreachable; retrying', { seq: entry.seq, reason: outcome.message, retryInMs: delay });
         this.setState('offline', `SYNC_UNREACHABLE: ${outcome.message}`);
         await this.sleep(delay, false);
         break;
@@ -262,7 +268,7 @@ export class SyncService implements AgentService {
         const message = `SYNC_REJECTED: ${outcome.status} ${outcome.code}: ${outcome.message}`;
         if (isDeviceRefusal(outcome.status, outcome.code)) {
           markRetry(this.ctx.db, entry.seq, message, receivedAt + this.backoff.capMs);
-          this.ctx.logger.log('error', 'The collector refuses this device', { code: outcome.code, status: outcome.status, reason: outcome.message });
+          this.ctx.logger.log('error', 'The collector refuses this device', { code: outcome.code, status: outcome.status, reason: outcome.message, retryInMs: this.backoff.capMs });
           this.setState('offline', message);
           await this.sleep(this.backoff.capMs, false);
         } else {

@@ -6,7 +6,7 @@
  * agent host over a MessagePort, and the headless loopback HTTP server). It only reads the database,
  * except `syncNow`, which asks the sync service through an injected callback.
  */
-import type { EventChannel, EventOf, BridgeHandlers, Baseline, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportsView, Status, TimingEntry, TimingView } from '../../common/ipc-contract';
+import type { EventChannel, EventOf, BridgeHandlers, Baseline, CaptureStatus, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportsView, Status, TimingEntry, TimingView } from '../../common/ipc-contract';
 import { NEVER_COLLECTED } from '../../common/ipc-contract';
 import type { Finding } from '../../common/findings';
 import { assertNever, fail, ok, type Result } from '../../common/result';
@@ -40,6 +40,8 @@ export interface ViewModelOptions {
   readonly syncNow?: () => Promise<Result<{ started: boolean; detail: string }>>;
   /** The timing detector's baseline; absent until it exists, then the running median is used. */
   readonly baseline?: BaselineSource;
+  /** Input capture's state; absent when this agent has no input capture. */
+  readonly capture?: () => CaptureStatus;
   /** Reads outbox rows with their local checks; defaults to the outbox table reader. */
   readonly reports?: ReportReader;
 }
@@ -95,7 +97,7 @@ export class ViewModel implements BridgeHandlers {
     const open = listOpenFindings(this.ctx.db);
     const concerning = open.filter(isConcerning);
     const state: DeviceState = concerning.length > 0 ? 'attention' : this.sync.state === 'offline' ? 'offline' : 'ok';
-    return { state, summary: summaryOf(state, concerning), sync: { ...this.sync }, openFindings: open.length };
+    return { state, summary: summaryOf(state, concerning, open.length), sync: { ...this.sync }, openFindings: open.length };
   }
 
   getOverview(): Result<{
@@ -124,7 +126,8 @@ export class ViewModel implements BridgeHandlers {
     const running = runningMedianBaseline(listLatestTimingWindows(db, BASELINE_WINDOWS));
     const source = this.options.baseline ?? deviceBaselineSource(this.ctx);
     const baseline = source.current(running) ?? running;
-    return ok({ windows, baseline, storedWindows: stored, windowSeconds: this.ctx.policy.intervals.windowSeconds });
+    const capture = this.options.capture?.() ?? { state: 'off', detail: 'Input timing capture is turned off in this agent.' };
+    return ok({ windows, baseline, storedWindows: stored, windowSeconds: this.ctx.policy.intervals.windowSeconds, capture });
   }
 
   getFindings(): Result<FindingsView> {
@@ -193,7 +196,7 @@ function isConcerning(finding: Finding): boolean {
   return (finding.severity === 'medium' || finding.severity === 'high') && finding.kind !== 'approved-tool';
 }
 
-function summaryOf(state: DeviceState, concerning: readonly Finding[]): string {
+function summaryOf(state: DeviceState, concerning: readonly Finding[], open: number): string {
   switch (state) {
     case 'attention': {
       const first = concerning[0]!;
@@ -203,7 +206,9 @@ function summaryOf(state: DeviceState, concerning: readonly Finding[]): string {
     case 'offline':
       return 'Working normally, but reports cannot reach IT right now. They are kept here and sent later.';
     case 'ok':
-      return 'All normal: nothing suggests anyone else is controlling this laptop.';
+      return open === 0
+        ? 'All normal: nothing suggests anyone else is controlling this laptop.'
+        : `Nothing suggests anyone else is controlling this laptop. ${open === 1 ? 'One minor finding is' : `${open} minor findings are`} listed below and reported to IT.`;
     default:
       return assertNever(state, 'device state');
   }

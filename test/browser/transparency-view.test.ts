@@ -221,4 +221,46 @@ describe('transparency view (real agent, real X input, real collector, Chromium)
     await page.screenshot({ path: path.join(SHOTS, 'transparency-full.png'), fullPage: true });
     assert.deepEqual(pageErrors, [], 'no script errors or CSP violations in the page');
   });
+
+  it('without an X display says capture is unavailable and why, and says "All normal" only with no finding open', async (t) => {
+    if (!requireTools(t, [CHROMIUM])) return;
+    const dir = tempDir(t, 'telltale-view-nox-');
+    const dataDir = path.join(dir, 'agent');
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    let browser: Browser | undefined = undefined;
+    const agent = spawnAgent(['--data-dir', dataDir], env, t);
+    t.after(async () => {
+      await browser?.close();
+      await agent.stop('SIGTERM');
+    });
+    const announced = await agent.waitForLine((line) => typeof line.url === 'string' && String(line.url).includes('#token='), 'the view URL', 90_000);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage();
+    await page.goto(String(announced.url));
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    const latest = page.locator('#collected .latest');
+    assert.equal(await latest.getAttribute('data-capture'), 'unavailable');
+    const text = await latest.innerText();
+    assert.match(text, /input timing capture is unavailable on this computer \(No X display \(DISPLAY is not set\)\)/);
+    assert.doesNotMatch(text, /Type or move the pointer/);
+
+    // The agent's own scanner may already have opened minor findings on this machine (an installed
+    // x11vnc, say); one more makes sure at least one is open.
+    const db = openDatabase(path.join(dataDir, 'telltale.db'));
+    t.after(() => db.close());
+    reconcileFindings(db, 'view-test', [{ key: 'view-test:installed', kind: 'remote-tool-installed', severity: 'low', title: 'x11vnc is installed', explanation: 'e', evidence: {} }], Date.now());
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    const banner = page.locator('#status .status');
+    const bannerText = await banner.innerText();
+    assert.doesNotMatch(bannerText, /All normal/, 'not while a finding is open');
+    // A remote tool running elsewhere on this shared machine would make it "attention" instead.
+    if ((await banner.getAttribute('data-state')) === 'ok') {
+      assert.match(bannerText, /No sign of remote control/);
+      assert.match(bannerText, /minor findings? (is|are) listed below/);
+    } else assert.equal(await banner.getAttribute('data-state'), 'attention');
+    await shoot(page, '#status', 'status-minor-findings');
+  });
 });

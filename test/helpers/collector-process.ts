@@ -14,6 +14,8 @@ export interface CollectorProcess {
   readonly url: string;
   readonly port: number;
   readonly child: ChildProcess;
+  /** Every stdout line so far, raw (the collector's JSON log lines and its listening line). */
+  readonly output: string[];
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
   /** SIGTERM (graceful: commits queued reports, closes the DB) and wait for exit. */
@@ -26,6 +28,8 @@ export interface StartCollectorOptions {
   readonly itToken: string;
   /** 0 for a random free port. */
   readonly port?: number;
+  /** Default warn: tests that do not read the log keep it quiet. */
+  readonly logLevel?: string;
 }
 
 /** Start collector/server.ts and resolve once it prints its listening line. */
@@ -47,7 +51,7 @@ export async function startCollectorProcess(options: StartCollectorOptions): Pro
       '--it-token',
       options.itToken,
       '--log-level',
-      'warn',
+      options.logLevel ?? 'warn',
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -55,6 +59,8 @@ export async function startCollectorProcess(options: StartCollectorOptions): Pro
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const lines = readline.createInterface({ input: child.stdout! });
+  const output: string[] = [];
+  lines.on('line', (line) => output.push(line));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`collector did not start within 60 s: ${stderr}`)), 60_000);
     lines.on('line', (line) => {
@@ -77,7 +83,7 @@ export async function startCollectorProcess(options: StartCollectorOptions): Pro
     if (child.exitCode === null && child.signalCode === null) child.kill(name);
     await exited;
   };
-  return { url, port: Number(new URL(url).port), child, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+  return { url, port: Number(new URL(url).port), child, output, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
 }
 
 /** Start on a fixed port, retrying briefly while the old socket is released. */

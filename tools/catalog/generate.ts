@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Catalog, CatalogEntry, CatalogOs, ToolCategory } from '../../agent/detect/catalog/catalog';
 import { EXTRA_ENTRIES, ID_ALIASES } from './extra-entries';
+import { parseOrExit, type CommandSpec, type FlagSpec } from '../../common/command-line';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const LOLRMM_COPY = path.join(root, 'tools/catalog/lolrmm/rmm_tools.trimmed.json');
@@ -287,17 +288,39 @@ export function generateFromRepo(): string {
   return renderCatalog(buildCatalog(lolrmm));
 }
 
-function main(args: readonly string[]): void {
-  const importIndex = args.indexOf('--import');
-  if (importIndex >= 0) {
-    const input = args[importIndex + 1];
-    if (!input) throw new Error('--import needs the path of LOLRMM rmm_tools.json');
+export const CATALOG_COMMAND = {
+  usage: 'npm run catalog --',
+  name: 'catalog',
+  summary:
+    `Regenerates ${path.relative(root, CATALOG_FILE)}, the remote-tool catalog the agent matches processes against, from the ` +
+    `in-repo LOLRMM copy (${path.relative(root, LOLRMM_COPY)}) plus Telltale's own entries (tools/catalog/extra-entries.ts). ` +
+    'Review the diff and commit it. Takes a second.',
+  flags: {
+    import: { type: 'string', value: 'FILE', description: "Replace the in-repo LOLRMM copy with LOLRMM's rmm_tools.json (trimmed to the fields used) first." },
+    check: { type: 'boolean', description: 'Write nothing; exit 1 if the committed catalog differs from a fresh generation.' },
+  },
+  examples: [
+    ['npm run catalog', 'Regenerate from the in-repo copy.'],
+    ['npm run catalog -- --import ~/Downloads/rmm_tools.json', 'Refresh LOLRMM, then regenerate.'],
+    ['npm run catalog -- --check', 'What CI runs.'],
+  ],
+  exitCodes: [
+    [0, 'written (or up to date with --check)'],
+    [1, 'stale (with --check)'],
+    [2, 'usage: an unknown flag'],
+  ],
+} as const satisfies CommandSpec<Record<string, FlagSpec>>;
+
+function main(argv: readonly string[]): void {
+  const args = parseOrExit(CATALOG_COMMAND, argv, process);
+  if (args.import !== undefined) {
+    const input = args.import;
     const tools = JSON.parse(fs.readFileSync(input, 'utf8')) as LolrmmTool[];
     fs.writeFileSync(LOLRMM_COPY, `${JSON.stringify(trimLolrmm(tools), null, 1)}\n`);
     console.log(`Imported ${tools.length} LOLRMM tools into ${path.relative(root, LOLRMM_COPY)}`);
   }
   const text = generateFromRepo();
-  if (args.includes('--check')) {
+  if (args.check) {
     const current = fs.existsSync(CATALOG_FILE) ? fs.readFileSync(CATALOG_FILE, 'utf8') : '';
     if (current !== text) {
       console.error(`${path.relative(root, CATALOG_FILE)} is stale: run npm run catalog`);

@@ -1,0 +1,140 @@
+/**
+ * The collector's command line: flags and environment variables → a validated CollectorConfig, with
+ * every problem named as the flag (and variable) the operator typed rather than a schema path.
+ * `server.ts` calls `collectorConfigFromCommandLine` and exits 2 on a UsageProblem.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import type { CommandSpec, FlagSpec } from '../common/command-line';
+import { CollectorConfigSchema, IT_READ_SCOPES, IT_SCOPES, type CollectorConfig, type ItScope, type ItToken } from './config';
+
+export const COLLECTOR_COMMAND = {
+  usage: 'npm run collector --',
+  name: 'collector',
+  summary:
+    'Runs the Telltale collector: agents enroll and deliver signed reports to it, IT reads devices, findings and reports ' +
+    'with a bearer token and sees the dashboard at /. Prints {"listening":"http://HOST:PORT"} on stdout once listening, ' +
+    'then one JSON log line per request (never bodies or tokens), enrolment and rejection. Every flag has an environment ' +
+    'variable; a flag wins over its variable. SIGINT/SIGTERM stop accepting, finish requests in flight, commit queued ' +
+    'reports and close the database.',
+  flags: {
+    port: { type: 'string', value: 'N', description: 'TCP port; 0 picks a free one.', default: '8443', env: 'TELLTALE_COLLECTOR_PORT' },
+    host: { type: 'string', value: 'HOST', description: 'Address to listen on.', default: '127.0.0.1', env: 'TELLTALE_COLLECTOR_HOST' },
+    db: { type: 'string', value: 'FILE', description: 'SQLite database file; its folder must exist.', default: 'telltale-collector.db', env: 'TELLTALE_COLLECTOR_DB' },
+    pg: { type: 'string', value: 'URL', description: 'PostgreSQL instead of SQLite: postgres://user:pass@host/db.', env: 'TELLTALE_COLLECTOR_PG_URL' },
+    'enrollment-secret': { type: 'string', value: 'S', description: 'Shared secret agents present to enroll (8-256 characters). Required.', env: 'TELLTALE_ENROLLMENT_SECRET' },
+    'it-token': {
+      type: 'strings',
+      value: 'T[=scope+scope]',
+      description: `A bearer token for IT (at least 16 characters): TOKEN for every read scope, or TOKEN=scope+scope from ${IT_SCOPES.join(', ')} (devices:write, which deletes devices, only when named). Without one the IT API and dashboard refuse everything.`,
+      env: 'TELLTALE_IT_TOKENS (comma-separated)',
+    },
+    'silent-after-minutes': { type: 'string', value: 'M', description: 'A device that sends nothing for this long is silent and gets a device-silent finding.', default: '60', env: 'TELLTALE_SILENT_AFTER_MINUTES' },
+    'rate-per-ip': { type: 'string', value: 'N', description: 'Requests per minute per client address on every route but report delivery.', default: '600', env: 'TELLTALE_RATE_PER_IP' },
+    'rate-per-device': { type: 'string', value: 'N', description: 'Report deliveries per minute per device.', default: '600', env: 'TELLTALE_RATE_PER_DEVICE' },
+    'verify-threads': { type: 'string', value: 'N', description: 'Worker threads verifying signatures; 0 verifies on the main thread.', default: 'one per core', env: 'TELLTALE_VERIFY_THREADS' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'fatal, error, warn, info, debug, trace or silent.', default: 'info', env: 'TELLTALE_LOG_LEVEL' },
+  },
+  examples: [
+    ["npm run collector -- --db collector.db --enrollment-secret 'a-long-shared-secret' --it-token 'it-token-for-the-dashboard'", 'SQLite in the current folder.'],
+    ['TELLTALE_ENROLLMENT_SECRET=... TELLTALE_IT_TOKENS=... npm run collector -- --pg postgres://user:pass@db-host/telltale', 'PostgreSQL, secrets from the environment.'],
+  ],
+  exitCodes: [
+    [0, 'stopped by SIGINT/SIGTERM'],
+    [1, 'could not start (storage unreachable, port taken) or could not close cleanly'],
+    [2, 'usage: an unknown flag or a bad value, named'],
+  ],
+} as const satisfies CommandSpec<Record<string, FlagSpec>>;
+
+type Values = { -readonly [K in keyof typeof COLLECTOR_COMMAND.flags]?: (typeof COLLECTOR_COMMAND.flags)[K]['type'] extends 'strings' ? string[] : string };
+
+/** A configuration mistake, in the operator's terms. */
+export class UsageProblem extends Error {}
+
+export interface CommandLineConfig {
+  readonly config: CollectorConfig;
+  readonly port: number;
+  readonly host: string;
+  /** Things that work but are probably not meant (no IT token). */
+  readonly warnings: readonly string[];
+}
+
+/** Where each config field comes from, for error messages. */
+const SOURCES: Readonly<Record<string, string>> = {
+  enrollmentSecret: '--enrollment-secret (TELLTALE_ENROLLMENT_SECRET)',
+  silentAfterMinutes: '--silent-after-minutes (TELLTALE_SILENT_AFTER_MINUTES)',
+  'rateLimit/perIp': '--rate-per-ip (TELLTALE_RATE_PER_IP)',
+  'rateLimit/reportsPerDevice': '--rate-per-device (TELLTALE_RATE_PER_DEVICE)',
+  verifyThreads: '--verify-threads (TELLTALE_VERIFY_THREADS)',
+  logLevel: '--log-level (TELLTALE_LOG_LEVEL)',
+  storage: '--db or --pg (TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL)',
+};
+
+/** Flags and environment → config. Throws UsageProblem naming the flag. */
+export function collectorConfigFromCommandLine(values: Values, env: NodeJS.ProcessEnv): CommandLineConfig {
+  const portText = values.port ?? env.TELLTALE_COLLECTOR_PORT ?? '8443';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageProblem(`--port (TELLTALE_COLLECTOR_PORT) must be 0-65535, got ${JSON.stringify(portText)}`);
+  const pgUrl = values.pg ?? env.TELLTALE_COLLECTOR_PG_URL;
+  const dbFile = values.db ?? env.TELLTALE_COLLECTOR_DB;
+  if (pgUrl && dbFile) throw new UsageProblem('give either --db (SQLite) or --pg (PostgreSQL), not both');
+  const file = dbFile ?? 'telltale-collector.db';
+  if (!pgUrl && file !== ':memory:') {
+    const folder = path.dirname(path.resolve(file));
+    if (!fs.existsSync(folder)) throw new UsageProblem(`--db ${file}: the folder ${folder} does not exist (create it first)`);
+  }
+  const tokenSpecs = values['it-token'] ?? (env.TELLTALE_IT_TOKENS ? env.TELLTALE_IT_TOKENS.split(',').filter(Boolean) : []);
+  const raw: Record<string, unknown> = {
+    storage: pgUrl ? { kind: 'postgres', url: pgUrl } : { kind: 'sqlite', file },
+    enrollmentSecret: values['enrollment-secret'] ?? env.TELLTALE_ENROLLMENT_SECRET,
+    itTokens: tokenSpecs.map(parseToken),
+    // The CLI is watched by a person: info by default. Embedding callers keep the schema's default.
+    logLevel: values['log-level'] ?? env.TELLTALE_LOG_LEVEL ?? 'info',
+  };
+  const number = (text: string | undefined): number | undefined => (text === undefined ? undefined : text.trim() === '' ? Number.NaN : Number(text));
+  const silent = number(values['silent-after-minutes'] ?? env.TELLTALE_SILENT_AFTER_MINUTES);
+  if (silent !== undefined) raw.silentAfterMinutes = silent;
+  const perIp = number(values['rate-per-ip'] ?? env.TELLTALE_RATE_PER_IP);
+  const perDevice = number(values['rate-per-device'] ?? env.TELLTALE_RATE_PER_DEVICE);
+  if (perIp !== undefined || perDevice !== undefined) {
+    raw.rateLimit = { ...(perIp === undefined ? {} : { perIp }), ...(perDevice === undefined ? {} : { reportsPerDevice: perDevice }) };
+  }
+  const verifyThreads = number(values['verify-threads'] ?? env.TELLTALE_VERIFY_THREADS);
+  if (verifyThreads !== undefined) raw.verifyThreads = verifyThreads;
+
+  const candidate = Value.Default(CollectorConfigSchema, raw);
+  if (!Value.Check(CollectorConfigSchema, candidate)) {
+    const problems = [...Value.Errors(CollectorConfigSchema, candidate)].map((error) => `${sourceOf(error.path)}: ${describeValue(error.path, error.message)}`);
+    throw new UsageProblem([...new Set(problems)].slice(0, 5).join('; '));
+  }
+  const warnings =
+    candidate.itTokens.length === 0
+      ? ['no IT token (--it-token or TELLTALE_IT_TOKENS): agents can deliver, but the IT API and the dashboard will refuse every request']
+      : [];
+  return { config: candidate, port, host: values.host ?? env.TELLTALE_COLLECTOR_HOST ?? '127.0.0.1', warnings };
+}
+
+function sourceOf(schemaPath: string): string {
+  const field = schemaPath.replace(/^\//, '');
+  const token = /^itTokens\/(\d+)/.exec(field);
+  if (token) return `--it-token #${Number(token[1]) + 1} (TELLTALE_IT_TOKENS)`;
+  const key = Object.keys(SOURCES).find((name) => field === name || field.startsWith(`${name}/`));
+  return key ? SOURCES[key]! : field || 'configuration';
+}
+
+function describeValue(schemaPath: string, message: string): string {
+  if (schemaPath === '/enrollmentSecret' && /Expected string/.test(message)) return 'required';
+  if (/\/token$/.test(schemaPath) && /length/.test(message)) return 'must be at least 16 characters';
+  if (/Expected (integer|number)/.test(message)) return 'must be a number';
+  return message.replace(/^Expected/, 'expected');
+}
+
+function parseToken(spec: string): ItToken {
+  const [token = '', scopeList] = spec.split('=', 2);
+  if (scopeList === undefined) return { token, scopes: [...IT_READ_SCOPES] };
+  const scopes = scopeList.split('+');
+  const unknown = scopes.filter((scope) => !(IT_SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0) throw new UsageProblem(`--it-token: unknown scope(s) ${unknown.join(', ')} (known: ${IT_SCOPES.join(', ')})`);
+  return { token, scopes: scopes as ItScope[] };
+}
