@@ -3,13 +3,13 @@
  * with its severity, and each change of the device verdict. Findings carry no key identity, text or
  * coordinates (common/findings.ts), and only their kind, severity, key and title are logged.
  */
-import type { Finding } from '../common/findings';
+import type { Finding, RiskLevel } from '../common/findings';
 import type { AgentContext, AgentService } from './context';
 import type { InputCaptureService } from './input/input-capture-service';
 
 /** Subscribe; returns the function that unsubscribes. */
 export function logActivity(ctx: Pick<AgentContext, 'events' | 'logger'>): () => void {
-  let verdict = 'none';
+  let verdict: RiskLevel = 'none';
   const fields = (finding: Finding) => ({ kind: finding.kind, severity: finding.severity, key: finding.key, title: finding.title });
   return ctx.events.on('findingsChanged', ({ opened, closed, updated }) => {
     for (const finding of opened) if (finding.kind !== 'device-verdict') ctx.logger.log(finding.severity === 'high' ? 'warn' : 'info', 'Finding opened', fields(finding));

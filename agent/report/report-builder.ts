@@ -14,7 +14,7 @@
  */
 import { canonicalize } from '../../protocol/canonical-json';
 import { Value } from '@sinclair/typebox/value';
-import { EvidenceSchema, type Finding, type ReportFinding } from '../../common/findings';
+import { EvidenceSchema, evidenceProblem, type Finding, type ReportFinding } from '../../common/findings';
 import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
 import { projectTimingWindow, type TimingWindow } from '../../common/timing';
 import type { Db } from '../store/database';
@@ -232,7 +232,7 @@ export function toReportFinding(finding: Finding): ReportFinding {
     title: clip(finding.title, 512),
     explanation: clip(finding.explanation, 4096),
     evidence:
-      evidenceBytes <= MAX_EVIDENCE_BYTES && Value.Check(EvidenceSchema, finding.evidence)
+      evidenceBytes <= MAX_EVIDENCE_BYTES && Value.Check(EvidenceSchema, finding.evidence) && evidenceProblem(finding.evidence) === null
         ? { ...finding.evidence }
         : { truncated: true, originalBytes: evidenceBytes },
     firstSeenAt: finding.firstSeenAt,

@@ -32,6 +32,16 @@ function reports(ctx: { db: Parameters<typeof listOutbox>[0] }): SignedReport[] 
 }
 
 describe('signed report chain', () => {
+  it('replaces evidence nested deeper than the collector accepts with a truncation note', (t) => {
+    const { ctx, builder } = setup(t);
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < 20; level++) deep = { inner: deep };
+    reconcileFindings(ctx.db, 'tool', [{ key: 'tool:deep', kind: 'remote-tool-running', severity: 'low', title: 'deep', explanation: 'e', evidence: deep as never }], ctx.clock.now());
+    builder.queue('device-1', ctx.clock.now(), false);
+    const [report] = reports(ctx);
+    assert.equal(report!.body.findings[0]!.evidence.truncated, true);
+  });
+
   it('replaces evidence the report schema would refuse (too many fields) with a truncation note, so the report still lands', (t) => {
     const { ctx, builder } = setup(t);
     const wide = Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`field${index}`, index]));
