@@ -1,5 +1,6 @@
 /**
- * Report cryptography: the one place that signs, hashes and verifies report bodies.
+ * Report cryptography: the one place that signs, hashes and verifies report bodies (and the audit
+ * feed a device fetches about itself, common/audit.ts).
  *
  * The agent signs with it, the transparency view re-checks its outbox with it, the collector
  * verifies with it (inline or on the worker pool, whose worker calls `verifySignature` too), and
@@ -12,6 +13,7 @@
  * - chain hash: lowercase hex SHA-256 of the same bytes, named as `prevHash` by the next report.
  */
 import crypto, { type KeyObject } from 'node:crypto';
+import { auditEntryMessage, deviceAuditRequestMessage, type AuditEntry, type DeviceAuditFeed, type DeviceAuditFeedBody, type DeviceAuditRequest } from '../common/audit';
 import type { ReportBody, SignedReport } from '../common/report';
 import { canonicalize } from './canonical-json';
 
@@ -143,4 +145,38 @@ export function parseDevicePublicKey(spkiBase64: string): { key: KeyObject; norm
   } catch {
     return null;
   }
+}
+
+/** The hash an audit entry carries: sha256 of auditEntryMessage (common/audit.ts). */
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
+  return sha256Hex(auditEntryMessage(entry));
+}
+
+/** Sign a device's audit feed with the collector's Ed25519 key. */
+export function signAuditFeed(body: DeviceAuditFeedBody, collectorKey: KeyObject): DeviceAuditFeed {
+  const sig = crypto.sign(null, Buffer.from(canonicalize(body), 'utf8'), collectorKey).toString('base64url');
+  return { body, collectorKey: spkiOf(crypto.createPublicKey(collectorKey)), sig };
+}
+
+/**
+ * Whether a feed is signed by the collector key it names and, when `pinnedKey` (SPKI base64) is
+ * given, whether that is the pinned key; and whether every entry's hash matches its fields.
+ */
+export function verifyAuditFeed(feed: DeviceAuditFeed, pinnedKey: string | null): boolean {
+  if (pinnedKey !== null && feed.collectorKey !== pinnedKey) return false;
+  const parsed = parseDevicePublicKey(feed.collectorKey);
+  const canonical = canonicalBody(feed.body);
+  if (parsed === null || canonical === null || !verifySignature(parsed.key, canonical.bytes, feed.sig)) return false;
+  return feed.body.entries.every(({ hash, ...fields }) => hashAuditEntry(fields) === hash);
+}
+
+/** Sign a device's request for its audit feed with the device key. */
+export function signDeviceAuditRequest(request: Omit<DeviceAuditRequest, 'sig'>, privateKey: KeyObject): DeviceAuditRequest {
+  return { ...request, sig: crypto.sign(null, Buffer.from(deviceAuditRequestMessage(request), 'utf8'), privateKey).toString('base64url') };
+}
+
+/** Whether a device's audit-feed request is signed by `publicKey`. Never throws on bad input. */
+export function verifyDeviceAuditRequest(request: DeviceAuditRequest, publicKey: KeyObject): boolean {
+  const { sig, ...fields } = request;
+  return verifySignature(publicKey, Buffer.from(deviceAuditRequestMessage(fields), 'utf8'), sig);
 }
