@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'suppress',
   'unsuppress',
   'note',
+  'tag',
   // device lifecycle and settings
   'set-expected-country',
   'retire',

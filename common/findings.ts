@@ -32,10 +32,11 @@ export const AGENT_FINDING_KINDS = [
   'display-no-edid',
   'display-topology',
   'relayed-input-timing',
+  'injected-input',
   'device-verdict',
 ] as const;
 /** Kinds only the collector opens (a report claiming one is refused). */
-export const COLLECTOR_FINDING_KINDS = ['chain-gap', 'device-silent'] as const;
+export const COLLECTOR_FINDING_KINDS = ['chain-gap', 'device-silent', 'possible-laptop-farm', 'unexpected-egress'] as const;
 
 export const FindingKindSchema = Type.Union(AGENT_FINDING_KINDS.map((kind) => Type.Literal(kind)));
 export type FindingKind = (typeof AGENT_FINDING_KINDS)[number];

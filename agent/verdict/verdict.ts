@@ -33,6 +33,7 @@ export const FAR_PEER_RTT_MS = 100;
 export function signalClassOf(kind: FindingKind): SignalClass | null {
   switch (kind) {
     case 'relayed-input-timing':
+    case 'injected-input':
       return 'relay-input';
     case 'remote-session-active':
       return 'session';
