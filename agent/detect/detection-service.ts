@@ -15,14 +15,20 @@ import { listDrmConnectors } from './displays/linux';
 import { displayReaderFor } from './displays/read-displays';
 import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB_SOURCE, type HardwareSnapshot } from './hardware-scanner';
 import { processListerFor } from './processes/list-processes';
-import { readTcpRttLinux } from './rtt/linux';
 import { socketListerFor } from './sockets/list-sockets';
+import { readTcpRttLinux } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
+import { BEHAVIOUR_SOURCE, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
+import { ExecutableIdentifier } from './identity/linux';
+import { ProtocolProber } from './protocol-probe/prober';
+import { tcpTableReaderFor } from './sockets/list-sockets';
 import { pathExists, scanTools, TOOL_SOURCE, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
 import { listUsbDevicesLinux } from './usb/linux';
 import { usbListerFor } from './usb/list-usb';
 
 export interface DetectionProbes extends ToolScanProbes {
+  /** The machine's TCP table for the behaviour scan; absent: no behaviour scan. */
+  behaviour?: BehaviourProbes;
   /** Full hardware snapshot (may spawn xrandr); called at most once a minute or on change. */
   readHardware(): Promise<HardwareSnapshot>;
   /** Cheap change token (a readdir or two), checked on every tool scan. */
@@ -40,10 +46,12 @@ export interface DetectionOptions {
  * and Windows hardware and signer probes. Off Linux there is no cheap change token (each read spawns
  * PowerShell or system_profiler), so hardware is probed on the periodic schedule only.
  */
-export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = execFileRunner): DetectionProbes {
+export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = execFileRunner, catalog: Catalog = loadCatalog()): DetectionProbes {
   const listProcesses = processListerFor(platform);
   const listSockets = socketListerFor(platform);
   const linux = platform === 'linux';
+  // Binary identity by content: Linux only for now (Windows/macOS would need a hash per signer call).
+  const identifier = linux ? new ExecutableIdentifier({ catalog }) : undefined;
   // --- per-OS hardware and signer probes (displays/read-displays.ts, usb/list-usb.ts, signers/read-signer.ts) ---
   const readDisplays = displayReaderFor(platform, run);
   const listUsb = usbListerFor(platform, run);
@@ -53,6 +61,15 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),
+    ...(identifier
+      ? {
+          identify: (process) => {
+            const identity = identifier.identify(process.pid);
+            return identity && { entry: identity.entry, evidence: { method: identity.method, reference: identity.reference, package: identity.package, sha256: identity.sha256 } };
+          },
+        }
+      : {}),
+    behaviour: { ...tcpTableReaderFor(platform), ...(linux ? { readRtt: readTcpRttLinux } : {}) },
     pathExists,
     readSigner,
     async readHardware() {
@@ -81,21 +98,25 @@ export class DetectionService implements AgentService {
   private readonly platform: NodeJS.Platform;
   private readonly probes: DetectionProbes;
   private readonly matcher: ProcessMatcher;
+  private readonly prober = new ProtocolProber();
   private toolTimer: NodeJS.Timeout | undefined;
   private lastHardwareScan = 0;
   private lastHardwareToken: string | undefined;
   private running: Promise<void> | undefined;
   /** The last tool scan, for the transparency view and benchmarks. */
   lastToolScan: ToolScanResult | undefined;
+  /** The last behaviour scan (protocol probes, forwarder attribution). */
+  lastBehaviourScan: BehaviourScanResult | undefined;
 
   constructor(
     private readonly ctx: AgentContext,
     options: DetectionOptions = {},
   ) {
     this.platform = options.platform ?? process.platform;
-    this.probes = options.probes ?? defaultProbes(this.platform);
+    const catalog = options.catalog ?? loadCatalog();
+    this.probes = options.probes ?? defaultProbes(this.platform, execFileRunner, catalog);
     const os: CatalogOs = this.platform === 'win32' ? 'win32' : this.platform === 'darwin' ? 'darwin' : 'linux';
-    this.matcher = new ProcessMatcher(options.catalog ?? loadCatalog(), os);
+    this.matcher = new ProcessMatcher(catalog, os);
   }
 
   private throttled = false;
@@ -140,6 +161,21 @@ export class DetectionService implements AgentService {
     return this.running;
   }
 
+  /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
+  private async runBehaviourScan(): Promise<void> {
+    const probes = this.probes.behaviour;
+    const toolScan = this.lastToolScan;
+    if (!probes || !toolScan) return;
+    const alreadyReported = reportedByToolScan(toolScan.tools);
+    try {
+      this.lastBehaviourScan = await scanBehaviour({ probes, prober: this.prober, processes: toolScan.processes, matcher: this.matcher, alreadyReported });
+      const observations = this.lastBehaviourScan.observations;
+      storageHealth(this.ctx).write('storing behaviour findings', () => reconcileFindings(this.ctx.db, BEHAVIOUR_SOURCE, observations, this.ctx.clock.now(), this.ctx.events));
+    } catch (error) {
+      this.ctx.logger.log('warn', 'behaviour scan failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   /** Tool scan, then the hardware probe if it is due or the hardware changed. */
   async runOnce(): Promise<void> {
     const now = () => this.ctx.clock.now();
@@ -156,6 +192,7 @@ export class DetectionService implements AgentService {
     } catch (error) {
       this.ctx.logger.log('warn', 'tool scan failed', { error: error instanceof Error ? error.message : String(error) });
     }
+    await this.runBehaviourScan();
     const token = this.probes.hardwareToken();
     const periodMs = Math.max(60, this.ctx.policy.intervals.hardwareScanSeconds) * 1000;
     const due = now() - this.lastHardwareScan >= periodMs;
