@@ -21,6 +21,7 @@ import { signerReaderFor } from './signers/read-signer';
 import { BEHAVIOUR_SOURCE, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
 import { ExecutableIdentifier } from './identity/linux';
 import { ProtocolProber } from './protocol-probe/prober';
+import { RDP_HOST_SOURCE, rdpHostObservations, readRdpHostWin32, type RdpHostState } from './rdp-host/win32';
 import { tcpTableReaderFor } from './sockets/list-sockets';
 import { pathExists, scanTools, TOOL_SOURCE, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
 import { listUsbDevicesLinux } from './usb/linux';
@@ -29,6 +30,8 @@ import { usbListerFor } from './usb/list-usb';
 export interface DetectionProbes extends ToolScanProbes {
   /** The machine's TCP table for the behaviour scan; absent: no behaviour scan. */
   behaviour?: BehaviourProbes;
+  /** Windows' own RDP host through TermService (rdp-host/win32.ts); absent elsewhere. */
+  readRdpHost?: () => Promise<RdpHostState>;
   /** Full hardware snapshot (may spawn xrandr); called at most once a minute or on change. */
   readHardware(): Promise<HardwareSnapshot>;
   /** Cheap change token (a readdir or two), checked on every tool scan. */
@@ -39,6 +42,8 @@ export interface DetectionOptions {
   readonly platform?: NodeJS.Platform;
   readonly probes?: DetectionProbes;
   readonly catalog?: Catalog;
+  /** The protocol prober (tests inject one whose network exchange is replayed). */
+  readonly prober?: ProtocolProber;
 }
 
 /**
@@ -69,7 +74,8 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
           },
         }
       : {}),
-    behaviour: { ...tcpTableReaderFor(platform), ...(linux ? { readRtt: readTcpRttLinux } : {}) },
+    ...(platform === 'win32' ? { readRdpHost: () => readRdpHostWin32(run) } : {}),
+    behaviour: { ...tcpTableReaderFor(platform, run), ...(linux ? { readRtt: readTcpRttLinux } : {}) },
     pathExists,
     readSigner,
     async readHardware() {
@@ -98,7 +104,7 @@ export class DetectionService implements AgentService {
   private readonly platform: NodeJS.Platform;
   private readonly probes: DetectionProbes;
   private readonly matcher: ProcessMatcher;
-  private readonly prober = new ProtocolProber();
+  private readonly prober: ProtocolProber;
   private toolTimer: NodeJS.Timeout | undefined;
   private lastHardwareScan = 0;
   private lastHardwareToken: string | undefined;
@@ -117,6 +123,7 @@ export class DetectionService implements AgentService {
     this.probes = options.probes ?? defaultProbes(this.platform, execFileRunner, catalog);
     const os: CatalogOs = this.platform === 'win32' ? 'win32' : this.platform === 'darwin' ? 'darwin' : 'linux';
     this.matcher = new ProcessMatcher(catalog, os);
+    this.prober = options.prober ?? new ProtocolProber();
   }
 
   private throttled = false;
@@ -193,6 +200,14 @@ export class DetectionService implements AgentService {
       this.ctx.logger.log('warn', 'tool scan failed', { error: error instanceof Error ? error.message : String(error) });
     }
     await this.runBehaviourScan();
+    if (this.probes.readRdpHost) {
+      try {
+        const observations = rdpHostObservations(await this.probes.readRdpHost());
+        storageHealth(this.ctx).write('storing RDP host findings', () => reconcileFindings(this.ctx.db, RDP_HOST_SOURCE, observations, now(), this.ctx.events));
+      } catch (error) {
+        this.ctx.logger.log('warn', 'RDP host scan failed', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     const token = this.probes.hardwareToken();
     const periodMs = Math.max(60, this.ctx.policy.intervals.hardwareScanSeconds) * 1000;
     const due = now() - this.lastHardwareScan >= periodMs;

@@ -14,6 +14,8 @@ import { ProcessMatcher, type Catalog, type CatalogEntry } from '../../agent/det
 import { ExecutableIdentifier, referencesFromDpkgLists } from '../../agent/detect/identity/linux';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { loopbackTarget, ProtocolProber, type ListeningSocket } from '../../agent/detect/protocol-probe/prober';
+import { parseQuerySession, parseTermService, rdpHostObservations, readRdpHostWin32, TERMSERVICE_COMMAND } from '../../agent/detect/rdp-host/win32';
+import type { CommandRunner } from '../../agent/detect/command-runner';
 import { RDP_CONNECTION_REQUEST, recogniseGreeting, recogniseRdpConfirm } from '../../agent/detect/protocol-probe/recognise';
 
 const bytes = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
@@ -209,5 +211,52 @@ describe('ExecutableIdentifier (real files)', () => {
       { ...catalog, entries: [entry('tigervnc', 'vnc', ['xtigervnc'])] },
     );
     assert.deepEqual(references.map((reference) => [reference.entry.id, reference.file, reference.package]), [['tigervnc', '/usr/bin/Xtigervnc', 'tigervnc-standalone-server']]);
+  });
+});
+
+const rdpFixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'win32', 'rdp-host', name), 'utf8');
+
+describe('Windows RDP host through TermService (synthesized outputs, see fixtures/win32/rdp-host/SOURCE.md)', () => {
+  it('parses the service, the sessions (no user names) and finds listener, connection and session', async () => {
+    assert.deepEqual(parseTermService(rdpFixture('get-ciminstance-termservice.json')), { running: true, processId: 1184, startMode: 'Manual' });
+    assert.deepEqual(parseTermService(rdpFixture('get-ciminstance-termservice-stopped.json')), { running: false, processId: null, startMode: 'Manual' });
+    assert.equal(parseTermService(''), null);
+    assert.throws(() => parseTermService('not json'), /did not print JSON/);
+    const sessions = parseQuerySession(rdpFixture('query-session.txt'));
+    assert.deepEqual(sessions, [
+      { name: 'services', id: 0, state: 'Disc' },
+      { name: 'rdp-tcp#3', id: 2, state: 'Active' },
+      { name: 'console', id: 5, state: 'Conn' },
+      { name: 'rdp-tcp', id: 65536, state: 'Listen' },
+    ]);
+    assert.doesNotMatch(JSON.stringify(sessions), /contractor/);
+
+    const calls: string[] = [];
+    const run: CommandRunner = async (file, args) => {
+      calls.push(file);
+      const ok = (stdout: string) => ({ exitCode: 0, stdout, stderr: '' });
+      if (file === 'powershell.exe' && args[args.length - 1] === TERMSERVICE_COMMAND) return ok(rdpFixture('get-ciminstance-termservice.json'));
+      if (file === 'query.exe') return ok(rdpFixture('query-session.txt'));
+      if (file === 'netstat.exe') return ok(rdpFixture('netstat-ano.txt'));
+      throw new Error(`unexpected command ${file}`);
+    };
+    const state = await readRdpHostWin32(run);
+    const observations = rdpHostObservations(state);
+    assert.deepEqual(
+      observations.map((observation) => [observation.kind, observation.severity, observation.evidence.port ?? observation.evidence.peerAddress]),
+      [
+        ['remote-tool-listening', 'medium', 3389],
+        ['remote-tool-listening', 'medium', 3389],
+        ['remote-session-active', 'high', '198.51.100.77'],
+      ],
+    );
+    assert.equal(observations[2]!.evidence.service, 'TermService');
+    // Without a visible connection (a gateway or tunnel), the Active rdp-tcp session still counts.
+    const viaGateway = rdpHostObservations({ ...state, sockets: state.sockets.filter((socket) => socket.state === 'listen') });
+    assert.deepEqual(viaGateway.filter((observation) => observation.kind === 'remote-session-active').map((observation) => observation.evidence.sessionName), ['rdp-tcp#3']);
+    // A stopped service: one command, no findings.
+    calls.length = 0;
+    const stopped = await readRdpHostWin32(async () => ({ exitCode: 0, stdout: rdpFixture('get-ciminstance-termservice-stopped.json'), stderr: '' }));
+    assert.deepEqual(rdpHostObservations(stopped), []);
   });
 });

@@ -44,13 +44,3 @@ export async function listSocketsDarwin(pids: readonly number[]): Promise<Socket
   }
 }
 
-/** Every TCP socket lsof shows this user (all of them as root). */
-export async function listAllSocketsDarwin(): Promise<SocketInfo[]> {
-  try {
-    const { stdout } = await promisify(execFile)('lsof', ['-nP', '-iTCP'], { maxBuffer: 16 * 1024 * 1024 });
-    return parseLsofTcp(stdout);
-  } catch (error) {
-    if ((error as { code?: number }).code === 1) return [];
-    throw error;
-  }
-}

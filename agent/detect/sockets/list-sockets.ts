@@ -3,10 +3,11 @@
  */
 import { TelltaleError } from '../../../common/result';
 import type { TcpEntry } from '../behaviour-scanner';
-import { listAllSocketsDarwin, listSocketsDarwin } from './darwin';
+import { execFileRunner, ProbeError, type CommandRunner } from '../command-runner';
+import { listSocketsDarwin, parseLsofTcp } from './darwin';
 import { listSocketsLinux, readTcpTableLinux, socketOwnersLinux } from './linux';
 import type { SocketInfo, SocketState } from './socket-info';
-import { listAllSocketsWin32, listSocketsWin32 } from './win32';
+import { listSocketsWin32, parseNetstatAno } from './win32';
 
 export type SocketLister = (pids: readonly number[]) => Promise<SocketInfo[]>;
 
@@ -29,8 +30,18 @@ export interface TcpTableReader {
   ownersOf(inodes: ReadonlySet<number>): Promise<Map<number, number>>;
 }
 
-export function tcpTableReaderFor(platform: NodeJS.Platform): TcpTableReader {
+/**
+ * The TCP table reader for this platform. `run` is the command seam of the Windows (`netstat -ano`)
+ * and macOS (`lsof -nP -iTCP`) readers; Linux reads /proc.
+ */
+export function tcpTableReaderFor(platform: NodeJS.Platform, run: CommandRunner = execFileRunner): TcpTableReader {
   const withPids = (sockets: readonly SocketInfo[]): TcpEntry[] => sockets.map((socket) => ({ ...socket, inode: 0 }));
+  const output = async (file: string, args: readonly string[]) => {
+    const result = await run(file, args);
+    // lsof exits 1 when it lists nothing.
+    if (result.exitCode !== 0 && !(file === 'lsof' && result.exitCode === 1)) throw new ProbeError('PROBE_COMMAND_FAILED', `${file} exited with ${result.exitCode}`);
+    return result.stdout;
+  };
   switch (platform) {
     case 'linux':
       return {
@@ -38,9 +49,9 @@ export function tcpTableReaderFor(platform: NodeJS.Platform): TcpTableReader {
         ownersOf: async (inodes) => socketOwnersLinux(inodes),
       };
     case 'darwin':
-      return { readTcpTable: async () => withPids(await listAllSocketsDarwin()), ownersOf: async () => new Map() };
+      return { readTcpTable: async () => withPids(parseLsofTcp(await output('lsof', ['-nP', '-iTCP']))), ownersOf: async () => new Map() };
     case 'win32':
-      return { readTcpTable: async () => withPids(await listAllSocketsWin32()), ownersOf: async () => new Map() };
+      return { readTcpTable: async () => withPids(parseNetstatAno(await output('netstat', ['-ano']))), ownersOf: async () => new Map() };
     default:
       throw new TelltaleError('UNSUPPORTED_PLATFORM', `Socket scanning is not implemented for ${platform}`);
   }
