@@ -127,6 +127,8 @@ export class DetectionService implements AgentService {
   }
 
   private throttled = false;
+  /** The unavailable X screen probe is logged once per run. */
+  private loggedNoXScreen = false;
   private skippedTicks = 0;
 
   start(): void {
@@ -215,7 +217,13 @@ export class DetectionService implements AgentService {
     this.lastHardwareToken = token;
     this.lastHardwareScan = now();
     try {
-      const observations = evaluateHardware(await this.probes.readHardware());
+      const snapshot = await this.probes.readHardware();
+      // Never fail silently: an X session whose screens cannot be read hides virtual displays.
+      if (snapshot.xDisplay && !snapshot.xOutputs && !this.loggedNoXScreen) {
+        this.loggedNoXScreen = true;
+        this.ctx.logger.log('warn', 'X screen probe unavailable: virtual-display detection for this X session is off', { display: snapshot.xDisplay, needs: 'xrandr' });
+      }
+      const observations = evaluateHardware(snapshot);
       storageHealth(this.ctx).write('storing hardware findings', () => {
         reconcileFindings(this.ctx.db, EDID_SOURCE, observations.edid, now(), this.ctx.events);
         reconcileFindings(this.ctx.db, USB_SOURCE, observations.usb, now(), this.ctx.events);

@@ -16,6 +16,10 @@ import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { loopbackTarget, ProtocolProber, type ListeningSocket } from '../../agent/detect/protocol-probe/prober';
 import { parseQuerySession, parseTermService, rdpHostObservations, readRdpHostWin32, TERMSERVICE_COMMAND } from '../../agent/detect/rdp-host/win32';
 import type { CommandRunner } from '../../agent/detect/command-runner';
+import { DetectionService } from '../../agent/detect/detection-service';
+import { AgentEvents } from '../../agent/events';
+import { openDatabase } from '../../agent/store/database';
+import { DEFAULT_POLICY } from '../../common/policy';
 import { RDP_CONNECTION_REQUEST, recogniseGreeting, recogniseRdpConfirm } from '../../agent/detect/protocol-probe/recognise';
 
 const bytes = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
@@ -258,5 +262,43 @@ describe('Windows RDP host through TermService (synthesized outputs, see fixture
     calls.length = 0;
     const stopped = await readRdpHostWin32(async () => ({ exitCode: 0, stdout: rdpFixture('get-ciminstance-termservice-stopped.json'), stderr: '' }));
     assert.deepEqual(rdpHostObservations(stopped), []);
+  });
+});
+
+describe('display probe without xrandr', () => {
+  it('logs once, not silently and not every scan, when an X session is there but its screens cannot be read', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-noxrandr-'));
+    const db = openDatabase(path.join(dir, 'agent.db'));
+    t.after(() => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    let token = 0;
+    const warnings: string[] = [];
+    const service = new DetectionService(
+      {
+        db,
+        policy: DEFAULT_POLICY,
+        clock: { now: () => 1_000_000 },
+        logger: { log: (level, message) => void (level === 'warn' && warnings.push(message)) },
+        dataDir: dir,
+        agentVersion: 'test',
+        events: new AgentEvents(),
+      },
+      {
+        platform: 'linux',
+        probes: {
+          listProcesses: async () => [],
+          listSockets: async () => [],
+          pathExists: () => false,
+          readHardware: async () => ({ connectors: [], usbDevices: [], xDisplay: ':77' }),
+          // A new token each scan: the hardware probe runs every time.
+          hardwareToken: () => String(token++),
+        },
+      },
+    );
+    await service.tick();
+    await service.tick();
+    assert.deepEqual(warnings, ['X screen probe unavailable: virtual-display detection for this X session is off']);
   });
 });
