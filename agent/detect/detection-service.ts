@@ -221,7 +221,7 @@ export class DetectionService implements AgentService {
       // Never fail silently: an X session whose screens cannot be read hides virtual displays.
       if (snapshot.xDisplay && !snapshot.xOutputs && !this.loggedNoXScreen) {
         this.loggedNoXScreen = true;
-        this.ctx.logger.log('warn', 'X screen probe unavailable: virtual-display detection for this X session is off', { display: snapshot.xDisplay, needs: 'xrandr' });
+        this.ctx.logger.log('warn', 'X screen probe unavailable: virtual-display detection for this X session is off', { display: snapshot.xDisplay, tried: 'xrandr, then the X protocol (RandR)' });
       }
       const observations = evaluateHardware(snapshot);
       storageHealth(this.ctx).write('storing hardware findings', () => {
