@@ -168,7 +168,9 @@ export function collectedSection(view: TimingView): Child[] {
         'flight-chart',
       ),
       figure(
-        `Pointer movement rate: your usual ${formatHz(base.moveRateHz)}`,
+        base.moveRateOrigin === 'prior'
+          ? `Pointer movement rate: shipped starting value ${formatHz(base.moveRateHz)} (not learned yet)`
+          : `Pointer movement rate: your usual ${formatHz(base.moveRateHz)}`,
         seriesChart({
           title: 'Pointer movement events per second, per window',
           bars: windows.map((entry) => ({ value: entry.window.mouse.moveRateHz, label: timeLabel(entry.window.endedAt) })),
@@ -480,7 +482,7 @@ function auditRow(entry: AuditEntry): HTMLElement {
     { 'data-action': entry.action, 'data-seq': String(entry.seq), class: read ? 'audit-read' : 'audit-action' },
     h('td', {}, formatTime(entry.at)),
     h('td', {}, entry.actor),
-    h('td', {}, h('span', { class: `kind-tag ${read ? 'kind-read' : 'kind-action'}` }, read ? 'looked' : 'acted'), ' ', auditActionWords(entry.action), entry.detail ? `: “${entry.detail}”` : ''),
+    h('td', {}, h('span', { class: `kind-tag ${read ? 'kind-read' : 'kind-action'}` }, read ? 'read' : 'action'), ' ', auditActionWords(entry.action), entry.detail ? `: “${entry.detail}”` : ''),
   );
 }
 
