@@ -50,6 +50,8 @@ export interface AuditFeedClient {
 export type AuditFetchOutcome =
   | { readonly kind: 'fetched'; readonly stored: number; readonly pages: number }
   | { readonly kind: 'not-enrolled' }
+  /** The collector does not serve the audit feed (404 on the route). */
+  | { readonly kind: 'unsupported' }
   | { readonly kind: 'disabled'; readonly reason: string }
   | { readonly kind: 'unreachable'; readonly message: string }
   | { readonly kind: 'refused'; readonly reason: string };
@@ -161,6 +163,14 @@ export class AuditFetchService implements AgentService {
         case 'unreachable':
           return { kind: 'unreachable', message: outcome.message };
         case 'rejected':
+          if (outcome.status === 404 && (outcome.code === 'NOT_FOUND' || outcome.code === 'UNRECOGNIZED_ANSWER')) {
+            // A collector from before the audit feed: nothing is wrong, there is just nothing to show.
+            if (this.lastLogged !== 'unsupported') {
+              this.lastLogged = 'unsupported';
+              this.ctx.logger.log('info', 'The collector has no audit feed (POST /v1/device-audit answered 404); will ask again later', {});
+            }
+            return { kind: 'unsupported' };
+          }
           return this.refuse(`the collector refused the request (${outcome.status} ${outcome.code}: ${outcome.message})`);
         default:
           return assertNever(outcome, 'audit fetch outcome');

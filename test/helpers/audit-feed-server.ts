@@ -20,8 +20,10 @@ export interface AuditFeedServer {
   readonly url: string;
   /** Every entry of the chain, all devices. */
   readonly entries: AuditEntry[];
-  /** Requests answered, with the `after` each asked from. */
-  readonly requests: { deviceId: string; after: number; status: number }[];
+  /** Requests answered, with the `after` each asked from and the field names the body carried. */
+  readonly requests: { deviceId: string; after: number; status: number; fields: string[] }[];
+  /** Answer 404 NOT_FOUND on the route, as a collector from before the audit feed does. */
+  routeMissing: boolean;
   /** Let this device ask for its feed (the collector knows enrolled devices' keys). */
   addDevice(deviceId: string, publicKey: KeyObject): void;
   /** Append one entry to the chain, as an IT read or action would. */
@@ -41,7 +43,7 @@ export async function startAuditFeedServer(options: { now?: () => number } = {})
   const devices = new Map<string, KeyObject>();
   const entries: AuditEntry[] = [];
   const requests: AuditFeedServer['requests'] = [];
-  const state = { pageSize: DEVICE_AUDIT_PAGE, alterEntries: null as AuditFeedServer['alterEntries'] };
+  const state = { pageSize: DEVICE_AUDIT_PAGE, alterEntries: null as AuditFeedServer['alterEntries'], routeMissing: false };
 
   const answer = (response: http.ServerResponse, status: number, body: unknown): number => {
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -53,7 +55,7 @@ export async function startAuditFeedServer(options: { now?: () => number } = {})
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.method !== 'POST' || request.url !== '/v1/device-audit') return void error(response, 404, 'NOT_FOUND', 'no such route');
+      if (state.routeMissing || request.method !== 'POST' || request.url !== '/v1/device-audit') return void error(response, 404, 'NOT_FOUND', 'no such route');
       let parsed: unknown;
       try {
         parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -72,7 +74,7 @@ export async function startAuditFeedServer(options: { now?: () => number } = {})
         const body = { deviceId: parsed.deviceId, servedAt: now(), entries: state.alterEntries ? state.alterEntries(structuredClone(page)) : page, more: mine.length > page.length };
         status = answer(response, 200, signAuditFeed(body, signingKey));
       }
-      requests.push({ deviceId: parsed.deviceId, after: parsed.after, status });
+      requests.push({ deviceId: parsed.deviceId, after: parsed.after, status, fields: Object.keys(parsed).sort() });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -104,6 +106,12 @@ export async function startAuditFeedServer(options: { now?: () => number } = {})
     },
     set pageSize(value: number) {
       state.pageSize = value;
+    },
+    get routeMissing() {
+      return state.routeMissing;
+    },
+    set routeMissing(value: boolean) {
+      state.routeMissing = value;
     },
     get alterEntries() {
       return state.alterEntries;

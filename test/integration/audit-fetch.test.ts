@@ -63,6 +63,20 @@ describe('audit fetch (agent ← collector audit feed over HTTP)', () => {
     assert.deepEqual(again, { kind: 'fetched', stored: 1, pages: 1 });
     assert.equal(feed.requests.at(-1)!.after, 5, 'asks from the newest stored entry');
     assert.equal(countAuditEntries(ctx.db), 5);
+    // Privacy: the request names the device, a cursor and a time, signed; nothing else can ride along.
+    for (const request of feed.requests) assert.deepEqual(request.fields, ['after', 'deviceId', 'sig', 'signedAt']);
+  });
+
+  it('a collector without the audit feed (404 on the route) is not an error: one info line, nothing stored', async (t) => {
+    const { ctx, feed, service, logger } = await setUp(t);
+    feed.routeMissing = true;
+    service.start();
+    t.after(() => service.stop());
+    assert.deepEqual(await service.fetchNow(), { kind: 'unsupported' });
+    assert.deepEqual(await service.fetchNow(), { kind: 'unsupported' });
+    assert.equal(logger.lines.filter((line) => /no audit feed/.test(line.message)).length, 1);
+    assert.equal(logger.lines.filter((line) => line.level === 'error').length, 0);
+    assert.equal(countAuditEntries(ctx.db), 0);
   });
 
   it('fetches after a delivered report', async (t) => {
