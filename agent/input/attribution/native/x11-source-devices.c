@@ -17,7 +17,9 @@
  */
 #include <X11/Xlib.h>
 #include <X11/extensions/XInput2.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,8 @@ static void load_devices(Display *display) {
 static void set_bit(unsigned char *mask, int bit) { mask[bit >> 3] |= (unsigned char)(1 << (bit & 7)); }
 
 int main(void) {
+  /* Die with the agent, even when it is killed without a chance to stop us. */
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
   Display *display = XOpenDisplay(NULL);
   if (display == NULL) {
     fprintf(stderr, "cannot open the X display\n");
