@@ -24,6 +24,25 @@ export const PolicySchema = Type.Object(
     enrollmentSecret: Type.Optional(Type.String({ minLength: 8, description: 'Shared secret used once to enroll.' })),
     approvedTools: Type.Optional(Type.Array(ApprovedToolSchema, { description: "The company's own remote tools." })),
     allowQuit: Type.Optional(Type.Boolean({ description: 'Whether the tray menu offers Quit.' })),
+    injectedInput: Type.Optional(
+      Type.Object(
+        {
+          allowedPrograms: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+              maxItems: 256,
+              description:
+                'Programs allowed to inject input (on-screen keyboards, dictation, other accessibility software), by executable name, e.g. "onboard" or "osk.exe": while one runs, injected input opens no finding.',
+            }),
+          ),
+          approvedToolsMayInject: Type.Optional(
+            Type.Boolean({
+              description: 'Whether injected input is expected while an approved remote tool runs and no unapproved one is seen.',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     intervals: Type.Optional(
       Type.Object(
         {
@@ -86,6 +105,7 @@ export interface ResolvedPolicy {
   readonly enrollmentSecret: string | null;
   readonly approvedTools: readonly ApprovedTool[];
   readonly allowQuit: boolean;
+  readonly injectedInput: { readonly allowedPrograms: readonly string[]; readonly approvedToolsMayInject: boolean };
   readonly intervals: {
     readonly windowSeconds: number;
     readonly windowKeystrokes: number;
@@ -105,6 +125,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   enrollmentSecret: null,
   approvedTools: [],
   allowQuit: false,
+  injectedInput: { allowedPrograms: [], approvedToolsMayInject: true },
   intervals: {
     windowSeconds: 30,
     windowKeystrokes: 50,
@@ -124,6 +145,7 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     enrollmentSecret: policy.enrollmentSecret ?? DEFAULT_POLICY.enrollmentSecret,
     approvedTools: policy.approvedTools ?? DEFAULT_POLICY.approvedTools,
     allowQuit: policy.allowQuit ?? DEFAULT_POLICY.allowQuit,
+    injectedInput: { ...DEFAULT_POLICY.injectedInput, ...policy.injectedInput },
     intervals: { ...DEFAULT_POLICY.intervals, ...policy.intervals },
     retention: { ...DEFAULT_POLICY.retention, ...policy.retention },
     outbox: { ...DEFAULT_POLICY.outbox, ...policy.outbox },
