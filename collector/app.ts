@@ -23,6 +23,7 @@ import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
 import type { Queryable, SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
+import { storageFaultOf } from './storage/faults';
 import { CollectorStore } from './storage/store';
 import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
@@ -137,7 +138,17 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   };
   app.decorate('collector', services);
 
+  const health = new HealthMonitor(database, queue, clock);
   app.setErrorHandler((error: FastifyError | CollectorError, request, reply) => {
+    const fault = error instanceof CollectorError ? null : storageFaultOf(error);
+    if (fault !== null) {
+      // The disk's or the database's fault, not a bug: one line, no stack, and the agent retries.
+      health.noteStorageFault(fault);
+      request.log.error(`storage unavailable: ${fault}`);
+      reply.header('retry-after', String(config.queue.retryAfterSeconds));
+      reply.code(503).type('application/json; charset=utf-8').send(errorBody('STORAGE_UNAVAILABLE', 'Storage is unavailable; retry later.'));
+      return;
+    }
     const { status, code, message } = describeError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     // The code and status only: messages may echo what the client sent.
@@ -174,7 +185,6 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
 
   app.addHook('preValidation', refuseNul);
-  const health = new HealthMonitor(database, queue, clock);
   let reported = '';
   app.get('/v1/health', { schema: { response: { 200: HealthSchema, 503: HealthSchema } } }, async (request, reply) => {
     const { ok, reasons } = await health.report();

@@ -2,7 +2,8 @@
  * What `/v1/health` says, checked rather than assumed: the database can be written and read back
  * (a counter bumped in a transaction and read again, at most every PROBE_TTL_MS), SQLite's
  * `PRAGMA quick_check` passed at start and on a timer, and the last commit of the queue did not
- * fail. Any failure makes the collector degraded with its reason, until a later check passes.
+ * fail, and no request met a storage fault (disk full, I/O error...) since the last probe that
+ * passed. Any failure makes the collector degraded with its reason, until a later check passes.
  *
  * quick_check reads the whole file on the event loop; it runs at start and every
  * INTEGRITY_INTERVAL_MS, a pause that grows with the database (about a second per GB).
@@ -25,7 +26,8 @@ export interface HealthReport {
 
 export class HealthMonitor {
   private integrityProblem: string | null = null;
-  private probe: { at: number; problem: string | null } | null = null;
+  private probe: { at: number; problem: string | null; decided: number } | null = null;
+  private storageFault: { at: number; reason: string; decided: number } | null = null;
 
   constructor(
     private readonly database: SqlDatabase,
@@ -46,14 +48,33 @@ export class HealthMonitor {
     return this.integrityProblem;
   }
 
+  /**
+   * A request met a storage fault (storage/faults.ts): degraded with `reason` until reports commit
+   * again, or a write-and-read probe passes PROBE_TTL_MS or more after the fault (the probe's few
+   * bytes may still fit on a disk too full for a report, so a probe right after proves little).
+   */
+  noteStorageFault(reason: string): void {
+    this.storageFault = { at: this.clock(), reason, decided: this.queue.stats.decided };
+    this.probe = null;
+  }
+
   /** The current health, running the write-and-read probe when its last result is older than PROBE_TTL_MS. */
   async report(): Promise<HealthReport> {
     const now = this.clock();
-    if (!this.probe || now - this.probe.at >= PROBE_TTL_MS || now < this.probe.at) this.probe = { at: now, problem: await this.writeAndRead() };
+    const decided = this.queue.stats.decided;
+    // A failed probe is retried at once when reports have committed since: storage is back.
+    let probe = this.probe;
+    if (!probe || now - probe.at >= PROBE_TTL_MS || now < probe.at || (probe.problem !== null && decided > probe.decided)) {
+      probe = { at: now, problem: await this.writeAndRead(), decided };
+      this.probe = probe;
+    }
+    const fault = this.storageFault;
+    if (fault && (decided > fault.decided || (probe.problem === null && probe.at - fault.at >= PROBE_TTL_MS))) this.storageFault = null;
     const failure = this.queue.failure;
     const reasons = [
       this.integrityProblem,
-      this.probe.problem,
+      this.storageFault ? `storage unavailable: ${this.storageFault.reason}` : null,
+      probe.problem,
       failure ? `the last commit of reports failed: ${failure.message}` : null,
     ].filter((reason): reason is string => reason !== null);
     return { ok: reasons.length === 0, reasons };
