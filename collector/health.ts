@@ -5,12 +5,14 @@
  * fail, and no request met a storage fault (disk full, I/O error...) since the last probe that
  * passed. Any failure makes the collector degraded with its reason, until a later check passes.
  *
- * quick_check reads the whole file on the event loop; it runs at start and every
- * INTEGRITY_INTERVAL_MS, a pause that grows with the database (about a second per GB).
+ * quick_check reads the whole file; it runs at start and every INTEGRITY_INTERVAL_MS. Files of
+ * WORKER_CHECK_MIN_BYTES or more are checked on a worker thread (storage/quick-check.ts), so a large
+ * database delays neither start-up nor requests; smaller ones inline, where it takes milliseconds.
  */
 import type { CommitQueue } from './commit-queue';
 import { reserve } from './storage/counters';
 import type { SqlDatabase } from './storage/sql';
+import { quickCheckInWorker, wantsWorkerCheck } from './storage/quick-check';
 
 /** How often the integrity check runs after the one at start. */
 export const INTEGRITY_INTERVAL_MS = 15 * 60_000;
@@ -33,14 +35,22 @@ export class HealthMonitor {
     private readonly database: SqlDatabase,
     private readonly queue: CommitQueue,
     private readonly clock: () => number,
+    /** The SQLite file the collector opened itself, checkable from a worker thread; null otherwise. */
+    private readonly sqliteFile: string | null = null,
   ) {}
+
+  /** Whether checkIntegrity would run on a worker thread (a large SQLite file), so the caller need not wait for it. */
+  get checksInWorker(): boolean {
+    return this.sqliteFile !== null && this.sqliteFile !== ':memory:' && wantsWorkerCheck(this.sqliteFile);
+  }
 
   /** Run the integrity check now (SQLite; PostgreSQL checks its own pages and has no equivalent). Returns the problem, or null. */
   async checkIntegrity(): Promise<string | null> {
     if (this.database.dialect !== 'sqlite') return null;
     try {
-      const rows = await this.database.all('PRAGMA quick_check(5)');
-      const lines = rows.map((row) => String(Object.values(row)[0]));
+      const lines = this.checksInWorker
+        ? await quickCheckInWorker(this.sqliteFile!)
+        : (await this.database.all('PRAGMA quick_check(5)')).map((row) => String(Object.values(row)[0]));
       this.integrityProblem = lines.length === 1 && lines[0] === 'ok' ? null : `database integrity check failed: ${lines.join('; ')}`;
     } catch (error) {
       this.integrityProblem = `database integrity check failed: ${messageOf(error)}`;
