@@ -11,7 +11,7 @@ import { CommitQueue } from './commit-queue';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
 import { assertNever } from '../common/result';
 import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
-import { refuseNul } from './edge';
+import { refuseBadText } from './edge';
 import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
 import { enrollDevice, type EnrollInput } from './ingest/enroll';
@@ -184,7 +184,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     return payload;
   });
 
-  app.addHook('preValidation', refuseNul);
+  app.addHook('preValidation', refuseBadText);
   let reported = '';
   app.get('/v1/health', { schema: { response: { 200: HealthSchema, 503: HealthSchema } } }, async (request, reply) => {
     const { ok, reasons } = await health.report();
