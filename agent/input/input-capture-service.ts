@@ -10,7 +10,7 @@
  * A window the database cannot take (full or read-only disk, locked file) stays in memory and is
  * written, in order, with the next window or by a retry timer; `windowFlushed` follows the write,
  * so the detector scores each window once it is stored. The backlog is bounded: past
- * MAX_PENDING_WINDOWS the oldest unstored windows go first.
+ * MAX_PENDING_WINDOWS the oldest unstored windows go first, with one warn line saying how many.
  */
 import type { CaptureStatus } from '../../common/ipc-contract';
 import type { TimingWindow } from '../../common/timing';
@@ -115,7 +115,15 @@ export class InputCaptureService implements AgentService {
       return null;
     }
     this.unstored.push(window);
-    if (this.unstored.length > MAX_PENDING_WINDOWS) this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS);
+    if (this.unstored.length > MAX_PENDING_WINDOWS) {
+      const dropped = this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS).length;
+      // Counts only: a window's features never go to the log.
+      this.ctx.logger.log(
+        'warn',
+        `Dropped ${dropped} timing window${dropped === 1 ? '' : 's'}: the disk has refused them and the backlog of ${MAX_PENDING_WINDOWS} unstored windows is full`,
+        { windows: dropped, reason: 'backlog-full', backlog: MAX_PENDING_WINDOWS },
+      );
+    }
     return this.storeUnstored();
   }
 
