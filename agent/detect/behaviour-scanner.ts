@@ -279,7 +279,10 @@ export function observationsFor(listeners: readonly RecognisedListener[], option
         kind: 'remote-session-active',
         severity: screen ? 'high' : 'low',
         title: `Someone is connected to the ${label} server on port ${socket.localPort}`,
-        explanation: `Another computer (${session.peerAddress}) is connected to a ${label} server on this computer and may be viewing or controlling it.${viaText}${rttText}`,
+        explanation: isLoopback(session.peerAddress)
+          ? // Still on loopback after attribution: a program here (or a forwarder whose far end is unreadable), not another machine.
+            `A program on this computer (${session.peerAddress}) is connected to a ${label} server on this computer; a tunnel can carry such a connection from elsewhere.${viaText}`
+          : `Another computer (${session.peerAddress}) is connected to a ${label} server on this computer and may be viewing or controlling it.${viaText}${rttText}`,
         evidence: {
           ...base,
           direction: 'inbound',
