@@ -20,6 +20,7 @@ import { readTcpRttLinux } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
 import { BEHAVIOUR_SOURCE, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
 import { ExecutableIdentifier } from './identity/linux';
+import { SignerIdentifier } from './identity/signer';
 import { ProtocolProber } from './protocol-probe/prober';
 import { RDP_HOST_SOURCE, rdpHostObservations, readRdpHostWin32, type RdpHostState } from './rdp-host/win32';
 import { tcpTableReaderFor } from './sockets/list-sockets';
@@ -55,13 +56,14 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   const listProcesses = processListerFor(platform);
   const listSockets = socketListerFor(platform);
   const linux = platform === 'linux';
-  // Binary identity by content: Linux only for now (Windows/macOS would need a hash per signer call).
+  // Binary identity: by content on Linux, by code signer on Windows and macOS.
   const identifier = linux ? new ExecutableIdentifier({ catalog }) : undefined;
   // --- per-OS hardware and signer probes (displays/read-displays.ts, usb/list-usb.ts, signers/read-signer.ts) ---
   const readDisplays = displayReaderFor(platform, run);
   const listUsb = usbListerFor(platform, run);
   const readSigner = signerReaderFor(platform, run);
   // --- end per-OS hardware and signer probes ---
+  const signerIdentifier = new SignerIdentifier(catalog, readSigner);
   return {
     listProcesses,
     listSockets,
@@ -73,7 +75,12 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
             return identity && { entry: identity.entry, evidence: { method: identity.method, reference: identity.reference, package: identity.package, sha256: identity.sha256 } };
           },
         }
-      : {}),
+      : {
+          identify: async (process) => {
+            const identity = await signerIdentifier.identify(process.exe);
+            return identity && { entry: identity.entry, evidence: { method: 'signer', signer: identity.signer } };
+          },
+        }),
     ...(platform === 'win32' ? { readRdpHost: () => readRdpHostWin32(run) } : {}),
     behaviour: { ...tcpTableReaderFor(platform, run), ...(linux ? { readRtt: readTcpRttLinux } : {}) },
     pathExists,

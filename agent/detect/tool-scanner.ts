@@ -28,7 +28,7 @@ export interface ToolScanProbes {
    * Identity of a process whose names matched nothing: the catalog entry its binary's content
    * belongs to (identity/linux.ts), so a renamed copy is still the tool. Absent: names only.
    */
-  identify?: (process: ProcessInfo) => ProcessIdentity | undefined;
+  identify?: (process: ProcessInfo) => ProcessIdentity | undefined | Promise<ProcessIdentity | undefined>;
 }
 
 /** A name-independent match of a process to a catalog entry. */
@@ -93,7 +93,7 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
       matched.set(match.entry.id, group);
       continue;
     }
-    const identity = probes.identify?.(process);
+    const identity = await probes.identify?.(process);
     if (!identity) continue;
     // Renamed copies form their own group (own finding keys), so a named and a renamed instance both show.
     const group = identified.get(identity.entry.id) ?? { entry: identity.entry, matchedName: process.name, identifiedBy: identity.evidence, processes: [] };

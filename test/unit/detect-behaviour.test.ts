@@ -12,6 +12,8 @@ import { describe, it } from 'node:test';
 import { scanBehaviour, type TcpEntry } from '../../agent/detect/behaviour-scanner';
 import { ProcessMatcher, type Catalog, type CatalogEntry } from '../../agent/detect/catalog/catalog';
 import { ExecutableIdentifier, referencesFromDpkgLists } from '../../agent/detect/identity/linux';
+import { SignerIdentifier } from '../../agent/detect/identity/signer';
+import { scanTools } from '../../agent/detect/tool-scanner';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { loopbackTarget, ProtocolProber, type ListeningSocket } from '../../agent/detect/protocol-probe/prober';
 import { parseQuerySession, parseTermService, rdpHostObservations, readRdpHostWin32, TERMSERVICE_COMMAND } from '../../agent/detect/rdp-host/win32';
@@ -300,5 +302,62 @@ describe('display probe without xrandr', () => {
     await service.tick();
     await service.tick();
     assert.deepEqual(warnings, ['X screen probe unavailable: virtual-display detection for this X session is off']);
+  });
+});
+
+describe('SignerIdentifier (Windows/macOS identity by code signer)', () => {
+  it('identifies a renamed signed tool, never by a platform vendor, each file once, a few new files a minute', async () => {
+    const signed = entry('anydesk', 'remote-desktop', []);
+    const vendor = entry('quick-assist', 'remote-access', []);
+    const withSigners: Catalog = {
+      ...catalog,
+      entries: [{ ...signed, processes: { ...signed.processes, win32: ['anydesk.exe'] }, signers: ['AnyDesk Software GmbH'] }, { ...vendor, signers: ['Microsoft Corporation'] }],
+    };
+    const signers: Record<string, string | null> = {
+      'C:\\Users\\c\\AppData\\Local\\Temp\\svc-helper.exe': 'AnyDesk Software GmbH',
+      'C:\\Windows\\System32\\notepad.exe': 'Microsoft Corporation',
+    };
+    const reads: string[] = [];
+    let now = 0;
+    const identifier = new SignerIdentifier(
+      withSigners,
+      async (file) => {
+        reads.push(file);
+        return signers[file] ?? null;
+      },
+      { maxNewPerWindow: 2, now: () => now },
+    );
+    const processes = [
+      { ...processInfo(10, 'svc-helper.exe'), exe: 'C:\\Users\\c\\AppData\\Local\\Temp\\svc-helper.exe' },
+      { ...processInfo(11, 'notepad.exe'), exe: 'C:\\Windows\\System32\\notepad.exe' },
+      { ...processInfo(12, 'other.exe'), exe: 'C:\\other.exe' },
+    ];
+    const scan = () =>
+      scanTools({
+        matcher: new ProcessMatcher(withSigners, 'win32'),
+        probes: {
+          listProcesses: async () => processes,
+          listSockets: async () => [],
+          pathExists: () => false,
+          identify: async (info) => {
+            const identity = await identifier.identify(info.exe);
+            return identity && { entry: identity.entry, evidence: { method: 'signer', signer: identity.signer } };
+          },
+        },
+        approvedTools: [],
+        platform: 'win32',
+      });
+    const first = await scan();
+    const running = first.observations.find((observation) => observation.kind === 'remote-tool-running')!;
+    assert.equal(running.key, 'tool:anydesk:renamed:running');
+    assert.deepEqual(running.evidence.identifiedBy, { method: 'signer', signer: 'AnyDesk Software GmbH' });
+    assert.match(running.title, /under another name \(svc-helper\.exe\)/);
+    assert.equal(first.observations.length, 1, 'Microsoft-signed notepad is not Quick Assist');
+    assert.equal(reads.length, 2, 'two new files in this minute; the third waits');
+    await scan();
+    assert.equal(reads.length, 2, 'known files are not verified again, the window is still full');
+    now = 60_000;
+    await scan();
+    assert.deepEqual(reads, [processes[0]!.exe, processes[1]!.exe, processes[2]!.exe]);
   });
 });
