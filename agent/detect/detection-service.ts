@@ -1,7 +1,9 @@
 /**
- * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds and the hardware
- * probe (displays, USB) at start, on change, and at most every hardwareScanSeconds (minimum 60),
- * reconciling findings of sources `tool`, `edid`, `usb` and `display`.
+ * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds, followed by the
+ * behaviour scan (protocol probes of listening sockets, forwarder attribution) and, on Windows, the
+ * RDP host scan; and the hardware probe (displays, USB) at start, on change, and at most every
+ * hardwareScanSeconds (minimum 60). Findings of sources `tool`, `behaviour`, `rdp-host`, `edid`,
+ * `usb` and `display` are reconciled separately.
  *
  * OS seams are injectable through `DetectionProbes` so unit tests can drive it; by default the
  * per-platform modules are used (the chooser throws UNSUPPORTED_PLATFORM elsewhere).
