@@ -2,7 +2,8 @@
  * The agent's detection, looped, for the behaviour integration test: runs inside the test's PID and
  * network namespace (possibly as an unprivileged user) and prints one JSON line per scan with the
  * findings of the name-only scan ("before": the catalog matched by process name) and of the full
- * scan ("after": names, binary identity, protocol probes, forwarder attribution).
+ * scan ("after": names, binary identity, protocol probes, forwarder attribution) and how long the
+ * full scan took.
  *
  *   node --import tsx test/helpers/behaviour-scan-loop.ts [--interval-ms N]
  * Stops when stdin closes.
@@ -19,7 +20,7 @@ import { listSocketsLinux } from '../../agent/detect/sockets/linux';
 import { pathExists, scanTools, type ToolScanProbes } from '../../agent/detect/tool-scanner';
 
 if (process.argv.includes('--help')) {
-  process.stdout.write('Usage: behaviour-scan-loop [--interval-ms N]\nPrints one JSON line per scan: {at, before, after}; stops when stdin closes.\n');
+  process.stdout.write('Usage: behaviour-scan-loop [--interval-ms N]\nPrints one JSON line per scan: {at, scanMs, uid, before, after}; stops when stdin closes.\n');
   process.exit(0);
 }
 const intervalArg = process.argv.indexOf('--interval-ms');
@@ -46,6 +47,7 @@ const summary = (observation: FindingObservation) => ({ key: observation.key, ki
 
 while (!stopped) {
   const before = await scanTools({ matcher, probes: baseProbes, approvedTools: [], platform: 'linux' });
+  const started = performance.now();
   const tools = await scanTools({
     matcher,
     probes: {
@@ -59,8 +61,9 @@ while (!stopped) {
     platform: 'linux',
   });
   const behaviour = await scanBehaviour({ probes: behaviourProbes, prober, processes: tools.processes, matcher, alreadyReported: reportedByToolScan(tools.tools) });
+  const scanMs = performance.now() - started;
   process.stdout.write(
-    `${JSON.stringify({ at: Date.now(), uid: process.getuid?.() ?? null, before: before.observations.map(summary), after: [...tools.observations, ...behaviour.observations].map(summary) })}\n`,
+    `${JSON.stringify({ at: Date.now(), scanMs, uid: process.getuid?.() ?? null, before: before.observations.map(summary), after: [...tools.observations, ...behaviour.observations].map(summary) })}\n`,
   );
   await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }

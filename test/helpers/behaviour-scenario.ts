@@ -25,6 +25,7 @@ interface Observation {
 }
 interface ScanLine {
   readonly at: number;
+  readonly scanMs: number;
   readonly before: Observation[];
   readonly after: Observation[];
 }
@@ -41,6 +42,8 @@ export interface RowResult {
   readonly finding: Observation | null;
   /** Kinds each scan saw at the end, for the report. */
   readonly beforeKinds: string[];
+  /** Median duration of the full scan (tool + behaviour) once probes are cached, ms. */
+  readonly medianScanMs: number | null;
   readonly afterKinds: string[];
   readonly error?: string;
   /** When nothing was caught: what the last scan saw, and the socket table. */
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-behaviour-'));
   fs.chmodSync(dir, 0o755);
   const displays: XDisplay[] = [];
-  let result: RowResult = { row, scanUid: null, caughtBefore: false, caughtAfter: false, timeToFindingMs: null, finding: null, beforeKinds: [], afterKinds: [] };
+  let result: RowResult = { row, scanUid: null, caughtBefore: false, caughtAfter: false, timeToFindingMs: null, finding: null, beforeKinds: [], afterKinds: [], medianScanMs: null };
   try {
     const viewing = await startXvfb({ focusWindow: false });
     displays.push(viewing);
@@ -207,8 +210,10 @@ async function main(): Promise<void> {
     await waitFor('a session finding', 90_000, () => latest !== undefined && latest.at > sessionStart && caught(latest.after) !== undefined).catch(() => undefined);
     const first = lines.find((line) => line.at > sessionStart && caught(line.after));
     const last = latest!;
+    const durations = lines.slice(-10).map((line) => line.scanMs).sort((a, b) => a - b);
     result = {
       ...result,
+      medianScanMs: durations.length > 0 ? Math.round(durations[Math.floor(durations.length / 2)]! * 10) / 10 : null,
       caughtBefore: lines.some((line) => line.at > sessionStart && caught(line.before)),
       caughtAfter: first !== undefined,
       timeToFindingMs: first ? first.at - sessionStart : null,

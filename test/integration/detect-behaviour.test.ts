@@ -55,12 +55,12 @@ describe('behaviour detection: the evasion table with real tools (namespaced)', 
       results.push({ ...result, what });
     }
     const table = [
-      '| row | scan as | before (names only) | after | time to session finding | caught by |',
-      '|---|---|---|---|---|---|',
+      '| row | scan as | before (names only) | after | time to session finding | caught by | full scan, median |',
+      '|---|---|---|---|---|---|---|',
       ...results.map(
         (result) =>
           `| ${result.what} | uid ${result.scanUid} | ${result.caughtBefore ? 'session' : result.beforeKinds.join(', ') || 'nothing'} | ${result.caughtAfter ? 'session' : 'MISSED'} | ` +
-          `${result.timeToFindingMs === null ? '-' : `${(result.timeToFindingMs / 1000).toFixed(1)} s`} | ${result.finding?.key.split(':').slice(0, 3).join(':') ?? '-'} |`,
+          `${result.timeToFindingMs === null ? '-' : `${(result.timeToFindingMs / 1000).toFixed(1)} s`} | ${result.finding?.key.split(':').slice(0, 3).join(':') ?? '-'} | ${result.medianScanMs ?? '-'} ms |`,
       ),
     ].join('\n');
     t.diagnostic(`\n${table}`);
