@@ -240,6 +240,8 @@ export function observationsFor(listeners: readonly RecognisedListener[], option
     const owner = listener.owner;
     const ownerCatalogId = owner ? (options.matcher.match(processNames(owner))?.entry.id ?? null) : null;
     const base = {
+      // What the verdict and the views call it, when no catalog entry names the owner.
+      tool: `${label} server`,
       signal: 'protocol-probe',
       protocol: recognised.protocol,
       protocolVersion: recognised.version,

@@ -22,6 +22,7 @@ import { DetectionService } from '../../agent/detect/detection-service';
 import { AgentEvents } from '../../agent/events';
 import { openDatabase } from '../../agent/store/database';
 import { DEFAULT_POLICY } from '../../common/policy';
+import { deviceVerdict } from '../../agent/verdict/verdict';
 import { RDP_CONNECTION_REQUEST, recogniseGreeting, recogniseRdpConfirm } from '../../agent/detect/protocol-probe/recognise';
 
 const bytes = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
@@ -162,6 +163,9 @@ describe('scanBehaviour', () => {
     assert.equal(sessions[0]!.severity, 'high');
     const listening = result.observations.filter((observation) => observation.kind === 'remote-tool-listening').map((observation) => observation.evidence.port);
     assert.deepEqual(listening.sort(), [5901, 7000]);
+    // The verdict names the protocol and the real, distant peer.
+    const verdict = deviceVerdict(result.observations);
+    assert.ok(verdict.chain.some((link) => link === 'VNC (RFB) server session from 203.0.113.7, a peer 85 ms away (round trip)'), JSON.stringify(verdict.chain));
   });
 
   it('reports the session when no owner is readable (an ordinary user looking at root\'s tool)', async () => {

@@ -90,7 +90,7 @@ export async function readRdpHostWin32(run: CommandRunner): Promise<RdpHostState
 export function rdpHostObservations(state: RdpHostState): FindingObservation[] {
   if (!state.service?.running) return [];
   const observations: FindingObservation[] = [];
-  const service = { service: 'TermService', pid: state.service.processId, startMode: state.service.startMode };
+  const service = { tool: 'Windows Remote Desktop', service: 'TermService', pid: state.service.processId, startMode: state.service.startMode };
   const listening = state.sockets.filter((socket) => socket.state === 'listen');
   const ports = new Set(listening.map((socket) => socket.localPort));
   for (const socket of listening) {
