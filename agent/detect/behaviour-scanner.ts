@@ -139,6 +139,24 @@ export function reportedByToolScan(tools: readonly { listening: readonly { local
   return reported;
 }
 
+/** The listening and session keys of other scanners' findings (address/port, local/peer evidence). */
+export function reportedByObservations(observations: readonly FindingObservation[]): Set<string> {
+  const reported = new Set<string>();
+  for (const { kind, evidence } of observations) {
+    if (kind === 'remote-tool-listening' && typeof evidence.address === 'string' && typeof evidence.port === 'number') reported.add(listeningKey(evidence.address, evidence.port));
+    if (
+      kind === 'remote-session-active' &&
+      typeof evidence.localAddress === 'string' &&
+      typeof evidence.localPort === 'number' &&
+      typeof evidence.peerAddress === 'string' &&
+      typeof evidence.peerPort === 'number'
+    ) {
+      reported.add(sessionKey(evidence.localAddress, evidence.localPort, evidence.peerAddress, evidence.peerPort));
+    }
+  }
+  return reported;
+}
+
 /** Run one behaviour scan. Probe failures of single sockets are results, not errors. */
 export async function scanBehaviour(options: BehaviourScanOptions): Promise<BehaviourScanResult> {
   const { probes, prober } = options;

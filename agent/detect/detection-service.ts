@@ -8,6 +8,7 @@
  * OS seams are injectable through `DetectionProbes` so unit tests can drive it; by default the
  * per-platform modules are used (the chooser throws UNSUPPORTED_PLATFORM elsewhere).
  */
+import type { FindingObservation } from '../../common/findings';
 import type { AgentContext, AgentService } from '../context';
 import { reconcileFindings } from '../store/findings';
 import { storageHealth } from '../store/storage-health';
@@ -20,7 +21,7 @@ import { processListerFor } from './processes/list-processes';
 import { socketListerFor } from './sockets/list-sockets';
 import { readTcpRttLinux } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
-import { BEHAVIOUR_SOURCE, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
+import { BEHAVIOUR_SOURCE, reportedByObservations, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
 import { ExecutableIdentifier } from './identity/linux';
 import { SignerIdentifier } from './identity/signer';
 import { ProtocolProber } from './protocol-probe/prober';
@@ -180,11 +181,12 @@ export class DetectionService implements AgentService {
   }
 
   /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
-  private async runBehaviourScan(): Promise<void> {
+  private async runBehaviourScan(otherFindings: readonly FindingObservation[]): Promise<void> {
     const probes = this.probes.behaviour;
     const toolScan = this.lastToolScan;
     if (!probes || !toolScan) return;
     const alreadyReported = reportedByToolScan(toolScan.tools);
+    for (const key of reportedByObservations(otherFindings)) alreadyReported.add(key);
     try {
       this.lastBehaviourScan = await scanBehaviour({ probes, prober: this.prober, processes: toolScan.processes, matcher: this.matcher, alreadyReported });
       const observations = this.lastBehaviourScan.observations;
@@ -210,15 +212,18 @@ export class DetectionService implements AgentService {
     } catch (error) {
       this.ctx.logger.log('warn', 'tool scan failed', { error: error instanceof Error ? error.message : String(error) });
     }
-    await this.runBehaviourScan();
+    // The RDP host first: the behaviour scan skips the sockets it already reported.
+    let rdpHost: FindingObservation[] = [];
     if (this.probes.readRdpHost) {
       try {
         const observations = rdpHostObservations(await this.probes.readRdpHost());
+        rdpHost = observations;
         storageHealth(this.ctx).write('storing RDP host findings', () => reconcileFindings(this.ctx.db, RDP_HOST_SOURCE, observations, now(), this.ctx.events));
       } catch (error) {
         this.ctx.logger.log('warn', 'RDP host scan failed', { error: error instanceof Error ? error.message : String(error) });
       }
     }
+    await this.runBehaviourScan(rdpHost);
     const token = this.probes.hardwareToken();
     const periodMs = Math.max(60, this.ctx.policy.intervals.hardwareScanSeconds) * 1000;
     const due = now() - this.lastHardwareScan >= periodMs;

@@ -21,6 +21,7 @@ import type { CommandRunner } from '../../agent/detect/command-runner';
 import { DetectionService } from '../../agent/detect/detection-service';
 import { AgentEvents } from '../../agent/events';
 import { openDatabase } from '../../agent/store/database';
+import { listOpenFindings } from '../../agent/store/findings';
 import { DEFAULT_POLICY } from '../../common/policy';
 import { deviceVerdict } from '../../agent/verdict/verdict';
 import { RDP_CONNECTION_REQUEST, recogniseGreeting, recogniseRdpConfirm } from '../../agent/detect/protocol-probe/recognise';
@@ -363,5 +364,64 @@ describe('SignerIdentifier (Windows/macOS identity by code signer)', () => {
     now = 60_000;
     await scan();
     assert.deepEqual(reads, [processes[0]!.exe, processes[1]!.exe, processes[2]!.exe]);
+  });
+});
+
+describe('DetectionService on win32: RDP host and behaviour scan together', () => {
+  it('reports TermService\'s listener and session once (source rdp-host), and a VNC server the probe found (source behaviour)', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-rdphost-'));
+    const db = openDatabase(path.join(dir, 'agent.db'));
+    t.after(() => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const table: TcpEntry[] = [
+      { state: 'listen', localAddress: '0.0.0.0', localPort: 3389, remoteAddress: '0.0.0.0', remotePort: 0, inode: 0, pid: 1184 },
+      { state: 'established', localAddress: '192.0.2.15', localPort: 3389, remoteAddress: '198.51.100.77', remotePort: 51544, inode: 0, pid: 1184 },
+      { state: 'listen', localAddress: '0.0.0.0', localPort: 5900, remoteAddress: '0.0.0.0', remotePort: 0, inode: 0, pid: 4242 },
+    ];
+    const warnings: string[] = [];
+    const service = new DetectionService(
+      {
+        db,
+        policy: DEFAULT_POLICY,
+        clock: { now: () => 1_000_000 },
+        logger: { log: (level, message, fields) => void (level === 'warn' && warnings.push(`${message} ${JSON.stringify(fields)}`)) },
+        dataDir: dir,
+        agentVersion: 'test',
+        events: new AgentEvents(),
+      },
+      {
+        platform: 'win32',
+        // The network exchange is the OS seam here: 3389 answers like RDP, 5900 like VNC.
+        prober: new ProtocolProber({
+          exchange: async (_host, port) =>
+            port === 3389
+              ? { greeting: new Uint8Array(0), reply: Uint8Array.from([0x03, 0x00, 0x00, 0x0b, 0x06, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00]) }
+              : { greeting: bytes('RFB 003.008\n'), reply: null },
+        }),
+        probes: {
+          listProcesses: async () => [],
+          listSockets: async () => [],
+          pathExists: () => false,
+          readHardware: async () => ({ connectors: [], usbDevices: [] }),
+          hardwareToken: () => '',
+          behaviour: { readTcpTable: async () => table, ownersOf: async () => new Map() },
+          readRdpHost: async () => ({
+            service: { running: true, processId: 1184, startMode: 'Manual' },
+            sessions: parseQuerySession(rdpFixture('query-session.txt')),
+            sockets: table.filter((entry) => entry.pid === 1184).map(({ inode: _inode, ...socket }) => ({ ...socket, pid: 1184 })),
+          }),
+        },
+      },
+    );
+    await service.tick();
+    assert.deepEqual(warnings, []);
+    const keys = listOpenFindings(db).map((finding) => finding.key).sort();
+    assert.deepEqual(keys, [
+      'behaviour:listening:rfb:0.0.0.0:5900',
+      'rdp-host:listening:0.0.0.0:3389',
+      'rdp-host:session:3389:198.51.100.77:51544',
+    ]);
   });
 });
