@@ -13,17 +13,6 @@ import { histogram, seriesChart } from './charts';
 import { h, type Child } from './dom';
 import { describeAddress, formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatShortClock, formatTime, formatTimingValue, isLocalAddress } from './format';
 
-/** The banner without a top line (the tray app's status event alone). */
-export function statusBanner(status: Status): HTMLElement {
-  const label = stateLabel(status);
-  return h(
-    'div',
-    { class: `status status-${status.state}`, 'data-state': status.state },
-    h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
-    h('div', {}, h('strong', {}, label), h('p', {}, status.summary)),
-  );
-}
-
 /**
  * The top line: flagged or not, why in one sentence, what to do and whom to contact, what IT did
  * about it, and whether IT sees any of this.

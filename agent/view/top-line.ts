@@ -9,6 +9,9 @@ import type { ReportingState, TopLine } from '../../common/ipc-contract';
 import { findingAdvice, findingWhy, isAuditRead, itResponseWords } from '../../common/plain-words';
 import type { ResolvedPolicy } from '../../common/policy';
 
+/** How far the collector's clock may be behind ours when matching IT's response to a finding. */
+const RESPONSE_CLOCK_SLACK_MS = 60_000;
+
 /** Findings that flag the laptop: medium or high, and not an approved tool. */
 export function isConcerning(finding: Finding): boolean {
   return (finding.severity === 'medium' || finding.severity === 'high') && finding.kind !== 'approved-tool';
@@ -41,8 +44,11 @@ export interface TopLineInput {
 export function topLineOf(input: TopLineInput): TopLine {
   const ranked = rankConcerning(input.open);
   const first = ranked[0];
-  // IT's reads are listed in their own section; the top line names IT's latest response.
-  const response = input.audit.find((entry) => itResponseWords(entry.action) !== null);
+  // IT's reads are listed in their own section; the top line names IT's latest response, and when
+  // flagged only one given since the named finding appeared: last month's "resolved" must not read
+  // as an answer to today's finding. (Audit times are the collector's clock: a minute's slack.)
+  const since = first === undefined ? -Infinity : first.firstSeenAt - RESPONSE_CLOCK_SLACK_MS;
+  const response = input.audit.find((entry) => itResponseWords(entry.action) !== null && entry.at >= since);
   const lastRead = input.audit.find((entry) => isAuditRead(entry.action));
   const common = {
     contact: input.policy.support.contact,
