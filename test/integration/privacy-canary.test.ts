@@ -193,6 +193,10 @@ describe('privacy canary', () => {
       haystacks.push({ name: `view API ${channel}`, data: body });
     }
     const exported = haystacks.find((haystack) => haystack.name === 'view API exportData')!;
+    // The audit path (what IT looked at and did) is searched too: its view answer, and the export's
+    // audit entries, baseline and agent state.
+    assert.ok(haystacks.some((haystack) => haystack.name === 'view API getAudit'));
+    assert.ok(/"auditEntries":\[/.test(exported.data.toString()) && exported.data.toString().includes('"agentState":'), 'the export carries the audit entries and the agent state');
     assert.ok(exported.data.toString().includes('"keystrokes":17'), 'the export holds the captured windows');
     const devices = (await (await fetch(`${collector.url}/v1/devices`, { headers: { authorization: `Bearer ${itToken}` } })).json()) as {
       devices: { id: string }[];
