@@ -6,7 +6,7 @@
 import type { AuditEntry } from '../../common/audit';
 import { SEVERITY_RANK, type Finding } from '../../common/findings';
 import type { ReportingState, TopLine } from '../../common/ipc-contract';
-import { findingAdvice, findingWhy, isAuditRead, itResponseWords } from '../../common/plain-words';
+import { findingAdvice, findingWhy, isAuditRead, itResponseWords, sameThingKey } from '../../common/plain-words';
 import type { ResolvedPolicy } from '../../common/policy';
 
 /** How far the collector's clock may be behind ours when matching IT's response to a finding. */
@@ -72,7 +72,8 @@ export function topLineOf(input: TopLineInput): TopLine {
     flagged: true,
     headline: first.title.replace(/\.$/, ''),
     why: findingWhy(first.kind),
-    alsoOpen: ranked.length - 1,
+    // Counted as the list below shows them (one card for a tool listening on IPv4 and IPv6).
+    alsoOpen: new Set(ranked.map(sameThingKey)).size - 1,
     whatToDo: advice.length > 0 ? advice.join(' ') : null,
     ...common,
   };
