@@ -69,6 +69,19 @@ export const PolicySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    support: Type.Optional(
+      Type.Object(
+        {
+          contact: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 200, description: 'How the employee reaches IT about a finding, e.g. "helpdesk@example.com, ext. 4242".' }),
+          ),
+          advice: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 500, description: 'One sentence IT wants a flagged employee to read first.' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     outbox: Type.Optional(
       Type.Object(
         {
@@ -103,6 +116,8 @@ export interface ResolvedPolicy {
   };
   readonly retention: { readonly maxDays: number; readonly maxMegabytes: number };
   readonly outbox: { readonly maxReports: number };
+  /** Shown in the transparency view's top line when the laptop is flagged. */
+  readonly support: { readonly contact: string | null; readonly advice: string | null };
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -121,6 +136,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   },
   retention: { maxDays: 30, maxMegabytes: 50 },
   outbox: { maxReports: 10000 },
+  support: { contact: null, advice: null },
 };
 
 export function resolvePolicy(policy: Policy): ResolvedPolicy {
@@ -133,5 +149,6 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     intervals: { ...DEFAULT_POLICY.intervals, ...policy.intervals },
     retention: { ...DEFAULT_POLICY.retention, ...policy.retention },
     outbox: { ...DEFAULT_POLICY.outbox, ...policy.outbox },
+    support: { contact: policy.support?.contact ?? null, advice: policy.support?.advice ?? null },
   };
 }

@@ -10,7 +10,7 @@
  * A window the database cannot take (full or read-only disk, locked file) stays in memory and is
  * written, in order, with the next window or by a retry timer; `windowFlushed` follows the write,
  * so the detector scores each window once it is stored. The backlog is bounded: past
- * MAX_PENDING_WINDOWS the oldest unstored windows go first.
+ * MAX_PENDING_WINDOWS the oldest unstored windows go first, with one warn line saying how many.
  *
  * An optional AttributionSource (agent/input/attribution/) runs beside the hook and adds counts of
  * injected and device input to each window. It is optional everywhere: when it cannot start, or
@@ -152,7 +152,15 @@ export class InputCaptureService implements AgentService {
       return null;
     }
     this.unstored.push(window);
-    if (this.unstored.length > MAX_PENDING_WINDOWS) this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS);
+    if (this.unstored.length > MAX_PENDING_WINDOWS) {
+      const dropped = this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS).length;
+      // Counts only: a window's features never go to the log.
+      this.ctx.logger.log(
+        'warn',
+        `Dropped ${dropped} timing window${dropped === 1 ? '' : 's'}: the disk has refused them and the backlog of ${MAX_PENDING_WINDOWS} unstored windows is full`,
+        { windows: dropped, reason: 'backlog-full', backlog: MAX_PENDING_WINDOWS },
+      );
+    }
     return this.storeUnstored();
   }
 

@@ -75,14 +75,21 @@ function stringField(evidence: Evidence, field: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+function isLoopbackAddress(address: string): boolean {
+  const host = address.toLowerCase().replace(/^\[|\]$/g, '').replace(/^::ffff:/, '');
+  return host === '::1' || /^127\./.test(host);
+}
+
 /** One finding as a link in the chain: its title, plus the peer distance for sessions. */
 function describe(finding: FindingObservation): string {
   if (finding.kind === 'remote-session-active') {
     const rtt = numberField(finding.evidence, 'rttMs');
     const peer = stringField(finding.evidence, 'peerAddress');
     const tool = stringField(finding.evidence, 'tool') ?? 'A remote-control tool';
+    // A loopback peer is this computer: "a peer 0 ms away" would describe it as a distant machine.
+    if (peer !== null && isLoopbackAddress(peer)) return `${tool} session from a program on this computer (${peer})`;
     const where = peer ? ` from ${peer}` : '';
-    return rtt !== null ? `${tool} session${where}, a peer ${Math.round(rtt)} ms away (round trip)` : `${tool} session${where}`;
+    return rtt !== null && rtt >= 1 ? `${tool} session${where}, a peer ${Math.round(rtt)} ms away (round trip)` : `${tool} session${where}`;
   }
   if (finding.kind === 'relayed-input-timing' || finding.kind === 'injected-input') return `${finding.title}: ${finding.explanation}`;
   return finding.title;
