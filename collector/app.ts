@@ -18,6 +18,8 @@ import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
+import { triageRoutes } from './routes/triage';
+import { deviceAuditRoutes } from './routes/device-audit';
 import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
@@ -185,6 +187,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
   await app.register(agentRoutes);
   await app.register(itRoutes);
+  await app.register(triageRoutes);
+  await app.register(deviceAuditRoutes);
   await app.register(dashboardRoutes);
 
   const integrityProblem = await health.checkIntegrity();

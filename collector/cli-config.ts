@@ -26,8 +26,8 @@ export const COLLECTOR_COMMAND = {
     'enrollment-secret': { type: 'string', value: 'S', description: 'Shared secret agents present to enroll (8-256 characters). Required.', env: 'TELLTALE_ENROLLMENT_SECRET' },
     'it-token': {
       type: 'strings',
-      value: 'T[=scope+scope]',
-      description: `A bearer token for IT (at least 16 characters): TOKEN for every read scope, or TOKEN=scope+scope from ${IT_SCOPES.join(', ')} (devices:write, which deletes devices, only when named). Without one the IT API and dashboard refuse everything.`,
+      value: '[NAME:]T[=scope+scope]',
+      description: `A bearer token for IT (at least 16 characters): TOKEN for every read scope, or TOKEN=scope+scope from read (every read scope), ${IT_SCOPES.join(', ')} (the write and audit scopes only when named). NAME: names its holder in the audit log (default token-N). Without one the IT API and dashboard refuse everything.`,
       env: 'TELLTALE_IT_TOKENS (comma-separated)',
     },
     'silent-after-minutes': { type: 'string', value: 'M', description: 'A device that sends nothing for this long is silent and gets a device-silent finding.', default: '60', env: 'TELLTALE_SILENT_AFTER_MINUTES' },
@@ -130,11 +130,18 @@ function describeValue(schemaPath: string, message: string): string {
   return message.replace(/^Expected/, 'expected');
 }
 
-function parseToken(spec: string): ItToken {
-  const [token = '', scopeList] = spec.split('=', 2);
-  if (scopeList === undefined) return { token, scopes: [...IT_READ_SCOPES] };
-  const scopes = scopeList.split('+');
+/**
+ * `[NAME:]TOKEN[=scope+scope]`. NAME (letters, digits, `.`, `_`, `@`, `-`) is who the audit log and
+ * the logs name for the token; `read` stands for every read scope.
+ */
+export function parseToken(spec: string): ItToken {
+  const named = /^([A-Za-z0-9._@-]{1,64}):(.+)$/.exec(spec);
+  const name = named?.[1];
+  const [token = '', scopeList] = (named?.[2] ?? spec).split('=', 2);
+  const withName = (scopes: ItScope[]): ItToken => (name === undefined ? { token, scopes } : { token, scopes, name });
+  if (scopeList === undefined) return withName([...IT_READ_SCOPES]);
+  const scopes = [...new Set(scopeList.split('+').flatMap((scope) => (scope === 'read' ? [...IT_READ_SCOPES] : [scope])))];
   const unknown = scopes.filter((scope) => !(IT_SCOPES as readonly string[]).includes(scope));
-  if (unknown.length > 0) throw new UsageProblem(`--it-token: unknown scope(s) ${unknown.join(', ')} (known: ${IT_SCOPES.join(', ')})`);
-  return { token, scopes: scopes as ItScope[] };
+  if (unknown.length > 0) throw new UsageProblem(`--it-token: unknown scope(s) ${unknown.join(', ')} (known: read, ${IT_SCOPES.join(', ')})`);
+  return withName(scopes as ItScope[]);
 }

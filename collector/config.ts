@@ -11,8 +11,12 @@ import { CollectorError } from './errors';
 
 /** Scopes a bare IT token gets. */
 export const IT_READ_SCOPES = ['devices:read', 'findings:read', 'reports:read'] as const;
-/** Scopes an IT bearer token can hold; `devices:write` (delete a device) only when named. */
-export const IT_SCOPES = [...IT_READ_SCOPES, 'devices:write'] as const;
+/**
+ * Scopes an IT bearer token can hold. Beyond the reads: `findings:write` (acknowledge, assign,
+ * resolve, reopen, suppress, notes), `devices:write` (tags, retire, delete a device) and `audit:read`
+ * (the audit log); each only when named.
+ */
+export const IT_SCOPES = [...IT_READ_SCOPES, 'findings:write', 'devices:write', 'audit:read'] as const;
 export type ItScope = (typeof IT_SCOPES)[number];
 
 const ScopeSchema = Type.Union(IT_SCOPES.map((scope) => Type.Literal(scope)));
