@@ -18,6 +18,7 @@ import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
+import { SiemPusher } from './siem/push';
 import { triageRoutes } from './routes/triage';
 import { deviceAuditRoutes } from './routes/device-audit';
 import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
@@ -55,6 +56,8 @@ export interface CollectorServices {
   readonly limits: CollectorLimits;
   /** config.silentAfterMinutes in ms. */
   readonly silentAfterMs: number;
+  /** The SIEM push when config.siem is set. */
+  readonly siem: SiemPusher | null;
 }
 
 declare module 'fastify' {
@@ -109,6 +112,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
 
   const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
+  const siem = config.siem ? new SiemPusher({ database, config: config.siem, clock, version: COLLECTOR_VERSION, log: app.log }) : null;
   const services: CollectorServices = {
     config,
     store,
@@ -136,6 +140,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     },
     limits: new CollectorLimits(config, clock),
     silentAfterMs,
+    siem,
   };
   app.decorate('collector', services);
 
@@ -197,8 +202,19 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     const problem = await health.checkIntegrity();
     if (problem) app.log.error(problem);
   });
+  let siemRunning: Promise<void> | null = null;
+  const stopSiem = siem
+    ? (options.schedule ?? everyInterval)(config.siem?.intervalMs ?? 0, async () => {
+        siemRunning ??= siem.tick().finally(() => {
+          siemRunning = null;
+        });
+        await siemRunning;
+      })
+    : () => undefined;
   let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
+    stopSiem();
+    await siemRunning;
     stopIntegrityChecks();
     await sweeps?.stop();
     await queue.close();

@@ -30,6 +30,10 @@ export const COLLECTOR_COMMAND = {
       description: `A bearer token for IT (at least 16 characters): TOKEN for every read scope, or TOKEN=scope+scope from read (every read scope), ${IT_SCOPES.join(', ')} (the write and audit scopes only when named). NAME: names its holder in the audit log (default token-N). Without one the IT API and dashboard refuse everything.`,
       env: 'TELLTALE_IT_TOKENS (comma-separated)',
     },
+    'siem-url': { type: 'string', value: 'URL', description: 'Push finding changes (new, severity changed, resolved) as OCSF to this SIEM endpoint, e.g. https://splunk:8088/services/collector/event.', env: 'TELLTALE_SIEM_URL' },
+    'siem-format': { type: 'string', value: 'hec|webhook', description: 'hec: Splunk HTTP Event Collector JSON; webhook: {"events":[...]} JSON.', default: 'hec', env: 'TELLTALE_SIEM_FORMAT' },
+    'siem-token': { type: 'string', value: 'T', description: 'Sent as "Splunk T" (hec) or "Bearer T" (webhook).', env: 'TELLTALE_SIEM_TOKEN' },
+    'siem-queue': { type: 'string', value: 'DIR', description: 'Folder of batches waiting for the SIEM to accept them.', default: 'beside --db, or ./telltale-siem-queue', env: 'TELLTALE_SIEM_QUEUE' },
     'silent-after-minutes': { type: 'string', value: 'M', description: 'A device that sends nothing for this long is silent and gets a device-silent finding.', default: '60', env: 'TELLTALE_SILENT_AFTER_MINUTES' },
     'rate-per-ip': { type: 'string', value: 'N', description: 'Requests per minute per client address on every route but report delivery.', default: '600', env: 'TELLTALE_RATE_PER_IP' },
     'rate-per-device': { type: 'string', value: 'N', description: 'Report deliveries per minute per device.', default: '600', env: 'TELLTALE_RATE_PER_DEVICE' },
@@ -69,6 +73,10 @@ const SOURCES: Readonly<Record<string, string>> = {
   verifyThreads: '--verify-threads (TELLTALE_VERIFY_THREADS)',
   logLevel: '--log-level (TELLTALE_LOG_LEVEL)',
   storage: '--db or --pg (TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL)',
+  'siem/url': '--siem-url (TELLTALE_SIEM_URL)',
+  'siem/format': '--siem-format (TELLTALE_SIEM_FORMAT)',
+  'siem/token': '--siem-token (TELLTALE_SIEM_TOKEN)',
+  siem: '--siem-url, --siem-format, --siem-token, --siem-queue',
 };
 
 /** Flags and environment → config. Throws UsageProblem naming the flag. */
@@ -99,6 +107,16 @@ export function collectorConfigFromCommandLine(values: Values, env: NodeJS.Proce
   const perDevice = number(values['rate-per-device'] ?? env.TELLTALE_RATE_PER_DEVICE);
   if (perIp !== undefined || perDevice !== undefined) {
     raw.rateLimit = { ...(perIp === undefined ? {} : { perIp }), ...(perDevice === undefined ? {} : { reportsPerDevice: perDevice }) };
+  }
+  const siemUrl = values['siem-url'] ?? env.TELLTALE_SIEM_URL;
+  if (siemUrl !== undefined) {
+    const token = values['siem-token'] ?? env.TELLTALE_SIEM_TOKEN;
+    raw.siem = {
+      url: siemUrl,
+      format: values['siem-format'] ?? env.TELLTALE_SIEM_FORMAT ?? 'hec',
+      queueDir: values['siem-queue'] ?? env.TELLTALE_SIEM_QUEUE ?? (pgUrl || file === ':memory:' ? 'telltale-siem-queue' : `${file}.siem-queue`),
+      ...(token === undefined ? {} : { token }),
+    };
   }
   const verifyThreads = number(values['verify-threads'] ?? env.TELLTALE_VERIFY_THREADS);
   if (verifyThreads !== undefined) raw.verifyThreads = verifyThreads;
