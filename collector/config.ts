@@ -132,7 +132,8 @@ export type ItToken = Static<typeof ItTokenSchema>;
 
 /** Input accepted by parseCollectorConfig: required fields, everything with a default optional. */
 export type CollectorConfigInput = Pick<CollectorConfig, 'storage' | 'enrollmentSecret'> &
-  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue'>> & {
+  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue' | 'siem'>> & {
+    siem?: Pick<NonNullable<CollectorConfig['siem']>, 'url' | 'queueDir'> & Partial<NonNullable<CollectorConfig['siem']>>;
     rateLimit?: Partial<CollectorConfig['rateLimit']>;
     enrollment?: Partial<CollectorConfig['enrollment']>;
     queue?: Partial<CollectorConfig['queue']>;

@@ -15,7 +15,7 @@ import { sampleFinding } from '../helpers/collector/make-reports';
 
 interface Received {
   authorization: string | undefined;
-  lines: { time: number; host: string; sourcetype: string; event: Record<string, unknown> & { activity_id: number; severity_id: number } }[];
+  lines: { time: number; host: string; sourcetype: string; event: Record<string, unknown> & { activity_id: number; severity_id: number; status_id: number; finding_info: Record<string, unknown>; metadata: Record<string, unknown> } }[];
 }
 
 async function startReceiver(port = 0): Promise<{ server: http.Server; port: number; received: Received[] }> {
@@ -56,7 +56,7 @@ test('SIEM push: state changes only, HEC JSON, nothing lost while the receiver i
   assert.equal(receiver.received[0]!.authorization, 'Splunk hec-token-123');
   const created = receiver.received[0]!.lines;
   assert.deepEqual(created.map((line) => [line.host, line.sourcetype, line.event.activity_id, line.event.severity_id]), [['siem-host', 'ocsf:detection_finding', 1, 4]]);
-  const event = created[0]!.event as Record<string, unknown> & { finding_info: Record<string, unknown>; metadata: Record<string, unknown> };
+  const event = created[0]!.event;
   for (const attribute of ['confidence_id', 'observables', 'status_detail', 'timezone_offset']) assert.ok(attribute in event, attribute);
   assert.deepEqual(event.finding_info.analytic, { name: 'remote-session-active', uid: 'remote-session-active', type_id: 1, type: 'Rule' });
   assert.equal(event.metadata.log_name, 'telltale-findings');
@@ -87,7 +87,7 @@ test('SIEM push: state changes only, HEC JSON, nothing lost while the receiver i
   receiver = await startReceiver(receiver.port);
   now += 120_000;
   await timer.tick();
-  const delivered = receiver.received.flatMap((batch) => batch.lines.map((line) => [line.event.activity_id, line.event.severity_id, (line.event as { status_id: number }).status_id]));
+  const delivered = receiver.received.flatMap((batch) => batch.lines.map((line) => [line.event.activity_id, line.event.severity_id, line.event.status_id]));
   assert.deepEqual(delivered, [
     [2, 3, 1],
     [3, 3, 4],
