@@ -19,6 +19,7 @@ import { metOf, ratioOf, renderTable, targetText, type Row } from './lib/summary
 import { cryptoGroup } from './groups/crypto';
 import { idleGroup } from './groups/idle';
 import { ingestGroup } from './groups/ingest';
+import { itGroup } from './groups/it';
 import { inputGroup } from './groups/input';
 import { scaleGroup } from './groups/scale';
 import { scanGroup } from './groups/scan';
@@ -28,6 +29,7 @@ const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
   crypto: cryptoGroup,
   idle: idleGroup,
   ingest: ingestGroup,
+  it: itGroup,
   input: inputGroup,
   scale: scaleGroup,
   scan: scanGroup,
