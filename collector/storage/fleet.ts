@@ -129,7 +129,8 @@ export async function listDevicePage(db: Queryable, query: DeviceQuery): Promise
   if (query.search !== undefined && query.search !== '') {
     const pattern = likeContains(query.search);
     conditions.push({
-      where: `(lower(d.hostname) LIKE ? ESCAPE '\\' OR lower(d.id) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM device_tags st WHERE st.device_id = d.id AND lower(st.tag) LIKE ? ESCAPE '\\'))`,
+      // The tag match is one uncorrelated subquery (evaluated once), not a lookup per device row.
+      where: `(lower(d.hostname) LIKE ? ESCAPE '\\' OR lower(d.id) LIKE ? ESCAPE '\\' OR d.id IN (SELECT st.device_id FROM device_tags st WHERE lower(st.tag) LIKE ? ESCAPE '\\'))`,
       params: [pattern, pattern, pattern],
     });
   }
