@@ -107,13 +107,15 @@ describe('ProtocolProber (real loopback servers)', () => {
     assert.deepEqual(prober.resultFor(sockets[1]!), { status: 'recognised', recognised: { protocol: 'rdp', version: 'classic' } });
     assert.equal(prober.resultFor(sockets[2]!)?.status, 'failed');
     assert.deepEqual(prober.resultFor(sockets[3]!), { status: 'not-probed', reason: 'not-on-loopback' });
-    assert.deepEqual(received, [Buffer.from(RDP_CONNECTION_REQUEST)], 'only the 19-byte request, once');
+    // Counted through the prober, not the servers: an agent elsewhere on this host probes every
+    // loopback listener too, and its connections would land on these servers as well.
+    assert.ok(received.length >= 1 && received.every((data) => data.equals(Buffer.from(RDP_CONNECTION_REQUEST))), 'only the 19-byte request');
     await prober.probeAll(sockets);
-    assert.equal(rfb.connections() + rdp.connections() + silent.connections(), 3, 'each socket probed once');
-    assert.equal(prober.probesMade, 3);
+    assert.ok(rfb.connections() >= 1 && rdp.connections() >= 1 && silent.connections() >= 1);
+    assert.equal(prober.probesMade, 3, 'each socket probed once');
     // A socket that goes away leaves the cache; one that comes back (new inode) is probed again.
     await prober.probeAll([{ ...sockets[0]!, inode: 9 }]);
-    assert.equal(rfb.connections(), 2);
+    assert.equal(prober.probesMade, 4);
   });
 });
 
