@@ -60,6 +60,23 @@ export const PolicySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    location: Type.Optional(
+      Type.Object(
+        {
+          fleetKey: Type.Optional(
+            Type.String({
+              minLength: 32,
+              maxLength: 256,
+              description:
+                'Secret key (at least 32 characters, the same on every laptop of the fleet) for the location fingerprints: ' +
+                'gateway, Wi-Fi and subnet identities are sent only as HMAC-SHA-256 under it. Without it no location block is sent.',
+            }),
+          ),
+          probeSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400, description: 'How often the network location is probed.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -83,6 +100,7 @@ export interface ResolvedPolicy {
   };
   readonly retention: { readonly maxDays: number; readonly maxMegabytes: number };
   readonly outbox: { readonly maxReports: number };
+  readonly location: { readonly fleetKey: string | null; readonly probeSeconds: number };
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -100,6 +118,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   },
   retention: { maxDays: 30, maxMegabytes: 50 },
   outbox: { maxReports: 10000 },
+  location: { fleetKey: null, probeSeconds: 300 },
 };
 
 export function resolvePolicy(policy: Policy): ResolvedPolicy {
@@ -111,5 +130,6 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     intervals: { ...DEFAULT_POLICY.intervals, ...policy.intervals },
     retention: { ...DEFAULT_POLICY.retention, ...policy.retention },
     outbox: { ...DEFAULT_POLICY.outbox, ...policy.outbox },
+    location: { ...DEFAULT_POLICY.location, ...policy.location },
   };
 }
