@@ -18,6 +18,9 @@ import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
+import { locationRoutes } from './routes/location';
+import { AsnDatabase, defaultAsnDatabaseDirs } from './location/asn-database';
+import { DEFAULT_CORRELATION, type CorrelationSettings } from './location/correlate';
 import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
@@ -53,6 +56,8 @@ export interface CollectorServices {
   readonly limits: CollectorLimits;
   /** config.silentAfterMinutes in ms. */
   readonly silentAfterMs: number;
+  /** Offline IP → ASN/country (empty when no database is installed). */
+  readonly asn: AsnDatabase;
 }
 
 declare module 'fastify' {
@@ -71,6 +76,8 @@ export interface CollectorOptions {
   readonly database?: SqlDatabase;
   /** The timer behind silent-device sweeps; defaults to setInterval. */
   readonly schedule?: Schedule;
+  /** An ASN database already loaded (tests and benches share one); otherwise loaded from config.location. */
+  readonly asn?: AsnDatabase;
 }
 
 /**
@@ -94,7 +101,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: config.location.trustedProxies.length > 0 ? config.location.trustedProxies : config.trustProxy,
     // Signed payloads must be checked exactly as received: no type coercion, no silently dropped
     // extra properties, no defaults filled in (any of these would change the bytes we canonicalize).
     // `unit` annotates timing fields for the views (common/timing.ts); it constrains nothing.
@@ -106,7 +113,9 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     },
   });
 
-  const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
+  const correlation: CorrelationSettings = { ...DEFAULT_CORRELATION, windowMs: config.location.windowHours * 3_600_000, minDevices: config.location.minDevices };
+  const asn = options.asn ?? loadAsnDatabase(config);
+  const queue = new CommitQueue((batch) => ingestReports(database, batch, correlation), config.queue);
   const services: CollectorServices = {
     config,
     store,
@@ -134,6 +143,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     },
     limits: new CollectorLimits(config, clock),
     silentAfterMs,
+    asn,
   };
   app.decorate('collector', services);
 
@@ -185,6 +195,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
   await app.register(agentRoutes);
   await app.register(itRoutes);
+  await app.register(locationRoutes);
+  if (!asn.loaded) app.log.warn('No ASN database: egress addresses are correlated but not looked up (install @ip-location-db/asn and @ip-location-db/asn-country, or pass --asn-database)');
   await app.register(dashboardRoutes);
 
   const integrityProblem = await health.checkIntegrity();
@@ -214,6 +226,13 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     throw error;
   }
   return app;
+}
+
+/** The configured ASN database, the installed packages', or an empty one when neither is there. */
+function loadAsnDatabase(config: CollectorConfig): AsnDatabase {
+  const dirs = config.location.asnDatabaseDirs ?? defaultAsnDatabaseDirs();
+  if (dirs.length === 0) return AsnDatabase.empty();
+  return AsnDatabase.load(dirs);
 }
 
 /** Open the storage the config names. */

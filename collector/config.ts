@@ -11,8 +11,8 @@ import { CollectorError } from './errors';
 
 /** Scopes a bare IT token gets. */
 export const IT_READ_SCOPES = ['devices:read', 'findings:read', 'reports:read'] as const;
-/** Scopes an IT bearer token can hold; `devices:write` (delete a device) only when named. */
-export const IT_SCOPES = [...IT_READ_SCOPES, 'devices:write'] as const;
+/** Scopes an IT bearer token can hold; `devices:write` (delete a device) and `location:write` (expected countries, approved places) only when named. */
+export const IT_SCOPES = [...IT_READ_SCOPES, 'devices:write', 'location:write'] as const;
 export type ItScope = (typeof IT_SCOPES)[number];
 
 const ScopeSchema = Type.Union(IT_SCOPES.map((scope) => Type.Literal(scope)));
@@ -94,6 +94,21 @@ export const CollectorConfigSchema = Type.Object(
     silentAfterMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
     /** Honour X-Forwarded-For (only behind a trusted reverse proxy). */
     trustProxy: Type.Boolean({ default: false }),
+    location: Type.Object(
+      {
+        /** Addresses or CIDRs of the reverse proxies whose X-Forwarded-For names the egress address (overrides trustProxy). */
+        trustedProxies: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [] }),
+        /** Folders holding the @ip-location-db CSV files; default: the installed npm packages. */
+        asnDatabaseDirs: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        /** Count private and loopback source addresses as egress addresses (labs and tests; in production they are a proxy's). */
+        privateEgress: Type.Boolean({ default: false }),
+        /** A device's signals link it to others for this long after its last report. */
+        windowHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, default: 24 }),
+        /** Laptops with different hostnames that make a possible farm. */
+        minDevices: Type.Integer({ minimum: 2, maximum: 1000, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
       { default: 'silent' },
@@ -108,10 +123,11 @@ export type ItToken = Static<typeof ItTokenSchema>;
 
 /** Input accepted by parseCollectorConfig: required fields, everything with a default optional. */
 export type CollectorConfigInput = Pick<CollectorConfig, 'storage' | 'enrollmentSecret'> &
-  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue'>> & {
+  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue' | 'location'>> & {
     rateLimit?: Partial<CollectorConfig['rateLimit']>;
     enrollment?: Partial<CollectorConfig['enrollment']>;
     queue?: Partial<CollectorConfig['queue']>;
+    location?: Partial<CollectorConfig['location']>;
   };
 
 /**

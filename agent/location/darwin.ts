@@ -47,7 +47,7 @@ export function parseDarwinArp(text: string): Neighbour[] {
 /** `airport -I` or `wdutil info`: "BSSID: ..." and "SSID: ..." lines; a redacted or empty value is null. */
 export function parseAirportInfo(text: string): WifiLink {
   const value = (label: string): string | null => {
-    const raw = new RegExp(`^\\s*${label}\\s*:\\s*(.*?)\\s*$`, 'm').exec(text)?.[1];
+    const raw = new RegExp(`^[ \\t]*${label}[ \\t]*:[ \\t]*(.*?)[ \\t]*$`, 'm').exec(text)?.[1];
     if (raw === undefined || raw === '' || /redacted|none/i.test(raw)) return null;
     return raw;
   };

@@ -27,11 +27,14 @@ const MAX_PAGE = 5000;
 /** The header carrying the cursor to resume from. */
 export const NEXT_CURSOR_HEADER = 'x-next-cursor';
 
-export async function itRoutes(app: FastifyInstance): Promise<void> {
+/**
+ * An onRequest hook requiring `scope`. Failed tokens are counted per address and throttled, so
+ * guessing costs an hour per failuresPerIp.
+ */
+export function scopeGuard(app: FastifyInstance): (scope: ItScope) => (request: FastifyRequest) => Promise<void> {
   const services = app.collector;
   const { failedTokens } = services.limits;
-  // Failed tokens are counted per address and throttled, so guessing costs an hour per failuresPerIp.
-  const requireScope = (scope: ItScope) => async (request: FastifyRequest) => {
+  return (scope) => async (request) => {
     refuseWhenBlocked(failedTokens, request.ip, 'Too many failed IT-token attempts from this address');
     try {
       services.tokens.authorize(request, scope);
@@ -40,6 +43,11 @@ export async function itRoutes(app: FastifyInstance): Promise<void> {
       throw error;
     }
   };
+}
+
+export async function itRoutes(app: FastifyInstance): Promise<void> {
+  const services = app.collector;
+  const requireScope = scopeGuard(app);
 
   app.get('/v1/devices', { onRequest: requireScope('devices:read'), schema: { response: { 200: DeviceListSchema } } }, async () => {
     const [rows, counts] = await Promise.all([services.store.listDevices(), services.store.countOpenFindings()]);

@@ -88,6 +88,9 @@ export async function countDevices(db: Queryable): Promise<number> {
 /** Delete a device and everything stored of it; the counts of rows removed, or null when there is no such device. */
 export async function deleteDevice(db: Queryable, id: string): Promise<{ reports: number; findings: number; gaps: number } | null> {
   const findings = await db.run('DELETE FROM findings WHERE device_id = ?', [id]);
+  await db.run('DELETE FROM device_locations WHERE device_id = ?', [id]);
+  await db.run('DELETE FROM farm_members WHERE device_id = ?', [id]);
+  await db.run('DELETE FROM expected_countries WHERE scope = ?', [id]);
   const gaps = await db.run('DELETE FROM chain_gaps WHERE device_id = ?', [id]);
   const reports = await db.run('DELETE FROM reports WHERE device_id = ?', [id]);
   const devices = await db.run('DELETE FROM devices WHERE id = ?', [id]);

@@ -4,8 +4,10 @@
  */
 import type { CollectorMigration } from '../migration';
 import { migration001Initial } from './001-initial';
+import { migration002Reserved } from './002-reserved';
+import { migration003Location } from './003-location';
 
-export const COLLECTOR_MIGRATIONS: readonly CollectorMigration[] = [migration001Initial];
+export const COLLECTOR_MIGRATIONS: readonly CollectorMigration[] = [migration001Initial, migration002Reserved, migration003Location];
 
 /** The schema version this code writes. */
 export const COLLECTOR_SCHEMA_VERSION = COLLECTOR_MIGRATIONS.length;
