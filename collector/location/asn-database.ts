@@ -57,60 +57,78 @@ export function defaultAsnDatabaseDirs(): string[] {
   return dirs;
 }
 
+interface Tables {
+  readonly asn4: V4Table | null;
+  readonly asn6: V6Table | null;
+  readonly country4: V4Table | null;
+  readonly country6: V6Table | null;
+}
+
+/** Tables already parsed, by file list: every collector in a process (tests, benches) shares them. */
+const TABLE_CACHE = new Map<string, Tables>();
+
+/**
+ * The database over some folders. Files are found at construction (a missing database fails at
+ * start) but parsed only on the first lookup of a public address, about a second and ~100 MB for
+ * IPv4 and IPv6 together, and then shared process-wide.
+ */
 export class AsnDatabase {
+  private tables: Tables | null = null;
+
   private constructor(
-    private readonly asn4: V4Table | null,
-    private readonly asn6: V6Table | null,
-    private readonly country4: V4Table | null,
-    private readonly country6: V6Table | null,
-    /** The folders loaded, for the startup log. */
+    private readonly files: { readonly asn4: string | null; readonly asn6: string | null; readonly country4: string | null; readonly country6: string | null },
+    /** The folders, for the startup log. */
     readonly sources: readonly string[],
   ) {}
 
-  /** Load whichever of the four files the folders hold. Throws when none of them does. */
+  /** A database over whichever of the four files the folders hold. Throws when none of them does. */
   static load(dirs: readonly string[]): AsnDatabase {
     const find = (file: string) => dirs.map((dir) => path.join(dir, file)).find((candidate) => fs.existsSync(candidate)) ?? null;
-    const asn4 = find(FILES.asn4);
-    const asn6 = find(FILES.asn6);
-    const country4 = find(FILES.country4);
-    const country6 = find(FILES.country6);
-    if (!asn4 && !asn6 && !country4 && !country6) {
+    const files = { asn4: find(FILES.asn4), asn6: find(FILES.asn6), country4: find(FILES.country4), country6: find(FILES.country6) };
+    if (!files.asn4 && !files.asn6 && !files.country4 && !files.country6) {
       throw new Error(`No ASN database in ${dirs.join(', ') || '(no folder)'}: expected ${Object.values(FILES).join(', ')}`);
     }
-    return new AsnDatabase(
-      asn4 ? loadV4(asn4, true) : null,
-      asn6 ? loadV6(asn6, true) : null,
-      country4 ? loadV4(country4, false) : null,
-      country6 ? loadV6(country6, false) : null,
-      dirs,
-    );
+    return new AsnDatabase(files, dirs);
   }
 
   /** An empty database: every lookup answers null (the collector runs without one). */
   static empty(): AsnDatabase {
-    return new AsnDatabase(null, null, null, null, []);
+    return new AsnDatabase({ asn4: null, asn6: null, country4: null, country6: null }, []);
   }
 
   get loaded(): boolean {
     return this.sources.length > 0;
   }
 
+  private load(): Tables {
+    if (this.tables) return this.tables;
+    const key = JSON.stringify(this.files);
+    let tables = TABLE_CACHE.get(key);
+    if (!tables) {
+      const { asn4, asn6, country4, country6 } = this.files;
+      tables = {
+        asn4: asn4 ? loadV4(asn4, true) : null,
+        asn6: asn6 ? loadV6(asn6, true) : null,
+        country4: country4 ? loadV4(country4, false) : null,
+        country6: country6 ? loadV6(country6, false) : null,
+      };
+      TABLE_CACHE.set(key, tables);
+    }
+    this.tables = tables;
+    return tables;
+  }
+
   /** ASN, organisation and country of `ip`, or null when it is not an address or in no range. */
   lookup(ip: string): AsnRecord | null {
     const address = stripMappedV4(ip);
+    if (!this.loaded || (!isIPv4(address) && !isIPv6(address))) return null;
+    const { asn4, asn6, country4, country6 } = this.load();
     if (isIPv4(address)) {
       const value = ipv4Number(address);
-      const asn = this.asn4 ? findV4(this.asn4, value) : -1;
-      const country = this.country4 ? findV4(this.country4, value) : -1;
-      return record(this.asn4, asn, this.country4, country);
+      return record(asn4, asn4 ? findV4(asn4, value) : -1, country4, country4 ? findV4(country4, value) : -1);
     }
-    if (isIPv6(address)) {
-      const value = ipv6BigInt(address);
-      const asn = this.asn6 ? findV6(this.asn6, value) : -1;
-      const country = this.country6 ? findV6(this.country6, value) : -1;
-      return record(this.asn6, asn, this.country6, country);
-    }
-    return null;
+    const value = ipv6BigInt(address);
+    return record(asn6, asn6 ? findV6(asn6, value) : -1, country6, country6 ? findV6(country6, value) : -1);
   }
 }
 
