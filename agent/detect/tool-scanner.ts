@@ -164,6 +164,7 @@ const CATEGORY_LABEL: Record<ToolCategory, string> = {
   rdp: 'Remote Desktop (RDP) server',
   'kvm-software': 'software keyboard/mouse sharing tool',
   'mouse-jiggler': 'mouse jiggler',
+  vpn: 'VPN client',
 };
 
 function processEvidence(tool: ToolState): Evidence[] {
@@ -208,7 +209,7 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
       },
     ];
   }
-  const mild = entry.category === 'mouse-jiggler' || entry.category === 'kvm-software';
+  const mild = entry.category === 'mouse-jiggler' || entry.category === 'kvm-software' || entry.category === 'vpn';
   const observations: FindingObservation[] = [];
   if (tool.installedPaths.length > 0 && tool.processes.length === 0) {
     observations.push({
@@ -224,12 +225,15 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
     observations.push({
       key: `${TOOL_SOURCE}:${entry.id}:running`,
       kind: 'remote-tool-running',
-      severity: mild ? 'low' : 'medium',
+      // A running VPN hides the laptop's location, which matters more than a jiggler or KVM software.
+      severity: mild && entry.category !== 'vpn' ? 'low' : 'medium',
       title: `${entry.name} is running`,
       explanation:
         entry.category === 'mouse-jiggler'
           ? `${entry.name} is running. It moves the pointer automatically so the computer looks in use.`
-          : `${entry.name}, a ${label}, is running. It can let someone else see or control this computer.`,
+          : entry.category === 'vpn'
+            ? `${entry.name}, a ${label}, is running: a VPN is hiding where this laptop is. Laptop farms use consumer VPNs so the company sees the VPN's country, not the house.`
+            : `${entry.name}, a ${label}, is running. It can let someone else see or control this computer.`,
       evidence: { ...baseEvidence(tool), matchedName: tool.matchedName, processes: processEvidence(tool), installedPaths: [...tool.installedPaths] },
     });
   }

@@ -17,7 +17,9 @@ export type ToolCategory =
   | 'vnc'
   | 'rdp'
   | 'kvm-software'
-  | 'mouse-jiggler';
+  | 'mouse-jiggler'
+  /** Consumer VPN clients: they hide where the laptop is (the collector sees the VPN's exit, not the house). */
+  | 'vpn';
 
 export type PerOs<T> = { readonly [os in CatalogOs]: readonly T[] };
 
