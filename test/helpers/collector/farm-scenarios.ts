@@ -1,0 +1,140 @@
+/**
+ * Farm correlation scenarios through the real collector (`inject`), run on SQLite
+ * (test/unit/location-farm.test.ts) and PostgreSQL (test/integration/location-farm-postgres.test.ts):
+ * clusters form at three hostnames, grow transitively, shrink when a laptop moves, close when IT
+ * approves the place, and the unexpected-egress finding follows the egress country and ASN.
+ * Expected clusters are worked out by hand in each step's comment.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import type { LocationBlock } from '../../../common/location';
+import { AsnDatabase } from '../../../collector/location/asn-database';
+import type { SqlDatabase } from '../../../collector/storage/sql';
+import { startTestCollector, TEST_IT_TOKEN } from './harness';
+import type { TestDevice } from './make-reports';
+
+const WRITE_TOKEN = 'it-token-location-write-0123456789';
+const hash = (n: number) => n.toString(16).padStart(64, '0');
+const at = (gateway: number | null, bssid?: number): LocationBlock => ({
+  ...(gateway === null ? {} : { gatewayHash: hash(gateway) }),
+  ...(bssid === undefined ? {} : { bssidHash: hash(bssid) }),
+  utcOffsetMinutes: 0,
+  defaultRouteTunnel: false,
+  interfaceKind: 'wired',
+  unavailable: [],
+});
+
+/** Opens the store a scenario runs on (default: a temporary SQLite file). */
+export type OpenStore = (t: TestContext) => Promise<SqlDatabase | undefined>;
+
+async function farmCollector(t: TestContext, open: OpenStore) {
+  const database = await open(t);
+  const asn = AsnDatabase.load([path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'location', 'asn-synthesized')]);
+  return startTestCollector(
+    t,
+    {
+      itTokens: [
+        { token: TEST_IT_TOKEN, scopes: ['devices:read', 'findings:read', 'reports:read'] },
+        { token: WRITE_TOKEN, scopes: ['location:write'] },
+      ],
+      location: { trustedProxies: ['127.0.0.1'], privateEgress: true },
+    },
+    { asn, ...(database ? { database } : {}) },
+  );
+}
+
+interface Farm {
+  clusterId: number;
+  devices: { deviceId: string; hostname: string }[];
+  sharedSignals: { kind: string; value: string; deviceIds: string[] }[];
+}
+
+/** Clusters form at three hostnames, grow, shrink, and close for an approved place. */
+export async function clusterLifecycleScenario(t: TestContext, open: OpenStore): Promise<void> {
+  const collector = await farmCollector(t, open);
+  const send = async (device: TestDevice, location: LocationBlock | undefined, ip = '10.0.0.1') => {
+    const response = await collector.postReport(device.nextReport(location ? { location } : {}), { 'x-forwarded-for': ip });
+    assert.equal(response.statusCode, 200, response.body);
+  };
+  const farms = async () => (await collector.itGet('/v1/farms')).json<{ farms: Farm[] }>().farms;
+  const members = (farm: Farm | undefined) => (farm?.devices.map((device) => device.hostname) ?? []).sort();
+  const openFarmFindings = async (device: TestDevice) =>
+    (await collector.itGet(`/v1/devices/${device.deviceId}/findings`)).json<{ findings: { kind: string; closedAt: number | null }[] }>().findings.filter(
+      (finding) => finding.kind === 'possible-laptop-farm' && finding.closedAt === null,
+    );
+
+  const a = await collector.enroll({ hostname: 'alice-laptop' });
+  const b = await collector.enroll({ hostname: 'bob-laptop' });
+  const b2 = await collector.enroll({ hostname: 'BOB-LAPTOP' });
+  const c = await collector.enroll({ hostname: 'carol-laptop' });
+  const d = await collector.enroll({ hostname: 'dave-laptop' });
+  const e = await collector.enroll({ hostname: 'erin-laptop' });
+
+  // a, b, b2 behind gateway 1: three devices but two hostnames (bob twice) → no farm.
+  await send(a, at(1), '10.0.0.1');
+  await send(b, at(1), '10.0.0.2');
+  await send(b2, at(1), '10.0.0.3');
+  assert.deepEqual(await farms(), []);
+  // c joins gateway 1 → {a, b, b2, c}: three hostnames → one farm.
+  await send(c, at(2, 7), '10.0.0.4');
+  await send(c, at(1, 7), '10.0.0.4');
+  let [farm] = await farms();
+  assert.deepEqual(members(farm), ['BOB-LAPTOP', 'alice-laptop', 'bob-laptop', 'carol-laptop']);
+  assert.deepEqual(farm!.sharedSignals.map((signal) => [signal.kind, signal.value, signal.deviceIds.length]), [['gateway', hash(1), 4]]);
+  assert.equal((await openFarmFindings(a)).length, 1);
+  // d elsewhere (gateway 3) but the same egress address as c → joins transitively; e alone stays out.
+  await send(d, at(3), '10.0.0.4');
+  await send(e, at(4), '10.0.0.9');
+  [farm] = await farms();
+  assert.deepEqual(members(farm), ['BOB-LAPTOP', 'alice-laptop', 'bob-laptop', 'carol-laptop', 'dave-laptop']);
+  assert.deepEqual(farm!.sharedSignals.map((signal) => signal.kind).sort(), ['egress-ip', 'gateway']);
+  assert.equal((await openFarmFindings(e)).length, 0);
+  // a moves to gateway 5 on its own address → the farm shrinks without it and a's finding closes.
+  await send(a, at(5), '10.0.0.5');
+  [farm] = await farms();
+  assert.deepEqual(members(farm), ['BOB-LAPTOP', 'bob-laptop', 'carol-laptop', 'dave-laptop']);
+  assert.equal((await openFarmFindings(a)).length, 0);
+  assert.equal((await openFarmFindings(b)).length, 1);
+  // IT approves gateway 1 as the office: left are {b}, {b2}, {c, d} by egress → no farm, findings close.
+  const approve = await collector.app.inject({
+    method: 'PUT',
+    url: '/v1/location/approved-places',
+    headers: { authorization: `Bearer ${WRITE_TOKEN}` },
+    payload: { kind: 'gateway', value: hash(1), label: 'Head office' },
+  });
+  assert.equal(approve.statusCode, 200, approve.body);
+  await send(c, at(1, 7), '10.0.0.4');
+  assert.deepEqual(await farms(), []);
+  for (const device of [b, b2, c, d]) assert.equal((await openFarmFindings(device)).length, 0);
+  // The NDJSON stream carried the finding's opening and closing.
+  const stream = (await collector.itGet('/v1/findings/stream?limit=5000')).body.trim().split('\n').map((line) => JSON.parse(line) as { kind: string });
+  assert.ok(stream.some((finding) => finding.kind === 'possible-laptop-farm'));
+}
+
+/** Unexpected egress: another country than expected, or a hosting ASN; IT sets the country. */
+export async function unexpectedEgressScenario(t: TestContext, open: OpenStore): Promise<void> {
+  const collector = await farmCollector(t, open);
+  const device = await collector.enroll({ hostname: 'frank-laptop' });
+  const egressFindings = async () =>
+    (await collector.itGet(`/v1/devices/${device.deviceId}/findings`)).json<{ findings: { kind: string; closedAt: number | null; evidence: Record<string, unknown> }[] }>().findings.filter(
+      (finding) => finding.kind === 'unexpected-egress' && finding.closedAt === null,
+    );
+  const refused = await collector.app.inject({ method: 'PUT', url: '/v1/location/expected-country', headers: { authorization: `Bearer ${TEST_IT_TOKEN}` }, payload: { country: 'US' } });
+  assert.equal(refused.statusCode, 403, 'location:write is needed');
+  const bad = await collector.app.inject({ method: 'PUT', url: '/v1/location/expected-country', headers: { authorization: `Bearer ${WRITE_TOKEN}` }, payload: { country: 'usa' } });
+  assert.equal(bad.statusCode, 400);
+  const set = await collector.app.inject({ method: 'PUT', url: '/v1/location/expected-country', headers: { authorization: `Bearer ${WRITE_TOKEN}` }, payload: { country: 'US' } });
+  assert.equal(set.statusCode, 200);
+
+  await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
+  assert.deepEqual(await egressFindings(), [], 'US broadband is expected');
+  await collector.postReport(device.nextReport(), { 'x-forwarded-for': '203.0.113.9' });
+  const [finding] = await egressFindings();
+  assert.deepEqual(finding?.evidence.reasons, ['country', 'hosting']);
+  assert.equal(finding?.evidence.asn, 64500);
+  const location = (await collector.itGet(`/v1/devices/${device.deviceId}/location`)).json<{ egress: { country: string; hostingOrVpn: boolean } }>();
+  assert.deepEqual([location.egress.country, location.egress.hostingOrVpn], ['NL', true]);
+  await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
+  assert.deepEqual(await egressFindings(), [], 'back home closes it');
+}
