@@ -7,7 +7,7 @@
 import { parseCommandLine, type CommandSpec, type FlagSpec } from '../../common/command-line';
 
 /** Every row group, in the order they run. */
-export const GROUPS = ['crypto', 'store', 'scan', 'idle', 'input', 'ingest', 'scale'] as const;
+export const GROUPS = ['crypto', 'store', 'scan', 'idle', 'input', 'ingest', 'scale', 'farm'] as const;
 export type GroupName = (typeof GROUPS)[number];
 
 /** Aliases accepted by --only so a row's name also selects its group. */
