@@ -110,6 +110,8 @@ export async function clusterLifecycleScenario(t: TestContext, open: OpenStore):
   // The NDJSON stream carried the finding's opening and closing.
   const stream = (await collector.itGet('/v1/findings/stream?limit=5000')).body.trim().split('\n').map((line) => JSON.parse(line) as { kind: string });
   assert.ok(stream.some((finding) => finding.kind === 'possible-laptop-farm'));
+  const ocsf = (await collector.itGet('/v1/findings/ocsf?limit=5000')).json<{ finding_info: { types: string[] } }[]>();
+  assert.ok(ocsf.some((event) => event.finding_info.types.includes('possible-laptop-farm')), 'the OCSF export carries it');
 }
 
 /** Unexpected egress: another country than expected, or a hosting ASN; IT sets the country. */
