@@ -4,7 +4,7 @@
  *
  * - ingest: p99 of the correlation one report adds to ingest (recordLocation inside a write
  *   transaction: upsert the device's location, its egress finding, the walk of its cluster);
- *   baseline: the same transaction holding only the location upsert.
+ *   baseline: a write transaction holding only the read and upsert of the location row.
  * - query: p99 of what GET /v1/farms reads (open clusters, then their members' hostnames).
  */
 import crypto from 'node:crypto';
@@ -64,6 +64,10 @@ async function measure(devices: number, samples: number): Promise<{ ingest: numb
       start = process.hrtime.bigint();
       await database.transaction(async (tx) => {
         await tx.get('SELECT device_id FROM device_locations WHERE device_id = ?', [id]);
+        await upsertDeviceLocation(tx, {
+          deviceId: id, gatewayHash: location.gatewayHash ?? null, bssidHash: null, ssidHash: null, subnetHash: null, timezone: null, utcOffsetMinutes: 0,
+          defaultRouteTunnel: false, interfaceKind: 'wired', egressIp: null, egressAsn: null, egressOrg: null, egressCountry: null, egressHosting: false, seenAt: now + sample,
+        });
       });
       bare.push(Number(process.hrtime.bigint() - start) / 1e6);
       if (sample % 10 === 0) {

@@ -81,6 +81,26 @@
     );
   }
 
+  const SIGNAL_WORDS = { gateway: 'same router', bssid: 'same Wi-Fi access point', 'egress-ip': 'same internet address' };
+
+  async function loadFarms() {
+    const { farms } = await (await api('/v1/farms')).json();
+    byId('farms').hidden = farms.length === 0;
+    byId('farms-empty').hidden = farms.length > 0;
+    byId('farms').querySelector('tbody').replaceChildren(
+      ...farms.map((farm) =>
+        element('tr', { 'data-farm': String(farm.clusterId) }, [
+          element('td', { text: String(farm.deviceCount) }),
+          element('td', { text: farm.devices.map((device) => device.hostname || device.deviceId).join(', ') }),
+          element('td', { text: when(farm.openedAt) }),
+          element('td', {
+            text: farm.sharedSignals.map((signal) => (SIGNAL_WORDS[signal.kind] || signal.kind) + ' (' + signal.deviceIds.length + ')').join(', '),
+          }),
+        ]),
+      ),
+    );
+  }
+
   async function loadTimeline() {
     const text = await (await api('/v1/findings/stream?cursor=0&limit=500')).text();
     const findings = text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
@@ -143,6 +163,7 @@
     setStatus('Loading…');
     try {
       await loadDevices();
+      await loadFarms();
       await loadTimeline();
       setStatus('Updated ' + new Date().toLocaleTimeString());
     } catch (error) {
