@@ -69,6 +69,12 @@ export const KeyFeaturesSchema = Type.Object(
      * every change within one report on one timestamp, so its ties are its clock, not a relay.
      */
     oneMsGaps: Type.Optional(count('consecutive key events exactly 1 ms apart')),
+    /**
+     * Where key presses came from (agent/input/attribution/): absent where attribution does not run
+     * (no helper, no XInput2, an OS whose source is not built), which is no evidence either way.
+     */
+    injectedKeyPresses: Type.Optional(count('key presses injected by a program')),
+    deviceKeyPresses: Type.Optional(count('key presses from a keyboard device')),
   },
   { additionalProperties: false },
 );
@@ -87,6 +93,10 @@ export const MouseFeaturesSchema = Type.Object(
     ),
     coincidentMoves: Type.Optional(count('consecutive pointer updates in the same millisecond')),
     fastMoves: Type.Optional(count('consecutive pointer updates 1 to 2 ms apart')),
+    injectedPointerEvents: Type.Optional(count('pointer movements and wheel turns injected by a program')),
+    devicePointerEvents: Type.Optional(count('pointer movements and wheel turns from a pointing device')),
+    injectedClicks: Type.Optional(count('clicks injected by a program')),
+    deviceClicks: Type.Optional(count('clicks from a pointing device')),
   },
   { additionalProperties: false },
 );

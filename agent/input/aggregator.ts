@@ -12,10 +12,16 @@
  * intervals longer than MOVE_GAP_MS split movements and are left out of the interval statistics.
  * Key-event gap counts (coincident, short, fine) merge presses and releases by hook time; only
  * gaps under SHORT_GAP_MS matter to them, so pauses need no special case.
+ *
+ * Attribution counts (injected vs device input) come from a separate source with its own delivery
+ * path, so they are tallied between takes rather than per window: a window carries what was
+ * attributed since the previous one, and an event attributed a few ms after its window closed is
+ * counted in the next. They are carried only once attribution runs (`attributionRunning`).
  */
 import type { TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
+import { AttributionTally, type AttributedEvent } from './attribution/attribution-source';
 import { coefficientOfVariation, countBetween, distributionOf, gapCounts, round3, shareBelow } from './stats';
 
 /** Down-to-down gaps above this (ms) are pauses, not flight. */
@@ -48,6 +54,9 @@ export class Aggregator {
   private lastMoveTime: number | null = null;
   private steps: number[] = [];
   private moveIntervals: number[] = [];
+  private readonly attribution = new AttributionTally();
+  /** Whether windows carry attribution counts (set once the attribution source has started). */
+  attributionRunning = false;
 
   constructor(private readonly limits: AggregatorLimits) {}
 
@@ -95,6 +104,11 @@ export class Aggregator {
     }
   }
 
+  /** Count one attributed event towards the next window taken. O(1). */
+  acceptAttribution(event: AttributedEvent): void {
+    this.attribution.add(event);
+  }
+
   /** Whether the open window should be flushed now. */
   isDue(wallTime: number): boolean {
     if (this.openedAt === null) return false;
@@ -112,6 +126,7 @@ export class Aggregator {
     let activeMs = 0;
     for (const interval of this.moveIntervals) activeMs += interval;
     const gaps = gapCounts(this.keyEventTimes, SHORT_GAP_MS);
+    const attributed = this.attributionRunning ? this.attribution.take() : null;
     const window: TimingWindow = {
       startedAt: this.openedAt,
       endedAt: this.lastWallTime,
@@ -130,6 +145,7 @@ export class Aggregator {
         shortGaps: gaps.short,
         fineGaps: gaps.fine,
         oneMsGaps: gaps.oneMs,
+        ...(attributed !== null ? { injectedKeyPresses: attributed.injectedKeyPresses, deviceKeyPresses: attributed.deviceKeyPresses } : {}),
       },
       mouse: {
         moves: this.moves,
@@ -141,6 +157,14 @@ export class Aggregator {
         intervalCv: coefficientOfVariation(this.moveIntervals),
         coincidentMoves: countBetween(this.moveIntervals, 0, 0),
         fastMoves: countBetween(this.moveIntervals, 1, 2),
+        ...(attributed !== null
+          ? {
+              injectedPointerEvents: attributed.injectedPointerEvents,
+              devicePointerEvents: attributed.devicePointerEvents,
+              injectedClicks: attributed.injectedClicks,
+              deviceClicks: attributed.deviceClicks,
+            }
+          : {}),
       },
     };
     this.reset();
