@@ -112,3 +112,39 @@ const TUNNEL_NAME = /^(tun|tap|wg|utun|ipsec|ppp|gpd|zt|tailscale|nordlynx|proto
 export function isTunnelInterfaceName(name: string): boolean {
   return TUNNEL_NAME.test(name.trim()) || /\b(tap-windows|wintun|wireguard|openvpn|vpn|astrill|tunnel)\b/i.test(name);
 }
+
+/** One location signal as the transparency view explains it to the employee. */
+export interface LocationSignalWords {
+  readonly signal: string;
+  readonly itLearns: string;
+  readonly itCannotLearn: string;
+}
+
+/** The location signals in plain words, for the transparency view (what is sent and what it reveals). */
+export const LOCATION_SIGNALS_IN_WORDS: readonly LocationSignalWords[] = [
+  {
+    signal: "Your network router's identity, scrambled",
+    itLearns: 'whether other company laptops sit behind the same router',
+    itCannotLearn: 'which router it is, its maker or where it is',
+  },
+  {
+    signal: "Your Wi-Fi access point's and network name's identity, scrambled",
+    itLearns: 'whether other company laptops use the same Wi-Fi',
+    itCannotLearn: 'the network name or the access point',
+  },
+  {
+    signal: 'Your local network range, scrambled',
+    itLearns: 'whether other company laptops share it',
+    itCannotLearn: 'the addresses on your network',
+  },
+  {
+    signal: 'Your time zone, and whether your connection goes through a VPN or tunnel',
+    itLearns: 'the time zone name and that a VPN is in use',
+    itCannotLearn: 'which sites you visit through it',
+  },
+  {
+    signal: 'The internet address your reports arrive from (seen by the IT server, not sent by this laptop)',
+    itLearns: 'your provider and country, and whether it is a hosting or VPN network',
+    itCannotLearn: 'your street address',
+  },
+];
