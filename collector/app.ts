@@ -20,7 +20,7 @@ import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } 
 import { itRoutes } from './routes/it';
 import { locationRoutes } from './routes/location';
 import { AsnDatabase, defaultAsnDatabaseDirs } from './location/asn-database';
-import { DEFAULT_CORRELATION, type CorrelationSettings } from './location/correlate';
+import { DEFAULT_CORRELATION, sweepStaleClusters, type CorrelationSettings } from './location/correlate';
 import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
@@ -32,6 +32,9 @@ import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
 import { parseDevicePublicKey, type SignatureVerifier } from '../protocol/report-crypto';
 import { VerifierPool } from '../protocol/verify-pool';
+
+/** How often clusters are checked for members that stopped reporting. */
+const CLUSTER_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** The collector's version, reported in OCSF metadata. */
 export const COLLECTOR_VERSION = '0.1.0';
@@ -224,9 +227,18 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     const problem = await health.checkIntegrity();
     if (problem) app.log.error(problem);
   });
+  // Clusters whose members went quiet shrink on a timer (registered before the silence sweeps, whose interval tests read).
+  const stopClusterSweeps = (options.schedule ?? everyInterval)(CLUSTER_SWEEP_INTERVAL_MS, async () => {
+    try {
+      await sweepStaleClusters(database, clock(), correlation);
+    } catch (error) {
+      app.log.error({ err: error }, 'stale-cluster sweep failed');
+    }
+  });
   let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
     stopIntegrityChecks();
+    stopClusterSweeps();
     await sweeps?.stop();
     await queue.close();
     await pool?.close();

@@ -27,7 +27,9 @@ import {
   expectedCountry,
   findCluster,
   findDeviceLocation,
+  findDeviceLocations,
   insertCluster,
+  listOpenClusters,
   isApprovedPlace,
   LINK_KINDS,
   setMembers,
@@ -36,7 +38,7 @@ import {
   type DeviceLocationRow,
   type LinkKind,
 } from '../storage/locations';
-import type { Queryable } from '../storage/sql';
+import type { Queryable, SqlDatabase } from '../storage/sql';
 import type { Egress } from './egress';
 
 export const FARM_KIND: CollectorFindingKind = 'possible-laptop-farm';
@@ -124,7 +126,8 @@ export async function findComponent(tx: Queryable, start: string, since: number,
   while (queue.length > 0 && members.size < maxDevices) {
     const id = queue.shift()!;
     const row = await findDeviceLocation(tx, id);
-    if (!row || (row.seenAt < since && id !== start)) continue;
+    // A device not seen within the window links nobody, itself included.
+    if (!row || row.seenAt < since) continue;
     for (const kind of LINK_KINDS) {
       const value = linkValue(row, kind);
       if (value === null) continue;
@@ -304,5 +307,31 @@ async function evaluateEgress(tx: Queryable, row: DeviceLocationRow, now: number
     reportSeq: null,
     createdAt: now,
     updatedAt: now,
+  });
+}
+
+/**
+ * Shrink or close clusters whose members stopped reporting: a member not seen within the window
+ * no longer links anyone. Run on a timer (the app's schedule), since a silent device sends no
+ * report that would settle its cluster. Returns how many clusters were re-settled.
+ */
+export async function sweepStaleClusters(database: SqlDatabase, now: number, settings: CorrelationSettings): Promise<number> {
+  const since = now - settings.windowMs;
+  return database.transaction(async (tx) => {
+    let settled = 0;
+    for (const cluster of await listOpenClusters(tx, 100_000)) {
+      const members = JSON.parse(cluster.members) as string[];
+      const locations = await findDeviceLocations(tx, members);
+      if (locations.length === members.length && locations.every((row) => row.seenAt >= since)) continue;
+      settled += 1;
+      const fresh = locations.filter((row) => row.seenAt >= since).map((row) => row.deviceId);
+      if (fresh.length > 0) {
+        await correlate(tx, fresh[0]!, now, settings);
+        continue;
+      }
+      await closeCluster(tx, cluster.id, now);
+      for (const id of members) await closeFarmFinding(tx, id, cluster.id, now);
+    }
+    return settled;
   });
 }

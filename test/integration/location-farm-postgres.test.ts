@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage } from '../../collector/storage/postgres';
-import { clusterLifecycleScenario, unexpectedEgressScenario } from '../helpers/collector/farm-scenarios';
+import { clusterLifecycleScenario, staleClusterScenario, unexpectedEgressScenario } from '../helpers/collector/farm-scenarios';
 import { requireCondition } from '../helpers/tools';
 
 const url = process.env.TELLTALE_TEST_PG_URL ?? '';
@@ -40,4 +40,9 @@ test('clusters form, grow, shrink and close (PostgreSQL)', async (t) => {
 test('unexpected egress (PostgreSQL)', async (t) => {
   if (!requireCondition(t, url !== '', 'TELLTALE_TEST_PG_URL is not set (run .ci/run, or start PostgreSQL and export it)')) return;
   await unexpectedEgressScenario(t, freshStore);
+});
+
+test('members that stop reporting leave their cluster (PostgreSQL)', async (t) => {
+  if (!requireCondition(t, url !== '', 'TELLTALE_TEST_PG_URL is not set (run .ci/run, or start PostgreSQL and export it)')) return;
+  await staleClusterScenario(t, freshStore);
 });

@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import type { LocationBlock } from '../../../common/location';
 import { AsnDatabase } from '../../../collector/location/asn-database';
 import type { SqlDatabase } from '../../../collector/storage/sql';
-import { startTestCollector, TEST_IT_TOKEN } from './harness';
+import { ManualSchedule, startTestCollector, TEST_IT_TOKEN } from './harness';
 import type { TestDevice } from './make-reports';
 
 const WRITE_TOKEN = 'it-token-location-write-0123456789';
@@ -28,7 +28,7 @@ const at = (gateway: number | null, bssid?: number): LocationBlock => ({
 /** Opens the store a scenario runs on (default: a temporary SQLite file). */
 export type OpenStore = (t: TestContext) => Promise<SqlDatabase | undefined>;
 
-async function farmCollector(t: TestContext, open: OpenStore) {
+async function farmCollector(t: TestContext, open: OpenStore, options: { clock?: () => number; schedule?: ManualSchedule['schedule'] } = {}) {
   const database = await open(t);
   const asn = AsnDatabase.load([path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'location', 'asn-synthesized')]);
   return startTestCollector(
@@ -40,7 +40,7 @@ async function farmCollector(t: TestContext, open: OpenStore) {
       ],
       location: { trustedProxies: ['127.0.0.1'], privateEgress: true },
     },
-    { asn, ...(database ? { database } : {}) },
+    { asn, ...(database ? { database } : {}), ...options },
   );
 }
 
@@ -139,4 +139,33 @@ export async function unexpectedEgressScenario(t: TestContext, open: OpenStore):
   assert.deepEqual([location.egress.country, location.egress.hostingOrVpn], ['NL', true]);
   await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
   assert.deepEqual(await egressFindings(), [], 'back home closes it');
+}
+
+/** Members that stop reporting leave their cluster on the timed sweep: 4 → 3 after 25 h, then closed. */
+export async function staleClusterScenario(t: TestContext, open: OpenStore): Promise<void> {
+  let now = Date.now();
+  const sweeps = new ManualSchedule();
+  const collector = await farmCollector(t, open, { clock: () => now, schedule: sweeps.schedule });
+  const send = async (device: TestDevice) => assert.equal((await collector.postReport(device.nextReport({ location: at(9) }), { 'x-forwarded-for': '10.9.9.9' })).statusCode, 200);
+  const devices = [];
+  for (const hostname of ['h1', 'h2', 'h3', 'h4']) {
+    const device = await collector.enroll({ hostname });
+    await send(device);
+    devices.push(device);
+  }
+  const farms = async () => (await collector.itGet('/v1/farms')).json<{ farms: Farm[] }>().farms;
+  assert.deepEqual((await farms()).map((farm) => farm.devices.length), [4]);
+  // 25 h later only h1, h2, h3 have reported again: h4 drops out on the sweep, the farm stays at 3.
+  now += 25 * 3_600_000;
+  for (const device of devices.slice(0, 3)) await send(device);
+  await sweeps.tick();
+  assert.deepEqual((await farms()).map((farm) => farm.devices.map((device) => device.hostname).sort()), [['h1', 'h2', 'h3']]);
+  // Another 25 h of silence from everyone: the sweep closes the farm and every finding.
+  now += 25 * 3_600_000;
+  await sweeps.tick();
+  assert.deepEqual(await farms(), []);
+  for (const device of devices) {
+    const open = (await collector.itGet(`/v1/devices/${device.deviceId}/findings`)).json<{ findings: { kind: string; closedAt: number | null }[] }>().findings;
+    assert.equal(open.filter((finding) => finding.kind === 'possible-laptop-farm' && finding.closedAt === null).length, 0);
+  }
 }
