@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CORRELATION, recordLocation } from '../../collector/location/correlate';
-import { findDevicesByIds, insertDevice } from '../../collector/storage/devices';
-import { listOpenClusters, upsertDeviceLocation } from '../../collector/storage/locations';
+import { insertDevice } from '../../collector/storage/devices';
+import { hostnamesOf, listOpenClusters, upsertDeviceLocation } from '../../collector/storage/locations';
 import { openSqliteStorage } from '../../collector/storage/sqlite';
 import type { LocationBlock } from '../../common/location';
 import { serve } from './protocol';
@@ -73,7 +73,7 @@ async function measure(devices: number, samples: number): Promise<{ ingest: numb
       if (sample % 10 === 0) {
         start = process.hrtime.bigint();
         const clusters = await listOpenClusters(database, 100);
-        await findDevicesByIds(database, [...new Set(clusters.flatMap((cluster) => JSON.parse(cluster.members) as string[]))]);
+        await hostnamesOf(database, [...new Set(clusters.flatMap((cluster) => JSON.parse(cluster.members) as string[]))]);
         query.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
     }

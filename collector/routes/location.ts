@@ -6,8 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CollectorError } from '../errors';
-import { LINK_KINDS, deleteApprovedPlace, findDeviceLocation, listApprovedPlaces, listOpenClusters, setExpectedCountry, upsertApprovedPlace, expectedCountry, type LinkKind } from '../storage/locations';
-import { findDevicesByIds } from '../storage/devices';
+import { LINK_KINDS, deleteApprovedPlace, findDeviceLocation, listApprovedPlaces, listOpenClusters, hostnamesOf, setExpectedCountry, upsertApprovedPlace, expectedCountry, type LinkKind } from '../storage/locations';
 import { scopeGuard } from './it';
 
 const DeviceIdParam = Type.String({ minLength: 1, maxLength: 64 });
@@ -68,7 +67,7 @@ export async function locationRoutes(app: FastifyInstance): Promise<void> {
       const limit = Math.max(1, Math.min(1000, Number(request.query.limit ?? 100)));
       const clusters = await listOpenClusters(database, limit);
       const ids = [...new Set(clusters.flatMap((cluster) => JSON.parse(cluster.members) as string[]))];
-      const hostnames = new Map((await findDevicesByIds(database, ids)).map((device) => [device.id, device.hostname]));
+      const hostnames = await hostnamesOf(database, ids);
       return {
         farms: clusters.map((cluster) => ({
           clusterId: cluster.id,

@@ -221,3 +221,17 @@ export async function setExpectedCountry(db: Queryable, scope: string, country: 
     ]);
   }
 }
+
+/** Hostnames of the given devices in one query per 500 ids (the farm list's members). */
+export async function hostnamesOf(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let start = 0; start < deviceIds.length; start += 500) {
+    const chunk = deviceIds.slice(start, start + 500);
+    const rows =
+      db.dialect === 'sqlite'
+        ? await db.all(`SELECT id, hostname FROM devices WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)
+        : await db.all('SELECT id, hostname FROM devices WHERE id = ANY(?::text[])', [chunk]);
+    for (const row of rows) out.set(text(row, 'id'), text(row, 'hostname'));
+  }
+  return out;
+}
