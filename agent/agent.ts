@@ -28,6 +28,7 @@ import { storageFaultOf, storageHealth } from './store/storage-health';
 import { DEFAULT_PRUNERS, RetentionService, type RetentionPruner } from './store/retention';
 import { HeadlessViewService, type HeadlessViewOptions } from './headless/headless-view-service';
 import { createReporting, type ReportingOptions } from './report/reporting';
+import { LocationService } from './location/location-service';
 import { outboxPruner } from './store/outbox';
 import { DetectionService } from './detect/detection-service';
 import { TimingDetectorService } from './timing-detector/timing-detector-service';
@@ -92,7 +93,11 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
   const platform = options.platform ?? process.platform;
   services.push(new TimingDetectorService(ctx), new InjectedInputDetector(ctx, () => processListerFor(platform)()), new VerdictService(ctx));
   // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
-  const reporting = createReporting(ctx, options.reporting);
+  // Location first, so the first report can carry a block; it probes only with a fleet key in the policy.
+  const location = new LocationService(ctx);
+  services.push(location);
+  const reporting = createReporting(ctx, { location: () => location.current(), ...options.reporting });
+  location.onDidChange = () => reporting.reportService.reportLocationChange();
   services.push(...reporting.services);
   if (options.view !== null) {
     services.push(

@@ -25,6 +25,7 @@ import { inputGroup } from './groups/input';
 import { scaleGroup } from './groups/scale';
 import { scanGroup } from './groups/scan';
 import { storeGroup } from './groups/store';
+import { farmGroup } from './groups/farm';
 
 const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
   crypto: cryptoGroup,
@@ -36,6 +37,7 @@ const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
   scale: scaleGroup,
   scan: scanGroup,
   store: storeGroup,
+  farm: farmGroup,
 };
 
 async function main(): Promise<number> {

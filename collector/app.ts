@@ -21,6 +21,11 @@ import { itRoutes } from './routes/it';
 import { SiemPusher } from './siem/push';
 import { triageRoutes } from './routes/triage';
 import { deviceAuditRoutes } from './routes/device-audit';
+import { locationRoutes } from './routes/location';
+// Registers the device list's farmCluster filter before the IT routes build their query schema.
+import './location/farm-filter';
+import { AsnDatabase, defaultAsnDatabaseDirs } from './location/asn-database';
+import { DEFAULT_CORRELATION, sweepStaleClusters, type CorrelationSettings } from './location/correlate';
 import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
@@ -33,6 +38,9 @@ import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
 import { parseDevicePublicKey, type SignatureVerifier } from '../protocol/report-crypto';
 import { VerifierPool } from '../protocol/verify-pool';
+
+/** How often clusters are checked for members that stopped reporting. */
+const CLUSTER_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** The collector's version, reported in OCSF metadata. */
 export const COLLECTOR_VERSION = '0.1.0';
@@ -60,6 +68,8 @@ export interface CollectorServices {
   readonly silentAfterMs: number;
   /** The SIEM push when config.siem is set. */
   readonly siem: SiemPusher | null;
+  /** Offline IP → ASN/country (empty when no database is installed). */
+  readonly asn: AsnDatabase;
 }
 
 declare module 'fastify' {
@@ -78,6 +88,8 @@ export interface CollectorOptions {
   readonly database?: SqlDatabase;
   /** The timer behind silent-device sweeps; defaults to setInterval. */
   readonly schedule?: Schedule;
+  /** An ASN database already loaded (tests and benches share one); otherwise loaded from config.location. */
+  readonly asn?: AsnDatabase;
 }
 
 /**
@@ -101,7 +113,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel, ...(config.logFormat === 'text' ? { stream: textLogStream(process.stdout) } : {}) },
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    trustProxy: config.location.trustedProxies.length > 0 ? config.location.trustedProxies : config.trustProxy,
     // Signed payloads must be checked exactly as received: no type coercion, no silently dropped
     // extra properties, no defaults filled in (any of these would change the bytes we canonicalize).
     // `unit` annotates timing fields for the views (common/timing.ts); it constrains nothing.
@@ -113,7 +125,9 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     },
   });
 
-  const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
+  const correlation: CorrelationSettings = { ...DEFAULT_CORRELATION, windowMs: config.location.windowHours * 3_600_000, minDevices: config.location.minDevices };
+  const asn = options.asn ?? loadAsnDatabase(config);
+  const queue = new CommitQueue((batch) => ingestReports(database, batch, correlation), config.queue);
   const siem = config.siem ? new SiemPusher({ database, config: config.siem, clock, version: COLLECTOR_VERSION, log: app.log }) : null;
   const services: CollectorServices = {
     config,
@@ -143,6 +157,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     limits: new CollectorLimits(config, clock),
     silentAfterMs,
     siem,
+    asn,
   };
   app.decorate('collector', services);
 
@@ -205,6 +220,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   await app.register(itRoutes);
   await app.register(triageRoutes);
   await app.register(deviceAuditRoutes);
+  await app.register(locationRoutes);
+  if (!asn.loaded) app.log.warn('No ASN database: egress addresses are correlated but not looked up (install @ip-location-db/asn and @ip-location-db/asn-country, or pass --asn-database)');
   await app.register(dashboardRoutes);
 
   if (health.checksInWorker) {
@@ -231,11 +248,20 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
         await siemRunning;
       })
     : () => undefined;
+  // Clusters whose members went quiet shrink on a timer (registered before the silence sweeps, whose interval tests read).
+  const stopClusterSweeps = (options.schedule ?? everyInterval)(CLUSTER_SWEEP_INTERVAL_MS, async () => {
+    try {
+      await sweepStaleClusters(database, clock(), correlation);
+    } catch (error) {
+      app.log.error({ err: error }, 'stale-cluster sweep failed');
+    }
+  });
   let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
     stopSiem();
     await siemRunning;
     stopIntegrityChecks();
+    stopClusterSweeps();
     await sweeps?.stop();
     await queue.close();
     await pool?.close();
@@ -254,6 +280,13 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     throw error;
   }
   return app;
+}
+
+/** The configured ASN database, the installed packages', or an empty one when neither is there. */
+function loadAsnDatabase(config: CollectorConfig): AsnDatabase {
+  const dirs = config.location.asnDatabaseDirs ?? defaultAsnDatabaseDirs();
+  if (dirs.length === 0) return AsnDatabase.empty();
+  return AsnDatabase.load(dirs);
 }
 
 /** Open the storage the config names. */

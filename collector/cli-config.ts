@@ -38,6 +38,24 @@ export const COLLECTOR_COMMAND = {
     'rate-per-ip': { type: 'string', value: 'N', description: 'Requests per minute per client address on every route but report delivery.', default: '600', env: 'TELLTALE_RATE_PER_IP' },
     'rate-per-device': { type: 'string', value: 'N', description: 'Report deliveries per minute per device.', default: '600', env: 'TELLTALE_RATE_PER_DEVICE' },
     'verify-threads': { type: 'string', value: 'N', description: 'Worker threads verifying signatures; 0 verifies on the main thread.', default: 'one per core', env: 'TELLTALE_VERIFY_THREADS' },
+    'trusted-proxy': {
+      type: 'strings',
+      value: 'ADDR',
+      description: 'A reverse proxy (address or CIDR) whose X-Forwarded-For names the client: the egress address correlated across laptops. Repeatable.',
+      env: 'TELLTALE_TRUSTED_PROXIES (comma-separated)',
+    },
+    'asn-database': {
+      type: 'string',
+      value: 'DIR[,DIR]',
+      description: 'Folder(s) with the @ip-location-db ASN and country CSV files (asn-ipv4-num.csv, asn-country-ipv4-num.csv...).',
+      default: 'the installed @ip-location-db/asn and @ip-location-db/asn-country packages',
+      env: 'TELLTALE_ASN_DATABASE_DIR',
+    },
+    'private-egress': {
+      type: 'boolean',
+      description: 'Count private and loopback client addresses as egress addresses (labs, demos and tests; normally they are a proxy).',
+      env: 'TELLTALE_PRIVATE_EGRESS=1',
+    },
     'log-level': { type: 'string', value: 'LEVEL', description: 'fatal, error, warn, info, debug, trace or silent.', default: 'info', env: 'TELLTALE_LOG_LEVEL' },
     'log-format': LOG_FORMAT_FLAG,
   },
@@ -52,7 +70,13 @@ export const COLLECTOR_COMMAND = {
   ],
 } as const satisfies CommandSpec<Record<string, FlagSpec>>;
 
-type Values = { -readonly [K in keyof typeof COLLECTOR_COMMAND.flags]?: (typeof COLLECTOR_COMMAND.flags)[K]['type'] extends 'strings' ? string[] : string };
+type Values = {
+  -readonly [K in keyof typeof COLLECTOR_COMMAND.flags]?: (typeof COLLECTOR_COMMAND.flags)[K]['type'] extends 'strings'
+    ? string[]
+    : (typeof COLLECTOR_COMMAND.flags)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
+};
 
 /** A configuration mistake, in the operator's terms. */
 export class UsageProblem extends Error {}
@@ -129,6 +153,16 @@ export function collectorConfigFromCommandLine(values: Values, env: NodeJS.Proce
   }
   const verifyThreads = number(values['verify-threads'] ?? env.TELLTALE_VERIFY_THREADS);
   if (verifyThreads !== undefined) raw.verifyThreads = verifyThreads;
+  const proxies = values['trusted-proxy'] ?? (env.TELLTALE_TRUSTED_PROXIES ? env.TELLTALE_TRUSTED_PROXIES.split(',').filter(Boolean) : []);
+  const asnDirs = values['asn-database'] ?? env.TELLTALE_ASN_DATABASE_DIR;
+  for (const dir of asnDirs ? asnDirs.split(',') : []) {
+    if (!fs.existsSync(dir)) throw new UsageProblem(`--asn-database ${dir}: no such folder`);
+  }
+  raw.location = {
+    trustedProxies: proxies,
+    ...(asnDirs ? { asnDatabaseDirs: asnDirs.split(',') } : {}),
+    privateEgress: values['private-egress'] === true || env.TELLTALE_PRIVATE_EGRESS === '1',
+  };
 
   const candidate = Value.Default(CollectorConfigSchema, raw);
   if (!Value.Check(CollectorConfigSchema, candidate)) {

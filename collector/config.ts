@@ -14,9 +14,9 @@ export const IT_READ_SCOPES = ['devices:read', 'findings:read', 'reports:read'] 
 /**
  * Scopes an IT bearer token can hold. Beyond the reads: `findings:write` (acknowledge, assign,
  * resolve, reopen, suppress, notes), `devices:write` (tags, retire, delete a device) and `audit:read`
- * (the audit log); each only when named.
+ * (the audit log), `location:write` (expected countries, approved places); each only when named.
  */
-export const IT_SCOPES = [...IT_READ_SCOPES, 'findings:write', 'devices:write', 'audit:read'] as const;
+export const IT_SCOPES = [...IT_READ_SCOPES, 'findings:write', 'devices:write', 'audit:read', 'location:write'] as const;
 export type ItScope = (typeof IT_SCOPES)[number];
 
 const ScopeSchema = Type.Union(IT_SCOPES.map((scope) => Type.Literal(scope)));
@@ -118,6 +118,21 @@ export const CollectorConfigSchema = Type.Object(
     ),
     /** Honour X-Forwarded-For (only behind a trusted reverse proxy). */
     trustProxy: Type.Boolean({ default: false }),
+    location: Type.Object(
+      {
+        /** Addresses or CIDRs of the reverse proxies whose X-Forwarded-For names the egress address (overrides trustProxy). */
+        trustedProxies: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [] }),
+        /** Folders holding the @ip-location-db CSV files; default: the installed npm packages. */
+        asnDatabaseDirs: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        /** Count private and loopback source addresses as egress addresses (labs and tests; in production they are a proxy's). */
+        privateEgress: Type.Boolean({ default: false }),
+        /** A device's signals link it to others for this long after its last report. */
+        windowHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, default: 24 }),
+        /** Laptops with different hostnames that make a possible farm. */
+        minDevices: Type.Integer({ minimum: 2, maximum: 1000, default: 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
       { default: 'silent' },
@@ -134,11 +149,12 @@ export type ItToken = Static<typeof ItTokenSchema>;
 
 /** Input accepted by parseCollectorConfig: required fields, everything with a default optional. */
 export type CollectorConfigInput = Pick<CollectorConfig, 'storage' | 'enrollmentSecret'> &
-  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue' | 'siem'>> & {
+  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue' | 'siem' | 'location'>> & {
     siem?: Pick<NonNullable<CollectorConfig['siem']>, 'url' | 'queueDir'> & Partial<NonNullable<CollectorConfig['siem']>>;
     rateLimit?: Partial<CollectorConfig['rateLimit']>;
     enrollment?: Partial<CollectorConfig['enrollment']>;
     queue?: Partial<CollectorConfig['queue']>;
+    location?: Partial<CollectorConfig['location']>;
   };
 
 /**

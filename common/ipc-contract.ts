@@ -202,6 +202,11 @@ export const PolicyViewSchema = Type.Object({
   retention: Type.Object({ maxDays: Type.Integer(), maxMegabytes: Type.Number() }),
   /** How to reach IT, and IT's advice for a flagged laptop (policy `support`). */
   support: Type.Object({ contact: Nullable(Type.String()), advice: Nullable(Type.String()) }),
+  /** Location fingerprints (policy `location`): whether they are sent, and each signal in plain words. */
+  location: Type.Object({
+    enabled: Type.Boolean(),
+    signals: Type.Array(Type.Object({ signal: Type.String(), itLearns: Type.String(), itCannotLearn: Type.String() })),
+  }),
 });
 export type PolicyView = Static<typeof PolicyViewSchema>;
 

@@ -92,6 +92,23 @@ export const PolicySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    location: Type.Optional(
+      Type.Object(
+        {
+          fleetKey: Type.Optional(
+            Type.String({
+              minLength: 32,
+              maxLength: 256,
+              description:
+                'Secret key (at least 32 characters, the same on every laptop of the fleet) for the location fingerprints: ' +
+                'gateway, Wi-Fi and subnet identities are sent only as HMAC-SHA-256 under it. Without it no location block is sent.',
+            }),
+          ),
+          probeSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400, description: 'How often the network location is probed.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,6 +133,7 @@ export interface ResolvedPolicy {
   };
   readonly retention: { readonly maxDays: number; readonly maxMegabytes: number };
   readonly outbox: { readonly maxReports: number };
+  readonly location: { readonly fleetKey: string | null; readonly probeSeconds: number };
   /** Shown in the transparency view's top line when the laptop is flagged. */
   readonly support: { readonly contact: string | null; readonly advice: string | null };
 }
@@ -136,6 +154,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   },
   retention: { maxDays: 30, maxMegabytes: 50 },
   outbox: { maxReports: 10000 },
+  location: { fleetKey: null, probeSeconds: 300 },
   support: { contact: null, advice: null },
 };
 
@@ -149,6 +168,7 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     intervals: { ...DEFAULT_POLICY.intervals, ...policy.intervals },
     retention: { ...DEFAULT_POLICY.retention, ...policy.retention },
     outbox: { ...DEFAULT_POLICY.outbox, ...policy.outbox },
+    location: { ...DEFAULT_POLICY.location, ...policy.location },
     support: { contact: policy.support?.contact ?? null, advice: policy.support?.advice ?? null },
   };
 }

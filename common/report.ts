@@ -9,6 +9,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EpochMsSchema, ReportFindingSchema } from './findings';
+import { LocationBlockSchema } from './location';
 import { TimingWindowSchema } from './timing';
 
 
@@ -35,6 +36,8 @@ export const ReportBodySchema = Type.Object(
     /** Timing-window summaries with every field of common/timing.ts (projectTimingWindow). */
     timing: Type.Array(TimingWindowSchema, { maxItems: 2000 }),
     agentVersion: Type.String({ maxLength: 64 }),
+    /** Where the laptop is, as fleet-keyed fingerprints (common/location.ts); absent without a fleet key or a network. */
+    location: Type.Optional(LocationBlockSchema),
   },
   { additionalProperties: false },
 );

@@ -508,6 +508,20 @@ export function policySection(policy: PolicyView): Child[] {
       h('dd', {}, `At most ${policy.retention.maxDays} days and ${policy.retention.maxMegabytes} MB; older data is deleted.`),
       h('dt', {}, 'Questions about a finding'),
       h('dd', {}, policy.support.contact ?? 'Your IT department has not listed a contact here.'),
+      h('dt', {}, 'Where this laptop is'),
+      h(
+        'dd',
+        { 'data-section': 'location-signals' },
+        policy.location.enabled
+          ? h(
+              'ul',
+              {},
+              ...policy.location.signals.map((words) =>
+                h('li', {}, h('strong', {}, words.signal), `: IT learns ${words.itLearns}; it cannot learn ${words.itCannotLearn}.`),
+              ),
+            )
+          : 'Not sent: your IT policy has no location key, so no network identity leaves this laptop.',
+      ),
       h('dt', {}, 'Can you quit Telltale?'),
       h('dd', {}, policy.allowQuit ? 'Yes, from the tray menu.' : 'No, your IT policy keeps it running.'),
     ),

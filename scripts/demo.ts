@@ -19,6 +19,7 @@ import { buildCollector } from '../collector/app';
 import { IT_SCOPES } from '../collector/config';
 import { Agent } from '../agent/agent';
 import { logActivity } from '../agent/activity-log';
+import { simulateFarm } from './demo-farm';
 
 const DEMO_COMMAND = {
   usage: 'npm run demo --',
@@ -31,10 +32,17 @@ const DEMO_COMMAND = {
   flags: {
     'duration-seconds': { type: 'string', value: 'N', description: 'Stop after N seconds.', default: 'run until Ctrl-C' },
     'keep-data': { type: 'boolean', description: 'Keep the temporary folder (databases, policy, device key) after stopping.' },
+    farm: {
+      type: 'boolean',
+      description:
+        'Also simulate a laptop farm: six simulated laptops report location fingerprints, four of them from one house (one router, ' +
+        'one Wi-Fi access point, one internet address). The dashboard and GET /v1/farms then show one cluster of the four.',
+    },
   },
   examples: [
     ['npm run demo', 'Run until Ctrl-C.'],
     ['npm run demo -- --duration-seconds 60 --keep-data', 'One minute, then inspect the databases.'],
+    ['npm run demo -- --farm', 'With a simulated farm of four laptops in one house.'],
   ],
   exitCodes: [
     [0, 'stopped'],
@@ -50,12 +58,15 @@ if (durationSeconds !== null && !(durationSeconds > 0)) usageExit(DEMO_COMMAND, 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-demo-'));
 const enrollmentSecret = crypto.randomBytes(18).toString('base64url');
 const itToken = crypto.randomBytes(24).toString('base64url');
+const fleetKey = crypto.randomBytes(32).toString('base64url');
 
 const collector = await buildCollector({
   storage: { kind: 'sqlite', file: path.join(dir, 'collector.db') },
   enrollmentSecret,
   itTokens: [{ token: itToken, scopes: [...IT_SCOPES] }],
   logLevel: 'warn',
+  // The simulated laptops' reports come through inject from 127.0.0.1 with X-Forwarded-For.
+  ...(values.farm ? { location: { trustedProxies: ['127.0.0.1'] } } : {}),
 } as never);
 await collector.listen({ port: 0, host: '127.0.0.1' });
 const address = collector.server.address();
@@ -70,6 +81,7 @@ fs.writeFileSync(
       enrollmentSecret,
       // Short periods so something visibly happens within a minute.
       intervals: { windowSeconds: 10, scanSeconds: 10, reportSeconds: 15, heartbeatSeconds: 15 },
+      location: { fleetKey },
     },
     null,
     2,
@@ -89,7 +101,8 @@ await agent.start();
 const view = agent.services.find((service) => service.name === 'headless-view') as { url?: string | null } | undefined;
 const viewUrl = view?.url ?? null;
 
-process.stdout.write(`${JSON.stringify({ demo: { dashboardUrl: `${collectorUrl}/`, collectorUrl, itToken, viewUrl, dataDir: dir } })}\n`);
+const farms = values.farm ? await simulateFarm(collector, enrollmentSecret, fleetKey, itToken) : null;
+process.stdout.write(`${JSON.stringify({ demo: { dashboardUrl: `${collectorUrl}/`, collectorUrl, itToken, viewUrl, dataDir: dir, ...(farms ? { farms } : {}) } })}\n`);
 process.stderr.write(
   [
     '',
@@ -98,6 +111,7 @@ process.stderr.write(
     `  IT token:           ${itToken}`,
     `  Transparency view:  ${viewUrl ?? '(not available in this build)'}`,
     `  Temporary data:     ${dir}`,
+    ...(values.farm ? [`  Simulated farm:     curl -H 'authorization: Bearer ${itToken}' ${collectorUrl}/v1/farms`] : []),
     'Press Ctrl-C to stop.',
     '',
   ].join('\n'),

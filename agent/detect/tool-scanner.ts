@@ -192,6 +192,7 @@ const CATEGORY_LABEL: Record<ToolCategory, string> = {
   'kvm-software': 'software keyboard/mouse sharing tool',
   'mouse-jiggler': 'mouse jiggler',
   tunnel: 'tunnel or port forwarder',
+  vpn: 'VPN client',
 };
 
 function processEvidence(tool: ToolState): Evidence[] {
@@ -258,6 +259,7 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
     observations.push({
       key: `${TOOL_SOURCE}:${keyOf(tool)}:running`,
       kind: 'remote-tool-running',
+      // A running VPN hides the laptop's location, which matters more than a jiggler or KVM software.
       severity: mild ? 'low' : 'medium',
       title: tool.identifiedBy ? `${entry.name} is running under another name (${tool.matchedName})` : `${entry.name} is running`,
       explanation:
@@ -265,7 +267,9 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
           ? `${entry.name} is running. It moves the pointer automatically so the computer looks in use.`
           : entry.category === 'tunnel'
             ? `${entry.name}, a ${label}, is running. It can make a program on this computer reachable from far away, hiding where a connection comes from.`
-          : `${entry.name}, a ${label}, is running. It can let someone else see or control this computer.`,
+            : entry.category === 'vpn'
+              ? `${entry.name}, a ${label}, is running: a VPN is hiding where this laptop is. Laptop farms use consumer VPNs so the company sees the VPN's country, not the house.`
+              : `${entry.name}, a ${label}, is running. It can let someone else see or control this computer.`,
       evidence: { ...baseEvidence(tool), matchedName: tool.matchedName, processes: processEvidence(tool), installedPaths: [...tool.installedPaths] },
     });
   }

@@ -15,6 +15,7 @@
 import { canonicalize } from '../../protocol/canonical-json';
 import { Value } from '@sinclair/typebox/value';
 import { EvidenceSchema, evidenceProblem, type Finding, type ReportFinding } from '../../common/findings';
+import type { LocationBlock } from '../../common/location';
 import { toWellFormedDeep, toWellFormedText } from '../../common/text';
 import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
 import { projectTimingWindow, type TimingWindow } from '../../common/timing';
@@ -66,6 +67,8 @@ export interface ReportBuilderOptions {
   readonly maxPending: number;
   /** Byte budget of one envelope; defaults to MAX_REPORT_BYTES (tests pass less to force splits). */
   readonly maxEnvelopeBytes?: number;
+  /** The latest location block (agent/location/), hashed already; every report and heartbeat carries it. */
+  readonly location?: () => LocationBlock | undefined;
 }
 
 /** What one `queue` call wrote. */
@@ -154,6 +157,7 @@ export class ReportBuilder {
       findings: [...findings],
       timing: [...timing],
       agentVersion: this.options.agentVersion,
+      ...this.locationField(),
     };
     const sealed = this.options.signer.sign(body);
     dropped.push(
@@ -166,6 +170,11 @@ export class ReportBuilder {
     );
     queued.push({ seq: body.seq, kind, hash: sealed.hash });
     return { ...head, seq: body.seq, hash: sealed.hash, windowTo: window.to, lastQueuedAt: now };
+  }
+
+  private locationField(): { location?: LocationBlock } {
+    const location = this.options.location?.();
+    return location === undefined ? {} : { location };
   }
 
   /** How many of the pending findings and timing windows fit in the next report. */
@@ -188,6 +197,7 @@ export class ReportBuilder {
       findings: [],
       timing: [],
       agentVersion: this.options.agentVersion,
+      ...this.locationField(),
     };
     // The seq may gain digits in later parts; 20 bytes covers any safe integer.
     let used = byteLength(canonicalize(empty)) + 20;

@@ -85,6 +85,11 @@ export class ReportService implements AgentService {
     return this.queue(false, reason);
   }
 
+  /** The laptop moved (or its first location was read): queue a report or heartbeat carrying the new location now. */
+  reportLocationChange(): QueueOutcome | null {
+    return this.queue(true, 'location changed');
+  }
+
   /**
    * When nothing was queued for a heartbeat period, queue one report: everything since the last
    * one, or a bare heartbeat when there is nothing. Otherwise queue nothing: a report queued since

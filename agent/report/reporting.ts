@@ -3,6 +3,7 @@
  * services, built together from an AgentContext. agent/agent.ts `createServices` appends
  * `reporting.services` and passes `outboxPruner` to retention.
  */
+import type { LocationBlock } from '../../common/location';
 import type { AgentContext, AgentService } from '../context';
 import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity';
 import { getDeviceId } from '../identity/enrollment';
@@ -25,6 +26,8 @@ export interface ReportingOptions {
   readonly backoffCapMs?: number;
   /** Byte budget per report envelope (default MAX_REPORT_BYTES). */
   readonly maxEnvelopeBytes?: number;
+  /** The latest location block for each report (agent/location/location-service.ts). */
+  readonly location?: () => LocationBlock | undefined;
   /** Where the device's audit feed comes from (default: fetch to policy.collectorUrl). */
   readonly auditClient?: AuditFeedClient;
 }
@@ -49,6 +52,7 @@ export function createReporting(ctx: AgentContext, options: ReportingOptions = {
     agentVersion: ctx.agentVersion,
     maxPending: ctx.policy.outbox.maxReports,
     maxEnvelopeBytes: options.maxEnvelopeBytes,
+    location: options.location,
   });
   const reportService = new ReportService(ctx, { builder, deviceId: () => getDeviceId(ctx.db) });
   const syncService = new SyncService(ctx, {

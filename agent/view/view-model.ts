@@ -6,6 +6,7 @@
  * agent host over a MessagePort, and the headless loopback HTTP server). It only reads the database,
  * except `syncNow`, which asks the sync service through an injected callback.
  */
+import { LOCATION_SIGNALS_IN_WORDS } from '../../common/location';
 import type { AuditView, EventChannel, EventOf, BridgeHandlers, Baseline, CaptureStatus, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportingState, ReportsView, Status, TimingEntry, TimingView, TopLine } from '../../common/ipc-contract';
 import { NEVER_COLLECTED } from '../../common/ipc-contract';
 import type { Finding } from '../../common/findings';
@@ -284,6 +285,7 @@ function policyView(ctx: AgentContext): PolicyView {
     intervals: { ...policy.intervals },
     retention: { ...policy.retention },
     support: { ...policy.support },
+    location: { enabled: policy.location.fleetKey !== null, signals: LOCATION_SIGNALS_IN_WORDS.map((words) => ({ ...words })) },
   };
 }
 

@@ -28,6 +28,14 @@ interface Gap {
   toSeq: number;
   closedAt: number | null;
 }
+/** One open cluster as GET /v1/farms returns it (collector/routes/location.ts owns the shape). */
+interface Farm {
+  clusterId: number;
+  openedAt: number;
+  deviceCount: number;
+  devices: { deviceId: string; hostname: string }[];
+  sharedSignals: { kind: string; deviceIds: string[] }[];
+}
 interface Note {
   at: number;
   author: string;
@@ -147,6 +155,33 @@ async function loadIncidents(append = false): Promise<void> {
   byId('newest-high').replaceChildren(top ? button(`${top.hostname}: ${top.finding.title} (${when(top.finding.updatedAt)})`, () => showDevice(top.finding.deviceId), { className: 'link', id: 'newest-high-link' }) : 'none');
   const summary = await get<{ total: number; byRisk: Record<string, number>; silent: number; retired: number }>('/v1/fleet/summary');
   byId('fleet-summary').textContent = `${summary.total} devices: ${summary.byRisk.high ?? 0} high, ${summary.byRisk.medium ?? 0} medium, ${summary.byRisk.low ?? 0} low; ${summary.silent} silent; ${summary.retired} retired`;
+}
+
+// ---- farms ----
+
+const SIGNAL_WORDS: Readonly<Record<string, string>> = { gateway: 'same router', bssid: 'same Wi-Fi access point', 'egress-ip': 'same internet address' };
+
+async function loadFarms(): Promise<void> {
+  const { farms } = await get<{ farms: Farm[] }>('/v1/farms');
+  byId('farms').hidden = farms.length === 0;
+  byId('farms-empty').hidden = farms.length > 0;
+  byId('farms')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...farms.map((farm) => {
+        const hosts = element('td');
+        farm.devices.forEach((device, index) => {
+          if (index > 0) hosts.append(', ');
+          hosts.append(button(device.hostname || device.deviceId, () => showDevice(device.deviceId), { className: 'link' }));
+        });
+        return element('tr', { 'data-farm': String(farm.clusterId) }, [
+          element('td', { text: String(farm.deviceCount) }),
+          hosts,
+          element('td', { text: when(farm.openedAt) }),
+          element('td', { text: farm.sharedSignals.map((signal) => `${SIGNAL_WORDS[signal.kind] ?? signal.kind} (${signal.deviceIds.length})`).join(', ') }),
+        ]);
+      }),
+    );
 }
 
 // ---- device list ----
@@ -381,6 +416,7 @@ async function refresh(): Promise<void> {
   try {
     await loadIncidents();
     await loadDevices(pageCursors.at(-1) ?? null);
+    await loadFarms();
     setStatus(`Updated ${new Date().toLocaleTimeString()}`);
   } catch (error) {
     showError(error);

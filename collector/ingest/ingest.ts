@@ -23,6 +23,8 @@ import { devicesWithOpenKindAmong, upsertAgentFindings, type NewFinding } from '
 import { findOpenGapContaining } from '../storage/chain-gaps';
 import { inSavepoint, type Queryable, type SqlDatabase } from '../storage/sql';
 import { decideChain, type ChainDecision } from './chain';
+import { DEFAULT_CORRELATION, recordLocation, type CorrelationSettings } from '../location/correlate';
+import type { Egress } from '../location/egress';
 import { agentFinding, closeSilence, DEVICE_SILENT_KIND, fillGap, FINDING_CURSOR, openGap, storeAgentFindings } from './findings';
 
 /** A report whose signature has been checked, ready to be placed in its chain. */
@@ -33,6 +35,8 @@ export interface VerifiedReport {
   readonly hash: string;
   readonly sig: string;
   readonly receivedAt: number;
+  /** Where the delivery came from, as the collector classified it (collector/location/egress.ts); null when not an egress. */
+  readonly egress?: Egress | null;
 }
 
 export type IngestOutcome =
@@ -45,19 +49,41 @@ export type IngestOutcome =
 /** A report's outcome in a batch: decided, or failed alone with the error it caused (nothing of it stored). */
 export type BatchOutcome = IngestOutcome | { readonly status: 'failed'; readonly error: unknown };
 
-/** Place a batch of verified reports in their chains, in one transaction. */
-export async function ingestReports(database: SqlDatabase, batch: readonly VerifiedReport[]): Promise<BatchOutcome[]> {
+/**
+ * Place a batch of verified reports in their chains, in one transaction. Each stored report's
+ * location and egress then feed the correlation (collector/location/correlate.ts) in the same
+ * transaction, so a report is acknowledged only with its cluster settled.
+ */
+export async function ingestReports(
+  database: SqlDatabase,
+  batch: readonly VerifiedReport[],
+  correlation: CorrelationSettings = DEFAULT_CORRELATION,
+): Promise<BatchOutcome[]> {
   if (batch.length === 0) return [];
   return database.transaction(async (tx) => {
-    const whole = await inSavepoint(tx, 'ingest_batch', () => ingestBatch(tx, batch));
+    const whole = await inSavepoint(tx, 'ingest_batch', async () => {
+      const outcomes = await ingestBatch(tx, batch);
+      for (const [index, outcome] of outcomes.entries()) {
+        if (outcome.status === 'stored') await correlateReport(tx, batch[index]!, correlation);
+      }
+      return outcomes;
+    });
     if (whole.ok) return whole.value;
     const outcomes: BatchOutcome[] = [];
     for (const report of batch) {
-      const one = await inSavepoint(tx, 'ingest_report', () => ingestOne(tx, report));
+      const one = await inSavepoint(tx, 'ingest_report', async () => {
+        const outcome = await ingestOne(tx, report);
+        if (outcome.status === 'stored') await correlateReport(tx, report, correlation);
+        return outcome;
+      });
       outcomes.push(one.ok ? one.value : { status: 'failed', error: one.error });
     }
     return outcomes;
   });
+}
+
+async function correlateReport(tx: Queryable, report: VerifiedReport, correlation: CorrelationSettings): Promise<void> {
+  await recordLocation(tx, report.body.deviceId, report.body.location, report.egress ?? null, report.receivedAt, correlation);
 }
 
 /** Chain head of a device as the batch sees it (moves forward as the batch appends). */

@@ -29,6 +29,7 @@ import {
 import { evidenceProblem } from '../../common/findings';
 import { assertNever } from '../../common/result';
 import { CollectorError } from '../errors';
+import { classifyEgress } from '../location/egress';
 import { refuseWhenBlocked } from '../limits';
 import { countDevices } from '../storage/devices';
 import { canonicalBody, decodeSignature, parseDevicePublicKey, verifySignatureBytes } from '../../protocol/report-crypto';
@@ -116,7 +117,9 @@ export async function agentRoutes(app: FastifyInstance): Promise<void> {
         throw new CollectorError('SIGNATURE_INVALID', `The signature does not match device ${body.deviceId}'s enrolled key over the canonical body.`, 401);
       }
       limits.reportsPerDevice.add(body.deviceId);
-      const outcome = await services.queue.submit({ body, canonical: canonical.text, hash: canonical.hash, sig, receivedAt });
+      // request.ip honours X-Forwarded-For only from the trusted proxies (config.location.trustedProxies).
+      const egress = classifyEgress(request.ip, services.asn, services.config.location.privateEgress);
+      const outcome = await services.queue.submit({ body, canonical: canonical.text, hash: canonical.hash, sig, receivedAt, egress });
       switch (outcome.status) {
         case 'stored':
           return { status: 'stored', seq: body.seq, gap: outcome.gap, serverTime: services.clock() };

@@ -90,6 +90,9 @@ export async function countDevices(db: Queryable): Promise<number> {
 export async function deleteDevice(db: Queryable, id: string): Promise<{ reports: number; findings: number; gaps: number } | null> {
   await deleteDeviceTriage(db, id);
   const findings = await db.run('DELETE FROM findings WHERE device_id = ?', [id]);
+  await db.run('DELETE FROM device_locations WHERE device_id = ?', [id]);
+  await db.run('DELETE FROM farm_members WHERE device_id = ?', [id]);
+  await db.run('DELETE FROM expected_countries WHERE scope = ?', [id]);
   const gaps = await db.run('DELETE FROM chain_gaps WHERE device_id = ?', [id]);
   const reports = await db.run('DELETE FROM reports WHERE device_id = ?', [id]);
   const devices = await db.run('DELETE FROM devices WHERE id = ?', [id]);

@@ -193,3 +193,18 @@ export async function countOpenBySeverity(db: Queryable): Promise<OpenFindingCou
     count: integer(row, 'n'),
   }));
 }
+
+/** The open finding of a device with `key`, or undefined (index findings_identity). */
+export async function findOpenFindingByKey(db: Queryable, deviceId: string, key: string): Promise<FindingRow | undefined> {
+  const row = await db.get(`SELECT ${FINDING_COLUMNS} FROM findings WHERE device_id = ? AND key = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1`, [deviceId, key]);
+  return row ? toFinding(row) : undefined;
+}
+
+/** Update the open collector finding with the same device and key in place (fresh cursor), or insert it. */
+export async function openOrUpdateCollectorFinding(db: Queryable, finding: NewFinding): Promise<void> {
+  const updated = await db.run(
+    'UPDATE findings SET cursor = ?, severity = ?, title = ?, explanation = ?, evidence = ?, last_seen_at = ?, updated_at = ? WHERE device_id = ? AND key = ? AND closed_at IS NULL',
+    [finding.cursor, finding.severity, finding.title, finding.explanation, finding.evidence, finding.lastSeenAt, finding.updatedAt, finding.deviceId, finding.key],
+  );
+  if (updated === 0) await insertFindingOnce(db, finding);
+}

@@ -12,6 +12,7 @@ import {
   type SignedReport,
 } from '../../common/report';
 import type { ReportFinding } from '../../common/findings';
+import type { LocationBlock } from '../../common/location';
 import type { TimingWindow } from '../../common/timing';
 import { canonicalize } from '../../protocol/canonical-json';
 import { sealReport } from '../../protocol/report-crypto';
@@ -58,7 +59,9 @@ export class TestDevice {
    * Make the next report in the chain (advances seq and headHash).
    * `padToBytes` pads the timing array so the canonical body is roughly that size.
    */
-  nextReport(options: { findings?: ReportFinding[]; padToBytes?: number; kind?: 'report' | 'heartbeat'; createdAt?: number } = {}): SignedReport {
+  nextReport(
+    options: { findings?: ReportFinding[]; padToBytes?: number; kind?: 'report' | 'heartbeat'; createdAt?: number; location?: LocationBlock } = {},
+  ): SignedReport {
     const now = options.createdAt ?? Date.now();
     const body: ReportBody = {
       v: PROTOCOL_VERSION,
@@ -71,6 +74,7 @@ export class TestDevice {
       findings: options.findings ?? [],
       timing: [],
       agentVersion: this.options.agentVersion ?? '0.1.0-test',
+      ...(options.location ? { location: options.location } : {}),
     };
     if (options.padToBytes) padTiming(body, options.padToBytes);
     const sealed = sealReport(body, this.privateKey);

@@ -161,3 +161,34 @@ test('dashboard shows a clear error for a wrong token, and a read-only token can
   await reader.locator('#timeline button.acknowledge').first().click();
   await reader.waitForFunction(() => /FORBIDDEN/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 30_000 });
 });
+
+test('dashboard shows a possible laptop farm: how many laptops, whose, since when, what they share', async (t) => {
+  if (!requireTools(t, ['chromium'])) return;
+  const collector = await startTestCollector(t);
+  const router = { gatewayHash: 'ab'.repeat(32), utcOffsetMinutes: -360, defaultRouteTunnel: false, interfaceKind: 'wifi' as const, unavailable: [] };
+  for (const hostname of ['DESKTOP-ALEX-W11', 'jordan-thinkpad', 'MBP-Sam']) {
+    const device = await collector.enroll({ hostname });
+    assert.equal((await collector.postReport(device.nextReport({ location: router }))).statusCode, 200);
+  }
+  const alone = await collector.enroll({ hostname: 'riley-xps' });
+  assert.equal((await collector.postReport(alone.nextReport({ location: { ...router, gatewayHash: 'cd'.repeat(32) } }))).statusCode, 200);
+  await collector.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = collector.app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${url}/#token=${encodeURIComponent(TEST_IT_TOKEN)}`);
+  await page.waitForSelector('#farms tr[data-farm]', { timeout: 30_000 });
+  const row = await page.locator('#farms tr[data-farm]').innerText();
+  assert.match(row, /^3\t/);
+  for (const hostname of ['DESKTOP-ALEX-W11', 'jordan-thinkpad', 'MBP-Sam']) assert.ok(row.includes(hostname), `${hostname} in ${row}`);
+  assert.doesNotMatch(row, /riley-xps/);
+  assert.match(row, /same router \(3\)/);
+  assert.equal(await page.locator('#farms-empty').isHidden(), true);
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'collector-farms.png'), fullPage: true });
+});

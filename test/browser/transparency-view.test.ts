@@ -85,6 +85,7 @@ describe('transparency view (real agent, real X input, real collector, Chromium)
         enrollmentSecret: secret,
         approvedTools: [{ catalogId: 'teamviewer', note: 'IT helpdesk' }],
         intervals: { windowSeconds: 5, windowKeystrokes: 10, reportSeconds: 10, heartbeatSeconds: 10, scanSeconds: 5 },
+        location: { fleetKey: 'view-test-fleet-key-0123456789abcdef' },
       }),
     );
     agent = spawnAgent(['--policy', policyFile, '--data-dir', dataDir], display.env, t);
@@ -195,6 +196,9 @@ describe('transparency view (real agent, real X input, real collector, Chromium)
     assert.ok(policy.includes('teamviewer') && policy.includes('IT helpdesk'), 'approved tools shown');
     assert.ok(policy.includes('5 seconds'), 'window interval shown');
     assert.ok(!policy.includes(secret), 'the enrollment secret is never shown');
+    assert.ok(policy.includes("Your network router's identity, scrambled"), 'location signals in plain words');
+    assert.ok(policy.includes('it cannot learn which router it is'), 'what IT cannot learn from them');
+    assert.ok(!policy.includes('view-test-fleet-key'), 'the fleet key is never shown');
     await shoot(page, '#policy', 'policy');
 
     // --- Export: a JSON download of all local data.

@@ -112,3 +112,33 @@ export function assertNoSecret(haystacks: readonly Haystack[], secret: string, k
   }
   assert.deepEqual(leaks, [], `secret leaked:\n${leaks.join('\n')}`);
 }
+
+/**
+ * Every spelling of a MAC address or BSSID an output could hold: colon, dash and dot-separated,
+ * without separators, upper and lower case, macOS's octets without leading zeros, and the six raw bytes.
+ */
+export function macNeedles(mac: string): Needle[] {
+  const octets = mac.toLowerCase().split(/[:-]/);
+  if (octets.length !== 6) throw new Error(`${mac} is not a MAC address`);
+  const forms = new Set([
+    octets.join(':'),
+    octets.join('-'),
+    octets.join(''),
+    `${octets.slice(0, 2).join('')}.${octets.slice(2, 4).join('')}.${octets.slice(4).join('')}`,
+    octets.map((octet) => octet.replace(/^0/, '')).join(':'),
+  ]);
+  const needles = [...forms].map((form) => textNeedle(`the address ${mac} as "${form}"`, form));
+  needles.push(bytesNeedle(`the address ${mac} as raw bytes`, Buffer.from(octets.map((octet) => parseInt(octet, 16)))));
+  return needles;
+}
+
+/** Fail, naming the output and the form, if any haystack holds a raw MAC/BSSID or SSID. */
+export function assertNoLocationIdentifier(haystacks: readonly Haystack[], identifiers: { readonly macs: readonly string[]; readonly texts?: readonly string[] }): void {
+  const needles = [...identifiers.macs.flatMap(macNeedles), ...(identifiers.texts ?? []).map((text) => textNeedle(`the name "${text}"`, text))];
+  const leaks: string[] = [];
+  for (const haystack of haystacks) {
+    const data = typeof haystack.data === 'string' ? Buffer.from(haystack.data, 'utf8') : haystack.data;
+    for (const needle of needles) if (needle.found(data)) leaks.push(`${haystack.name} contains ${needle.label}`);
+  }
+  assert.deepEqual(leaks, [], `location identifier leaked:\n${leaks.join('\n')}`);
+}

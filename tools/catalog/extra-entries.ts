@@ -149,4 +149,22 @@ export const EXTRA_ENTRIES: readonly ExtraEntry[] = [
     darwin: ['jiggler', 'mouse jiggler', 'move mouse'],
     linux: ['mouse-jiggler', 'mousejiggler', 'jiggler', 'keep-presence'],
   },
+  // --- Consumer VPN clients (category vpn) -----------------------------------------------------
+  // Process names of the vendors' desktop clients and background services. Astrill VPN is the client
+  // named in public laptop-farm reporting; the rest are the most installed consumer VPNs.
+  { id: 'astrill-vpn', name: 'Astrill VPN', category: 'vpn', win32: ['astrill.exe', 'astrillvpn.exe', 'asproxy.exe'], darwin: ['astrill', 'astrillvpn'], linux: ['astrill', 'asproxy'], darwinPaths: ['/Applications/Astrill.app'] },
+  { id: 'nordvpn', name: 'NordVPN', category: 'vpn', win32: ['nordvpn.exe', 'nordvpn-service.exe'], darwin: ['nordvpn', 'nordvpn-service'], linux: ['nordvpnd', 'nordvpn'], darwinPaths: ['/Applications/NordVPN.app'], linuxPaths: ['/usr/sbin/nordvpnd'] },
+  { id: 'expressvpn', name: 'ExpressVPN', category: 'vpn', win32: ['expressvpn.exe', 'expressvpnd.exe'], darwin: ['expressvpn', 'expressvpnd'], linux: ['expressvpnd', 'expressvpn'], darwinPaths: ['/Applications/ExpressVPN.app'], linuxPaths: ['/usr/sbin/expressvpnd'] },
+  { id: 'surfshark', name: 'Surfshark', category: 'vpn', win32: ['surfshark.exe', 'surfshark.service.exe'], darwin: ['surfshark'], linux: ['surfshark'], darwinPaths: ['/Applications/Surfshark.app'] },
+  { id: 'protonvpn', name: 'Proton VPN', category: 'vpn', win32: ['protonvpn.exe', 'protonvpn.client.exe', 'protonvpnservice.exe'], darwin: ['protonvpn', 'proton vpn'], linux: ['protonvpn-app', 'protonvpn'], darwinPaths: ['/Applications/ProtonVPN.app'] },
+  { id: 'private-internet-access', name: 'Private Internet Access', category: 'vpn', win32: ['pia-client.exe', 'pia-service.exe'], darwin: ['pia-client', 'pia-daemon'], linux: ['pia-client', 'pia-daemon'], linuxPaths: ['/opt/piavpn/bin/pia-daemon'] },
+  { id: 'cyberghost', name: 'CyberGhost VPN', category: 'vpn', win32: ['cyberghost.exe', 'cyberghost.service.exe'], darwin: ['cyberghost vpn'], linux: ['cyberghostvpn'] },
+  { id: 'mullvad', name: 'Mullvad VPN', category: 'vpn', win32: ['mullvad vpn.exe', 'mullvad-daemon.exe'], darwin: ['mullvad-daemon', 'mullvad vpn'], linux: ['mullvad-daemon', 'mullvad-gui'], linuxPaths: ['/usr/bin/mullvad-daemon'] },
+  { id: 'windscribe', name: 'Windscribe', category: 'vpn', win32: ['windscribe.exe', 'windscribeservice.exe'], darwin: ['windscribe'], linux: ['windscribe'], linuxPaths: ['/opt/windscribe/Windscribe'] },
+  { id: 'hotspot-shield', name: 'Hotspot Shield', category: 'vpn', win32: ['hotspotshield.exe', 'hsscp.exe'], darwin: ['hotspot shield'], linux: ['hotspotshield'] },
+  { id: 'ipvanish', name: 'IPVanish', category: 'vpn', win32: ['ipvanish.exe'], darwin: ['ipvanish vpn', 'ipvanish'], linux: ['ipvanish'] },
+  { id: 'tunnelbear', name: 'TunnelBear', category: 'vpn', win32: ['tunnelbear.exe', 'tunnelbear.maintenance.exe'], darwin: ['tunnelbear'] },
+  { id: 'purevpn', name: 'PureVPN', category: 'vpn', win32: ['purevpn.exe'], darwin: ['purevpn'], linux: ['purevpn'] },
+  { id: 'openvpn-client', name: 'OpenVPN client', category: 'vpn', win32: ['openvpn.exe', 'openvpn-gui.exe', 'openvpnserv.exe'], darwin: ['openvpn'], linux: ['openvpn'] },
+  { id: 'wireguard-client', name: 'WireGuard client', category: 'vpn', win32: ['wireguard.exe'], darwin: ['wireguard-go'], linux: ['wireguard-go'] },
 ];

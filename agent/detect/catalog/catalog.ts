@@ -19,7 +19,9 @@ export type ToolCategory =
   | 'kvm-software'
   | 'mouse-jiggler'
   /** Forwarders and tunnels that expose a port of this computer to a distant peer. */
-  | 'tunnel';
+  | 'tunnel'
+  /** Consumer VPN clients: they hide where the laptop is (the collector sees the VPN's exit, not the house). */
+  | 'vpn';
 
 export type PerOs<T> = { readonly [os in CatalogOs]: readonly T[] };
 

@@ -5,8 +5,9 @@
 import type { CollectorMigration } from '../migration';
 import { migration001Initial } from './001-initial';
 import { migration002Triage } from './002-triage';
+import { migration003Location } from './003-location';
 
-export const COLLECTOR_MIGRATIONS: readonly CollectorMigration[] = [migration001Initial, migration002Triage];
+export const COLLECTOR_MIGRATIONS: readonly CollectorMigration[] = [migration001Initial, migration002Triage, migration003Location];
 
 /** The schema version this code writes. */
 export const COLLECTOR_SCHEMA_VERSION = COLLECTOR_MIGRATIONS.length;
