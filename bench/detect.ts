@@ -17,6 +17,7 @@
  * rolling last 60 s of windows. "cold" = a new device (population prior only); "warm" = a device
  * whose baseline learned from that typist's own earlier sessions (sessions 0-2, offline).
  */
+import { runReplay } from './detect-replay';
 import { parseOrExit, type CommandSpec, type FlagSpec } from '../common/command-line';
 import { initialBaseline, updateBaseline, type DeviceBaseline } from '../agent/timing-detector/baseline-model';
 import type { Modality, PooledWindow } from '../agent/timing-detector/features';
@@ -225,11 +226,17 @@ export const DETECT_COMMAND = {
   flags: {
     quick: { type: 'boolean', description: 'The CI-size grid.' },
     fresh: { type: 'boolean', description: 'Replay again instead of re-scoring cached captures.' },
+    replay: {
+      type: 'boolean',
+      description:
+        'No live lab: replay the held-out human sessions (locally, relayed by the relay model, and on a busy machine) and any cached lab captures through each OS input-clock model, and print one table per model (about two minutes).',
+    },
   },
   environment: [],
   examples: [
     ['npm run bench:detect -- --quick', 'The CI-size grid.'],
     ['npm run bench:detect -- --fresh', 'The full grid, replayed anew.'],
+    ['npm run bench:detect -- --replay', 'Per-OS clock tables, offline.'],
   ],
   exitCodes: [
     [0, 'the tables were printed'],
@@ -240,6 +247,7 @@ export const DETECT_COMMAND = {
 
 function main(): Promise<void> | void {
   const values = parseOrExit(DETECT_COMMAND, process.argv.slice(2), process);
+  if (values.replay === true) return runReplay();
   return runBench(values.quick === true, values.fresh === true);
 }
 
