@@ -173,11 +173,12 @@ export function runReplay(clocks: readonly ClockModelId[] = CLOCK_MODELS, condit
       const positivesWarm: number[] = [];
       let within = 0;
       for (const session of held) {
-        const scored = scores(poolsOf(relayedLines(session, condition), sessionSeed(session)), cold, 'keys');
+        const relayedPools = poolsOf(relayedLines(session, condition), sessionSeed(session));
+        const scored = scores(relayedPools, cold, 'keys');
         positives.push(...scored.map((s) => s.score));
         const first = scored.find((s) => s.score >= coldThr.keys);
         if (first !== undefined && first.at <= 60_000) within++;
-        if (session.session > 2) positivesWarm.push(...scores(poolsOf(relayedLines(session, condition), sessionSeed(session)), warmBy.get(session.user)!, 'keys').map((s) => s.score));
+        if (session.session > 2) positivesWarm.push(...scores(relayedPools, warmBy.get(session.user)!, 'keys').map((s) => s.score));
       }
       console.log(
         `| ${condition.jitter} ${condition.jitterMs} ms | ${condition.pacing} | ${positives.length} | ${pct(positives.filter((s) => s >= coldThr.keys).length / positives.length)} | ${pct(tprAtFpr(positives, negCold, 0.01))} | ${pct(positivesWarm.filter((s) => s >= ALARM_THRESHOLD.keys).length / positivesWarm.length)} | ${pct(tprAtFpr(positivesWarm, negWarm, 0.01))} | ${within}/${held.length} |`,

@@ -71,9 +71,10 @@ export function jitterSample(kind: JitterKind, jitterMs: number, random: () => n
     case 'uniform':
       return Math.max(-MODEL_DELAY_MS, (2 * random() - 1) * jitterMs);
     case 'pareto': {
+      // Lomax (Pareto starting at 0): mean scale / (shape - 1).
       const shape = 3;
-      const scale = (jitterMs * (shape - 1)) / shape;
-      return scale * (1 - random()) ** (-1 / shape) - scale;
+      const scale = jitterMs * (shape - 1);
+      return scale * ((1 - random()) ** (-1 / shape) - 1);
     }
     default:
       return assertNever(kind, 'jitter kind');
@@ -97,16 +98,19 @@ export function relaySchedule(lines: readonly ScheduleLine[], jitterMs: number, 
   // sequence it always had.
   const pacingRandom = seededRandom(seed ^ 0x5bd1e995);
   let previous = -Infinity;
-  let offset = 0;
+  let lastArrival = -Infinity;
   return lines.map((line) => {
     const space = line.indexOf(' ');
     const time = Number(line.slice(0, space));
     const jitter = jitterSample(kind, jitterMs, random);
     const release = Math.max(previous, time + jitter);
-    if (release !== previous) offset = 0;
-    else offset += pacing === 'tuned' ? BUNCH_SPACING_MS : DEFAULT_SPACING_MS[0] + pacingRandom() * (DEFAULT_SPACING_MS[1] - DEFAULT_SPACING_MS[0]);
+    // A bunch is injected one event after another; the server never injects out of order, so an
+    // event released while it is still injecting the bunch before waits for it.
+    const spacing = (): number => (pacing === 'tuned' ? BUNCH_SPACING_MS : DEFAULT_SPACING_MS[0] + pacingRandom() * (DEFAULT_SPACING_MS[1] - DEFAULT_SPACING_MS[0]));
+    const busyUntil = lastArrival + (pacing === 'tuned' ? BUNCH_SPACING_MS : DEFAULT_SPACING_MS[1]);
+    const arrival = release === previous || release + phase < busyUntil ? Math.max(release + phase, lastArrival + spacing()) : release + phase;
     previous = release;
-    const arrival = release + offset + phase;
+    lastArrival = arrival;
     return `${arrival.toFixed(3)}${line.slice(space)}`;
   });
 }

@@ -152,6 +152,16 @@ export class Aggregator {
 
   /** Close the open window and return its features, or null when it saw no events. */
   take(): TimingWindow | null {
+    const window = this.peek();
+    if (window !== null) this.reset();
+    return window;
+  }
+
+  /**
+   * The open window's features so far, leaving it open (for rolling decisions before it is due),
+   * or null when it has no events.
+   */
+  peek(): TimingWindow | null {
     if (this.openedAt === null) return null;
     let activeMs = 0;
     for (const interval of this.moveIntervals) activeMs += interval;
@@ -194,7 +204,6 @@ export class Aggregator {
       stalledEvents: this.stalledEvents,
       eventLoopDelayMs: round3(this.maxLoopDelay),
     };
-    this.reset();
     return window;
   }
 

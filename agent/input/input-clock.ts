@@ -48,12 +48,21 @@ export const NANOSECONDS_PER_MS = 1e6;
 /** Mach absolute-time ticks per ms on Apple silicon (24 MHz). */
 export const APPLE_SILICON_TICKS_PER_MS = 24_000;
 
-/** Tracks receive − event time and reports each event's excess over the smallest seen. */
+/**
+ * How fast the delay floor may rise, ms per ms of receive time: two clocks of one machine drift
+ * apart by parts per million, so a floor that could only fall would slowly turn drift into "delay".
+ */
+const FLOOR_CREEP = 1e-4;
+
+/** Tracks receive − event time and reports each event's excess over the smallest seen (allowing for drift). */
 class DelayTracker {
   private floor = Infinity;
+  private lastReceived = 0;
 
   delay(eventMs: number, receivedMs: number): number {
     const difference = receivedMs - eventMs;
+    if (this.floor !== Infinity) this.floor += Math.max(0, receivedMs - this.lastReceived) * FLOOR_CREEP;
+    this.lastReceived = receivedMs;
     if (difference < this.floor) this.floor = difference;
     return difference - this.floor;
   }
@@ -128,11 +137,10 @@ export class MacInputClock implements InputClock {
   }
 }
 
-/** The clock for a platform (libuiohook's per-OS stamp); throws on a platform the hook does not support. */
-export function inputClockFor(platform: NodeJS.Platform): InputClock {
+/** The clock for a platform (libuiohook's per-OS stamp), or null on a platform the hook does not support. */
+export function inputClockFor(platform: NodeJS.Platform): InputClock | null {
   const id: InputClockId | null = platform === 'linux' ? 'x11' : platform === 'win32' ? 'windows' : platform === 'darwin' ? 'macos' : null;
-  if (id === null) throw new Error(`no input clock for platform ${platform}`);
-  return createInputClock(id);
+  return id === null ? null : createInputClock(id);
 }
 
 /** A fresh clock of the given model. */

@@ -45,7 +45,13 @@ export interface WheelEvent {
 
 export type InputEvent = KeyDownEvent | KeystrokeEvent | MouseMoveEvent | ClickEvent | WheelEvent;
 
-export type InputListener = (event: InputEvent) => void;
+/** How an event reached the agent, beside the event itself: timing of the delivery, never content. */
+export interface EventReceipt {
+  /** How much later than the promptest event so far it arrived, ms (agent/input/input-clock.ts). */
+  readonly deliveryDelayMs: number;
+}
+
+export type InputListener = (event: InputEvent, receipt?: EventReceipt) => void;
 
 /**
  * A source of privacy-safe input events.
@@ -55,6 +61,8 @@ export type InputListener = (event: InputEvent) => void;
  */
 export interface InputSource {
   readonly name: string;
+  /** Resolution of the event times it gives, ms (1 when absent). */
+  readonly clockResolutionMs?: number;
   start(listener: InputListener): Promise<Result<void>>;
   stop(): void;
 }
