@@ -23,7 +23,7 @@ import { CAPTURE_DIR, type Capture } from '../lab/captures';
 import { CLOCK_MODELS, clockModelLabel, clockResolutionMs, clockStamper, fineCaptureEvents, restampEvents, type ClockModelId } from '../lab/clock-models';
 import { relaySchedule, reportClockSchedule, type JitterKind, type ServerPacing } from '../lab/relay-model';
 import { isHeldOutUser, loadFineTypingSessions, typingSchedule, type TypingSession } from '../lab/schedules';
-import { AGGREGATOR_LIMITS, clockSchedulePools, rollingPools, windowsFromStamped } from '../lab/windows';
+import { AGGREGATOR_LIMITS, clockSchedulePools, eventsFromSchedule, progressPools, rollingPools, windowsFromStamped } from '../lab/windows';
 import type { ScheduleLine } from '../lab/injector';
 import { withLoadStalls } from '../lab/load-model';
 
@@ -78,6 +78,12 @@ function tprAtFpr(positives: readonly number[], negatives: readonly number[], fp
   return positives.filter((p) => p > threshold).length / positives.length;
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[sorted.length >> 1]!;
+}
+
+const seconds = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(0) : 'none');
 const share = (hits: number, total: number): string => (total === 0 ? 'n/a' : `${((100 * hits) / total).toFixed(total >= 1000 ? 1 : 0)}% (${hits}/${total})`);
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(0)}%`);
 
@@ -104,10 +110,9 @@ export function cachedCaptures(dir = CAPTURE_DIR): Capture[] {
     .map((file) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Capture);
 }
 
-function capturePools(capture: Capture, clock: ClockModelId): PooledWindow[] {
+function captureStamped(capture: Capture, clock: ClockModelId): ReturnType<typeof restampEvents> {
   const seed = (capture.user ?? capture.seed ?? 0) * 31 + capture.delayMs + capture.jitterMs;
-  const stamped = restampEvents(fineCaptureEvents(capture.events, seed), clockStamper(clock, seed));
-  return rollingPools(windowsFromStamped(stamped, AGGREGATOR_LIMITS, clockResolutionMs(clock)));
+  return restampEvents(fineCaptureEvents(capture.events, seed), clockStamper(clock, seed));
 }
 
 function toolOf(capture: Capture): string {
@@ -165,14 +170,19 @@ export function runReplay(clocks: readonly ClockModelId[] = CLOCK_MODELS, condit
         `125 Hz USB keyboard ${share(keyboardAlarms, keyboardDecisions)}`,
     );
     console.log('');
-    const header = '| relay (simulated, held-out sessions) | pacing | decisions | cold TPR@thr | cold TPR@1%FPR | warm TPR@thr | warm TPR@1%FPR | sessions alarmed within 60 s (cold) |';
+    const header =
+      '| relay (simulated, held-out sessions) | pacing | decisions | cold TPR@thr | cold TPR@1%FPR | warm TPR@thr | warm TPR@1%FPR | sessions alarmed within 60 s (cold) | median first alarm s, 5 s progress decisions (cold) |';
     console.log(header);
     console.log(header.replace(/[^|]/g, '-'));
     for (const condition of conditions) {
       const positives: number[] = [];
       const positivesWarm: number[] = [];
       let within = 0;
+      const firstProgress: number[] = [];
       for (const session of held) {
+        const stamped = restampEvents(eventsFromSchedule(relayedLines(session, condition), false), clockStamper(clock, sessionSeed(session)));
+        const progress = progressPools(stamped, clockResolutionMs(clock)).find(({ pool }) => scorePool(pool, cold).some((s) => s.modality === 'keys' && s.alarm));
+        firstProgress.push(progress === undefined ? Infinity : progress.at);
         const relayedPools = poolsOf(relayedLines(session, condition), sessionSeed(session));
         const scored = scores(relayedPools, cold, 'keys');
         positives.push(...scored.map((s) => s.score));
@@ -181,19 +191,21 @@ export function runReplay(clocks: readonly ClockModelId[] = CLOCK_MODELS, condit
         if (session.session > 2) positivesWarm.push(...scores(relayedPools, warmBy.get(session.user)!, 'keys').map((s) => s.score));
       }
       console.log(
-        `| ${condition.jitter} ${condition.jitterMs} ms | ${condition.pacing} | ${positives.length} | ${pct(positives.filter((s) => s >= coldThr.keys).length / positives.length)} | ${pct(tprAtFpr(positives, negCold, 0.01))} | ${pct(positivesWarm.filter((s) => s >= ALARM_THRESHOLD.keys).length / positivesWarm.length)} | ${pct(tprAtFpr(positivesWarm, negWarm, 0.01))} | ${within}/${held.length} |`,
+        `| ${condition.jitter} ${condition.jitterMs} ms | ${condition.pacing} | ${positives.length} | ${pct(positives.filter((s) => s >= coldThr.keys).length / positives.length)} | ${pct(tprAtFpr(positives, negCold, 0.01))} | ${pct(positivesWarm.filter((s) => s >= ALARM_THRESHOLD.keys).length / positivesWarm.length)} | ${pct(tprAtFpr(positivesWarm, negWarm, 0.01))} | ${within}/${held.length} | ${seconds(median(firstProgress))} |`,
       );
     }
     if (captures.length > 0) {
       console.log('');
-      const labHeader = '| lab capture (restamped) | tool | delay ms | jitter ms | typist/rate | decisions | cold alarms at thr |';
+      const labHeader = '| lab capture (restamped) | tool | delay ms | jitter ms | typist/rate | decisions | cold alarms at thr | first alarm s (5 s progress) |';
       console.log(labHeader);
       console.log(labHeader.replace(/[^|]/g, '-'));
       for (const capture of captures) {
-        const got = scores(capturePools(capture, clock), cold, capture.modality);
+        const stamped = captureStamped(capture, clock);
+        const got = scores(rollingPools(windowsFromStamped(stamped, AGGREGATOR_LIMITS, clockResolutionMs(clock))), cold, capture.modality);
+        const firstAlarm = progressPools(stamped, clockResolutionMs(clock)).find(({ pool }) => scorePool(pool, cold).some((s) => s.modality === capture.modality && s.alarm));
         const who = capture.modality === 'keys' ? `u${capture.user}` : `${capture.rateHz} Hz`;
         console.log(
-          `| ${capture.modality} ${capture.route} | ${capture.route === 'local' ? '-' : toolOf(capture)} | ${capture.delayMs} | ${capture.jitterMs} | ${who} | ${got.length} | ${got.filter((s) => s.score >= coldThr[capture.modality]).length}/${got.length} |`,
+          `| ${capture.modality} ${capture.route} | ${capture.route === 'local' ? '-' : toolOf(capture)} | ${capture.delayMs} | ${capture.jitterMs} | ${who} | ${got.length} | ${got.filter((s) => s.score >= coldThr[capture.modality]).length}/${got.length} | ${firstAlarm === undefined ? 'none' : (firstAlarm.at / 1000).toFixed(1)} |`,
         );
       }
     }

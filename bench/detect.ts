@@ -5,6 +5,7 @@
  *   npm run bench:detect                     full grid (about 11 minutes of real-time replay)
  *   npm run bench:detect -- --quick          CI-size grid (about 3 minutes)
  *   npm run bench:detect -- --fresh          replay again instead of re-scoring cached captures
+ *   npm run bench:detect -- --replay         no live lab: one table per OS input-clock model (bench/detect-replay.ts)
  *
  * Positives are lab captures of input relayed operator display -> vncviewer -> delay proxy ->
  * x11vnc -> target display. Negatives are lab captures of the same kind of input injected on the

@@ -70,8 +70,8 @@ export const KeyFeaturesSchema = Type.Object(
      */
     oneMsGaps: Type.Optional(count('consecutive key events exactly 1 ms apart')),
     // Relay evidence that survives a server pacing a released bunch out over a few ms.
-    bunchedEvents: Type.Optional(count('consecutive key events at most 3 ms apart (or within the clock resolution)')),
-    bunchRuns: Type.Optional(count('runs of three or more key events each at most 3 ms after the one before')),
+    bunchedEvents: Type.Optional(count('consecutive key events at most 2 ms apart (or within the clock resolution)')),
+    bunchRuns: Type.Optional(count('runs of three or more key events each at most 2 ms after the one before')),
     compressedHolds: Type.Optional(count('key holds shorter than 15 ms')),
   },
   { additionalProperties: false },

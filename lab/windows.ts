@@ -39,6 +39,35 @@ export function windowsFromStamped(stamped: readonly StampedEvent[], limits = AG
   return windows;
 }
 
+/**
+ * Every decision the agent makes on a stream: the rolling pool at each flush and, between flushes,
+ * at each `progressMs` of hook time while a window is open (the capture service's windowProgress,
+ * scored by the detector with the open window). `at` is hook ms since the stream's first event.
+ */
+export function progressPools(stamped: readonly StampedEvent[], resolutionMs = 1, progressMs = 5000, limits = AGGREGATOR_LIMITS): { pool: PooledWindow; at: number }[] {
+  const aggregator = new Aggregator(limits, { resolutionMs });
+  const rolling = new RollingWindows();
+  const out: { pool: PooledWindow; at: number }[] = [];
+  const first = stamped[0] === undefined ? 0 : eventTime(stamped[0].event);
+  let nextTick = Infinity;
+  for (const { event, deliveryDelayMs } of stamped) {
+    const time = eventTime(event);
+    while (time >= nextTick && !aggregator.isEmpty) {
+      out.push({ pool: rolling.peekWith(aggregator.peek()!), at: nextTick - first });
+      nextTick += progressMs;
+    }
+    if (aggregator.isDue(time)) {
+      out.push({ pool: rolling.add(aggregator.take()!), at: time - first });
+      nextTick = Infinity;
+    }
+    if (aggregator.isEmpty) nextTick = time + progressMs;
+    aggregator.accept(event, time, deliveryDelayMs);
+  }
+  const last = aggregator.take();
+  if (last !== null) out.push({ pool: rolling.add(last), at: last.hookEnd - first });
+  return out;
+}
+
 /** The rolling 60 s pool at each window flush. */
 export function rollingPools(windows: readonly TimingWindow[]): PooledWindow[] {
   const rolling = new RollingWindows();

@@ -75,7 +75,7 @@ export interface GapCounts {
 
 /** Count the gaps between consecutive values of `times` once sorted (integer ms expected). Does not modify `times`. */
 /** `bunchMs` is the largest gap that counts as bunched. */
-export function gapCounts(times: readonly number[], shortMs: number, bunchMs = 3): GapCounts {
+export function gapCounts(times: readonly number[], shortMs: number, bunchMs: number): GapCounts {
   const sorted = Float64Array.from(times).sort();
   let coincident = 0;
   let short = 0;

@@ -187,14 +187,13 @@ export const HOLDS_MIN_SPREAD = 0.01;
  * Score points per unit of z for the tie and bunch features, chosen by tools/tune-weights.ts (tuning
  * users only, relays simulated by lab/relay-model.ts under exponential, normal, uniform and Pareto
  * jitter with tuned and default x11vnc pacing; allowed: local false alarms at most 0.5 % of cold
- * and 1 % of warm decisions; chosen: the highest mean true-positive rate). [0, 3, 2, 0] led with
- * 57.5 % at 0.12 % / 0.95 % local false alarms. Ties weigh nothing once bunches are counted (every
- * tie is a bunch, and the tie rate alone is what default x11vnc pacing erodes); compressed holds
- * never added a detection (a relay bunches a press with its own release far less often than
- * consecutive events, which the bunch count already sees). Both counts stay in the window for IT;
- * a weight-0 feature's z is kept in the evidence but adds nothing and explains nothing.
+ * and 1 % of warm decisions; chosen: the highest mean true-positive rate). [1, 2, 2, 0] led with
+ * 59.3 % at 0.06 % / 0.95 % local false alarms. Compressed holds never added a detection (a relay
+ * bunches a press with its own release far less often than consecutive events, which the bunch
+ * count already sees): the count stays in the window for IT, and a weight-0 feature's z is kept
+ * in the evidence but adds nothing and explains nothing.
  */
-export const FEATURE_WEIGHTS = { coincidence: 0, bunching: 3, bunchRuns: 2, compressedHolds: 0 } as const;
+export const FEATURE_WEIGHTS = { coincidence: 1, bunching: 2, bunchRuns: 2, compressedHolds: 0 } as const;
 
 const present = (value: number | null, samples: number): { value: number; samples: number } | null =>
   value === null || samples === 0 ? null : { value, samples };
@@ -223,7 +222,7 @@ export const FEATURES: readonly FeatureSpec[] = [
   {
     id: 'bunching',
     modality: 'keys',
-    label: 'key events arriving in bunches, at most 3 ms apart (share of gaps under 60 ms)',
+    label: 'key events arriving in bunches, at most 2 ms apart (share of gaps under 60 ms)',
     direction: 1,
     scale: 'rate',
     unit: '%',
@@ -238,7 +237,7 @@ export const FEATURES: readonly FeatureSpec[] = [
   {
     id: 'bunchRuns',
     modality: 'keys',
-    label: 'runs of three or more key events within 3 ms of each other (share of gaps under 60 ms)',
+    label: 'runs of three or more key events within 2 ms of each other (share of gaps under 60 ms)',
     direction: 1,
     scale: 'rate',
     unit: '%',

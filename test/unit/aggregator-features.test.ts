@@ -46,8 +46,8 @@ describe('aggregator', () => {
       shortGaps: 6,
       fineGaps: 1,
       oneMsGaps: 0,
-      // the 3 ms gap (400 -> 403) is a bunch of two, not a run of three; no hold under 15 ms
-      bunchedEvents: 1,
+      // the 3 ms gap (400 -> 403) is past the 2 ms bunch limit; no hold under 15 ms
+      bunchedEvents: 0,
       bunchRuns: 0,
       compressedHolds: 0,
     });
@@ -89,10 +89,10 @@ describe('aggregator', () => {
     source.keyUp(31, 103); // a 2 ms hold: compressed
     source.keyDown(32, 104);
     source.keyUp(32, 200); // 96 ms gap: the run ends
-    source.keyDown(33, 204); // 4 ms: not a bunch
+    source.keyDown(33, 203); // 3 ms: not a bunch
     source.keyUp(33, 300);
     const window = aggregator.take();
-    // times 0 100 101 103 104 200 204 300: gaps 100 1 2 1 96 4 96
+    // times 0 100 101 103 104 200 203 300: gaps 100 1 2 1 96 3 97
     assert.equal(window?.keys.bunchedEvents, 3);
     assert.equal(window?.keys.bunchRuns, 1, 'one run of four events counts once');
     assert.equal(window?.keys.compressedHolds, 1);

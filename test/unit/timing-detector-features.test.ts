@@ -194,12 +194,15 @@ describe('timing-detector features', () => {
   });
 
   it('explains which features moved and by how much', () => {
-    // 30 ties (also bunches) in 200 short gaps (15%) against a usual 5%: bunching z at the cap; ties weigh
-    // nothing and are not listed; hold-time spread 40 ms vs 32: z 0.64, not listed.
+    // 30 ties (also bunches) in 200 short gaps (15%): ties against a usual 0% at the cap, listed first;
+    // bunches against a usual 5%; hold-time spread 40 ms vs 32: z 0.64, not listed.
     const score = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 40, gaps: [30, 200, 20] })]), initialBaseline(PRIOR))[0]!;
     const text = explainScore(score, true);
-    assert.match(text, /^key events arriving in bunches, at most 3 ms apart \(share of gaps under 60 ms\) 15% vs your usual 5\.0%$/);
-    assert.match(explainScore(score, false), /vs a typical 5\.0%/);
+    assert.match(
+      text,
+      /^key events arriving in the same millisecond \(share of gaps under 60 ms\) 15% vs your usual 0\.0%; key events arriving in bunches, at most 2 ms apart \(share of gaps under 60 ms\) 15% vs your usual 5\.0%$/,
+    );
+    assert.match(explainScore(score, false), /vs a typical 5\.0%$/);
     assert.equal(formatValue(128, 'Hz'), '128 Hz');
     assert.equal(formatValue(0.05, '%'), '5.0%');
   });

@@ -8,7 +8,7 @@ import type { TimingWindow } from '../../common/timing';
 
 /**
  * A 30 s typing window; `ties` of its 100 key-event gaps under 60 ms land in the same millisecond,
- * `bunched` (ties included) within 3 ms, in `runs` runs of three or more.
+ * `bunched` (ties included) within 2 ms, in `runs` runs of three or more.
  */
 function keysWindow(hookEnd: number, ties: number, bunched = ties + 4, runs = 0): TimingWindow {
   return {
@@ -53,7 +53,7 @@ describe('timing-detector service', () => {
     const [finding] = listOpenFindings(db);
     assert.equal(finding?.kind, 'relayed-input-timing');
     assert.equal(finding?.key, 'timing:relayed-input:keys');
-    assert.match(finding!.explanation, /key events arriving in bunches, at most 3 ms apart \(share of gaps under 60 ms\) 24% vs a typical/);
+    assert.match(finding!.explanation, /key events arriving in bunches, at most 2 ms apart \(share of gaps under 60 ms\) 24% vs a typical/);
     assert.equal(service.currentBaseline.windows.keys, learned, 'relayed windows do not update the baseline');
     // Local again, for longer than the hold: the finding closes.
     for (let i = 0; i < 14; i++) events.emit('windowFlushed', { id: 20 + i, window: keysWindow((hook += 30_000), 0) });
