@@ -15,6 +15,10 @@ import { AgentEvents } from './events';
 import { HookInputSource } from './input/hook-source';
 import { InputCaptureService } from './input/input-capture-service';
 import type { InputSource } from './input/input-source';
+import type { AttributionSource } from './input/attribution/attribution-source';
+import { attributionSourceFor } from './input/attribution/attribution-for-platform';
+import { InjectedInputDetector } from './input/attribution/injected-input-detector';
+import { processListerFor } from './detect/processes/list-processes';
 import { createJsonLogger } from './log';
 import { platformPaths } from './platform/paths';
 import { loadPolicy } from './policy/load-policy';
@@ -42,6 +46,11 @@ export interface AgentOptions {
   readonly dataDir?: string;
   /** Where input timing comes from. Default: the real hook (uiohook-napi). `null`: no input capture. */
   readonly inputSource?: InputSource | null;
+  /**
+   * Where injected-vs-device attribution comes from. Default: the OS's source
+   * (agent/input/attribution/) when `inputSource` is the default hook, none otherwise. `null`: none.
+   */
+  readonly attributionSource?: AttributionSource | null;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly agentVersion?: string;
@@ -66,7 +75,8 @@ export interface AgentOptions {
 export function createServices(ctx: AgentContext, options: AgentOptions): AgentService[] {
   const services: AgentService[] = [];
   const inputSource = options.inputSource === undefined ? new HookInputSource(options.env ?? process.env) : options.inputSource;
-  const capture = inputSource === null ? null : new InputCaptureService(ctx, inputSource);
+  const attribution = options.attributionSource !== undefined ? options.attributionSource : options.inputSource === undefined ? defaultAttribution(options) : null;
+  const capture = inputSource === null ? null : new InputCaptureService(ctx, inputSource, attribution);
   if (capture !== null) services.push(capture);
   services.push(
     new RetentionService(ctx, path.join(ctx.dataDir, DATABASE_FILE_NAME), [
@@ -77,8 +87,10 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
   );
   const detection = new DetectionService(ctx);
   services.push(detection);
-  // Relay scoring of each flushed timing window, then one device-level verdict over all findings.
-  services.push(new TimingDetectorService(ctx), new VerdictService(ctx));
+  // Relay scoring and injected-input judging of each flushed timing window, then one device-level
+  // verdict over all findings.
+  const platform = options.platform ?? process.platform;
+  services.push(new TimingDetectorService(ctx), new InjectedInputDetector(ctx, () => processListerFor(platform)()), new VerdictService(ctx));
   // Signed reports: device identity, the report service ('report') and the sync loop ('sync').
   const reporting = createReporting(ctx, options.reporting);
   services.push(...reporting.services);
@@ -99,6 +111,16 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
   // stretching the scans; input capture is never throttled.
   services.push(new CpuWatchdog(ctx, { throttleables: [detection] }));
   return services;
+}
+
+/** The OS's attribution source, or null where none exists (an unsupported platform). */
+function defaultAttribution(options: AgentOptions): AttributionSource | null {
+  try {
+    return attributionSourceFor(options.platform ?? process.platform, options.env ?? process.env);
+  } catch (error) {
+    if (error instanceof TelltaleError) return null;
+    throw error;
+  }
 }
 
 export class Agent {

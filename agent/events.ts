@@ -20,6 +20,8 @@ export interface AgentEventMap {
   reportQueued: { readonly seq: number; readonly kind: 'report' | 'heartbeat' };
   /** The collector acknowledged a report. */
   reportDelivered: { readonly seq: number; readonly duplicate: boolean };
+  /** Verified audit entries about this device (what IT looked at and did) were stored. */
+  auditChanged: { readonly added: number; readonly newestSeq: number };
   /** Sync reachability changed: drives the tray's ok / offline state. */
   syncStateChanged: { readonly state: 'ok' | 'offline' | 'disabled'; readonly detail: string };
 }

@@ -17,6 +17,7 @@ import { usageExit } from '../common/command-line';
 import { loadAverage } from './lib/proc';
 import { metOf, ratioOf, renderTable, targetText, type Row } from './lib/summary';
 import { cryptoGroup } from './groups/crypto';
+import { fuzzGroup } from './groups/fuzz';
 import { idleGroup } from './groups/idle';
 import { ingestGroup } from './groups/ingest';
 import { inputGroup } from './groups/input';
@@ -26,6 +27,7 @@ import { storeGroup } from './groups/store';
 
 const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
   crypto: cryptoGroup,
+  fuzz: fuzzGroup,
   idle: idleGroup,
   ingest: ingestGroup,
   input: inputGroup,

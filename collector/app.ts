@@ -11,7 +11,7 @@ import { CommitQueue } from './commit-queue';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config';
 import { assertNever } from '../common/result';
 import { CollectorError, errorBody, type CollectorErrorCode } from './errors';
-import { refuseNul } from './edge';
+import { refuseBadText } from './edge';
 import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
 import { enrollDevice, type EnrollInput } from './ingest/enroll';
@@ -23,6 +23,7 @@ import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
 import type { Queryable, SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
+import { storageFaultOf } from './storage/faults';
 import { CollectorStore } from './storage/store';
 import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
@@ -137,7 +138,17 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   };
   app.decorate('collector', services);
 
+  const health = new HealthMonitor(database, queue, clock, !options.database && config.storage.kind === 'sqlite' ? config.storage.file : null);
   app.setErrorHandler((error: FastifyError | CollectorError, request, reply) => {
+    const fault = error instanceof CollectorError ? null : storageFaultOf(error);
+    if (fault !== null) {
+      // The disk's or the database's fault, not a bug: one line, no stack, and the agent retries.
+      health.noteStorageFault(fault);
+      request.log.error(`storage unavailable: ${fault}`);
+      reply.header('retry-after', String(config.queue.retryAfterSeconds));
+      reply.code(503).type('application/json; charset=utf-8').send(errorBody('STORAGE_UNAVAILABLE', 'Storage is unavailable; retry later.'));
+      return;
+    }
     const { status, code, message } = describeError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     // The code and status only: messages may echo what the client sent.
@@ -173,8 +184,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     return payload;
   });
 
-  app.addHook('preValidation', refuseNul);
-  const health = new HealthMonitor(database, queue, clock);
+  app.addHook('preValidation', refuseBadText);
   let reported = '';
   app.get('/v1/health', { schema: { response: { 200: HealthSchema, 503: HealthSchema } } }, async (request, reply) => {
     const { ok, reasons } = await health.report();
@@ -187,8 +197,17 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   await app.register(itRoutes);
   await app.register(dashboardRoutes);
 
-  const integrityProblem = await health.checkIntegrity();
-  if (integrityProblem) app.log.error(integrityProblem);
+  if (health.checksInWorker) {
+    // A large file: checked on a worker thread while the collector starts and serves; health says so once it knows.
+    const started = Date.now();
+    void health.checkIntegrity().then((problem) => {
+      if (problem) app.log.error(problem);
+      else app.log.info({ ms: Date.now() - started }, 'database integrity check passed');
+    });
+  } else {
+    const integrityProblem = await health.checkIntegrity();
+    if (integrityProblem) app.log.error(integrityProblem);
+  }
   const stopIntegrityChecks = (options.schedule ?? everyInterval)(INTEGRITY_INTERVAL_MS, async () => {
     const problem = await health.checkIntegrity();
     if (problem) app.log.error(problem);

@@ -28,6 +28,8 @@ export interface CommitQueueStats {
   readonly batches: number;
   readonly reports: number;
   readonly largestBatch: number;
+  /** Reports whose outcome was decided (not failed) in a committed transaction. */
+  readonly decided: number;
 }
 
 export class CommitQueue {
@@ -38,6 +40,7 @@ export class CommitQueue {
   private batches = 0;
   private reports = 0;
   private largestBatch = 0;
+  private decided = 0;
   private lastFailure: { readonly at: number; readonly message: string } | null = null;
 
   constructor(
@@ -67,7 +70,7 @@ export class CommitQueue {
   }
 
   get stats(): CommitQueueStats {
-    return { batches: this.batches, reports: this.reports, largestBatch: this.largestBatch };
+    return { batches: this.batches, reports: this.reports, largestBatch: this.largestBatch, decided: this.decided };
   }
 
   /** Why the last batch failed as a whole (its transaction could not commit), or null once one commits again. */
@@ -114,7 +117,10 @@ export class CommitQueue {
         const outcome = outcomes[index];
         if (outcome === undefined) item.reject(new Error('Storage returned fewer outcomes than reports'));
         else if (outcome.status === 'failed') item.reject(outcome.error);
-        else item.resolve(outcome);
+        else {
+          this.decided += 1;
+          item.resolve(outcome);
+        }
       });
     } catch (error) {
       this.lastFailure = { at: Date.now(), message: error instanceof Error ? error.message : String(error) };

@@ -1,35 +1,34 @@
 /**
  * Checks every request gets before its route's schema: no string anywhere (body, evidence, keys,
- * query, path parameters) may hold a NUL character. PostgreSQL text refuses NUL while SQLite stores
- * it, so without this one store would answer 500 and the other keep the value: refusing it at the
- * edge gives both the same 400.
+ * query, path parameters) may hold a NUL character or a lone UTF-16 surrogate. PostgreSQL text
+ * refuses NUL while SQLite stores it, and a lone surrogate has no UTF-8 form, so without this one
+ * store would answer 500 and the other keep (or mangle) the value: refusing both at the edge gives
+ * both stores the same 400, naming the field.
  */
 import type { FastifyRequest } from 'fastify';
+import { findBadText, hasLoneSurrogate } from '../common/text';
 import { CollectorError } from './errors';
 
-/** The JSON-pointer-like path of the first string or key holding U+0000 in `value`, or null. Iterative: bodies may nest deeply. */
+const hasNul = (text: string): boolean => text.includes('\u0000');
+
+/** The JSON-pointer-like path of the first string or key holding U+0000 in `value`, or null. */
 export function findNul(value: unknown, root: string): string | null {
-  const stack: { value: unknown; path: string }[] = [{ value, path: root }];
-  while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
-    if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path;
-    } else if (Array.isArray(current)) {
-      current.forEach((item, index) => stack.push({ value: item, path: `${path}/${index}` }));
-    } else if (current !== null && typeof current === 'object') {
-      for (const [key, item] of Object.entries(current)) {
-        if (key.includes('\u0000')) return `${path} (a property name)`;
-        stack.push({ value: item, path: `${path}/${key}` });
-      }
-    }
-  }
-  return null;
+  return findBadText(value, root, hasNul);
 }
 
-/** preValidation hook: refuse a request whose body, query or parameters hold a NUL (400 PAYLOAD_INVALID). */
-export async function refuseNul(request: FastifyRequest): Promise<void> {
-  const where = findNul(request.params, 'params') ?? findNul(request.query, 'query') ?? findNul(request.body, 'body');
-  if (where !== null) {
-    throw new CollectorError('PAYLOAD_INVALID', `${where} contains a NUL character (\\u0000); no field may hold one.`, 400);
+/** The JSON-pointer-like path of the first string or key holding a lone surrogate in `value`, or null. */
+export function findLoneSurrogate(value: unknown, root: string): string | null {
+  return findBadText(value, root, hasLoneSurrogate);
+}
+
+/** preValidation hook: refuse a request whose body, query or parameters hold a NUL or a lone surrogate (400 PAYLOAD_INVALID). */
+export async function refuseBadText(request: FastifyRequest): Promise<void> {
+  const nul = findNul(request.params, 'params') ?? findNul(request.query, 'query') ?? findNul(request.body, 'body');
+  if (nul !== null) {
+    throw new CollectorError('PAYLOAD_INVALID', `${nul} contains a NUL character (\\u0000); no field may hold one.`, 400);
+  }
+  const surrogate = findLoneSurrogate(request.params, 'params') ?? findLoneSurrogate(request.query, 'query') ?? findLoneSurrogate(request.body, 'body');
+  if (surrogate !== null) {
+    throw new CollectorError('PAYLOAD_INVALID', `${surrogate} contains a lone UTF-16 surrogate (half of a pair, \\uD800-\\uDFFF alone); text must be valid Unicode.`, 400);
   }
 }

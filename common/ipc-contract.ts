@@ -13,6 +13,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { AuditActionSchema, AuditEntrySchema } from './audit';
 import { FindingSchema } from './findings';
 import { ERROR_CODES, fail, ok, type Result } from './result';
 import { TimingWindowSchema } from './timing';
@@ -45,8 +46,44 @@ export const StatusSchema = Type.Object({
 });
 export type Status = Static<typeof StatusSchema>;
 
+/** How this laptop's findings reach IT: the top line must not promise a report that will never be sent. */
+export const ReportingStateSchema = Type.Union([
+  /** Enrolled with a collector: reports are delivered (or queued until they can be). */
+  Type.Literal('enrolled'),
+  /** A collector is configured but the device has not enrolled yet. */
+  Type.Literal('not-enrolled'),
+  /** No collector in the policy: everything stays on this laptop. */
+  Type.Literal('no-collector'),
+]);
+export type ReportingState = Static<typeof ReportingStateSchema>;
+
+/**
+ * The top of the view in plain words: am I flagged, why (one sentence), what to do, what IT did
+ * about it, and whether IT sees any of this at all.
+ */
+export const TopLineSchema = Type.Object({
+  flagged: Type.Boolean(),
+  /** One short line: the most specific finding's title when flagged, "Nothing suggests..." otherwise. */
+  headline: Type.String(),
+  /** Why it matters, one sentence (common/plain-words.ts); null when not flagged. */
+  why: Nullable(Type.String()),
+  /** How many more concerning findings there are besides the one named. */
+  alsoOpen: Type.Integer({ minimum: 0 }),
+  /** What to do: the finding kind's advice, then the policy's `support.advice`; null when not flagged. */
+  whatToDo: Nullable(Type.String()),
+  /** The policy's `support.contact`. */
+  contact: Nullable(Type.String()),
+  /** IT's latest response on this laptop from the verified audit entries (acknowledged, resolved...). */
+  itResponse: Nullable(Type.Object({ action: AuditActionSchema, words: Type.String(), actor: Type.String(), at: Type.Number(), detail: Type.String() })),
+  /** When IT last looked at this laptop's data (from the audit entries), or null. */
+  lastItRead: Nullable(Type.Number()),
+  reporting: ReportingStateSchema,
+});
+export type TopLine = Static<typeof TopLineSchema>;
+
 export const OverviewSchema = Type.Object({
   status: StatusSchema,
+  topLine: TopLineSchema,
   agentVersion: Type.String(),
   deviceId: Nullable(Type.String()),
   /** Where the view is served from: the Electron window or the headless loopback server. */
@@ -63,6 +100,13 @@ export const LearnedFeatureSchema = Type.Object({
   unit: Type.String(),
   /** This device's usual value. */
   usual: Type.Number(),
+  /**
+   * learned: moved from the shipped population prior by windows from this laptop; prior: no window
+   * of its kind (typing or pointer) has been absorbed yet, so it is still the value Telltale ships with.
+   */
+  origin: Type.Union([Type.Literal('learned'), Type.Literal('prior')]),
+  /** Windows of this feature's kind (typing or pointer) absorbed on this laptop. */
+  windows: Type.Integer({ minimum: 0 }),
 });
 
 export const BaselineSchema = Type.Object({
@@ -78,6 +122,11 @@ export const BaselineSchema = Type.Object({
   /** Median of the stored windows' median key-to-key gap. */
   flightMedianMs: Nullable(Type.Number()),
   moveRateHz: Nullable(Type.Number()),
+  /**
+   * Where moveRateHz comes from: learned on this laptop, the shipped population prior (the detector
+   * has absorbed no pointer window yet), the median of stored windows, or nowhere (null).
+   */
+  moveRateOrigin: Type.Union([Type.Literal('learned'), Type.Literal('prior'), Type.Literal('stored-windows'), Type.Literal('none')]),
   /** What the timing detector compares each window against; empty without a device baseline. */
   learned: Type.Array(LearnedFeatureSchema),
 });
@@ -151,6 +200,8 @@ export const PolicyViewSchema = Type.Object({
     heartbeatSeconds: Type.Integer(),
   }),
   retention: Type.Object({ maxDays: Type.Integer(), maxMegabytes: Type.Number() }),
+  /** How to reach IT, and IT's advice for a flagged laptop (policy `support`). */
+  support: Type.Object({ contact: Nullable(Type.String()), advice: Nullable(Type.String()) }),
 });
 export type PolicyView = Static<typeof PolicyViewSchema>;
 
@@ -164,8 +215,25 @@ export const ExportSchema = Type.Object({
   timingWindows: Type.Array(TimingEntrySchema),
   findings: Type.Array(FindingSchema),
   reports: Type.Array(ReportEntrySchema),
+  /** What IT looked at and did on this laptop, oldest first, exactly as the collector signed it. */
+  auditEntries: Type.Array(AuditEntrySchema),
+  /** The timing baseline in display units, labelled learned or shipped prior per measure. */
+  baseline: BaselineSchema,
+  /** Every value of the agent's own state table (enrollment, the stored timing baseline, chain head...), as stored. */
+  agentState: Type.Record(Type.String(), Type.Unknown()),
 });
 export type LocalExport = Static<typeof ExportSchema>;
+
+/** What IT looked at and did on this laptop: the collector's signed audit entries, verified and stored here. */
+export const AuditViewSchema = Type.Object({
+  /** Newest first. */
+  entries: Type.Array(AuditEntrySchema),
+  total: Type.Integer(),
+  reporting: ReportingStateSchema,
+  /** Whether the collector's audit key is pinned (at least one feed verified). */
+  verified: Type.Boolean(),
+});
+export type AuditView = Static<typeof AuditViewSchema>;
 
 export const SyncNowResultSchema = Type.Object({ started: Type.Boolean(), detail: Type.String() });
 
@@ -182,6 +250,7 @@ export const REQUESTS = {
   getFindings: { request: Empty, response: FindingsViewSchema },
   getReports: { request: Limit, response: ReportsViewSchema },
   getPolicy: { request: Empty, response: PolicyViewSchema },
+  getAudit: { request: Limit, response: AuditViewSchema },
   exportData: { request: Empty, response: ExportSchema },
   syncNow: { request: Empty, response: SyncNowResultSchema },
 } as const;
@@ -194,6 +263,8 @@ export const EVENTS = {
   findingsChanged: Type.Object({ open: Type.Integer() }),
   /** A report was queued or delivered. */
   reportsChanged: Type.Object({ seq: Type.Integer(), change: Type.Union([Type.Literal('queued'), Type.Literal('delivered')]) }),
+  /** Verified audit entries (what IT looked at and did) arrived. */
+  auditChanged: Type.Object({ added: Type.Integer(), newestSeq: Type.Integer() }),
   /** The device state (tray icon) changed. */
   statusChanged: StatusSchema,
 } as const;

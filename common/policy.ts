@@ -24,6 +24,25 @@ export const PolicySchema = Type.Object(
     enrollmentSecret: Type.Optional(Type.String({ minLength: 8, description: 'Shared secret used once to enroll.' })),
     approvedTools: Type.Optional(Type.Array(ApprovedToolSchema, { description: "The company's own remote tools." })),
     allowQuit: Type.Optional(Type.Boolean({ description: 'Whether the tray menu offers Quit.' })),
+    injectedInput: Type.Optional(
+      Type.Object(
+        {
+          allowedPrograms: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+              maxItems: 256,
+              description:
+                'Programs allowed to inject input (on-screen keyboards, dictation, other accessibility software), by executable name, e.g. "onboard" or "osk.exe": while one runs, injected input opens no finding.',
+            }),
+          ),
+          approvedToolsMayInject: Type.Optional(
+            Type.Boolean({
+              description: 'Whether injected input is expected while an approved remote tool runs and no unapproved one is seen.',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     intervals: Type.Optional(
       Type.Object(
         {
@@ -46,6 +65,19 @@ export const PolicySchema = Type.Object(
         {
           maxDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Delete local data older than this.' })),
           maxMegabytes: Type.Optional(Type.Number({ minimum: 1, maximum: 10000, description: 'Cap on the database file.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    support: Type.Optional(
+      Type.Object(
+        {
+          contact: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 200, description: 'How the employee reaches IT about a finding, e.g. "helpdesk@example.com, ext. 4242".' }),
+          ),
+          advice: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 500, description: 'One sentence IT wants a flagged employee to read first.' }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -73,6 +105,7 @@ export interface ResolvedPolicy {
   readonly enrollmentSecret: string | null;
   readonly approvedTools: readonly ApprovedTool[];
   readonly allowQuit: boolean;
+  readonly injectedInput: { readonly allowedPrograms: readonly string[]; readonly approvedToolsMayInject: boolean };
   readonly intervals: {
     readonly windowSeconds: number;
     readonly windowKeystrokes: number;
@@ -83,6 +116,8 @@ export interface ResolvedPolicy {
   };
   readonly retention: { readonly maxDays: number; readonly maxMegabytes: number };
   readonly outbox: { readonly maxReports: number };
+  /** Shown in the transparency view's top line when the laptop is flagged. */
+  readonly support: { readonly contact: string | null; readonly advice: string | null };
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -90,6 +125,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   enrollmentSecret: null,
   approvedTools: [],
   allowQuit: false,
+  injectedInput: { allowedPrograms: [], approvedToolsMayInject: true },
   intervals: {
     windowSeconds: 30,
     windowKeystrokes: 50,
@@ -100,6 +136,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   },
   retention: { maxDays: 30, maxMegabytes: 50 },
   outbox: { maxReports: 10000 },
+  support: { contact: null, advice: null },
 };
 
 export function resolvePolicy(policy: Policy): ResolvedPolicy {
@@ -108,8 +145,10 @@ export function resolvePolicy(policy: Policy): ResolvedPolicy {
     enrollmentSecret: policy.enrollmentSecret ?? DEFAULT_POLICY.enrollmentSecret,
     approvedTools: policy.approvedTools ?? DEFAULT_POLICY.approvedTools,
     allowQuit: policy.allowQuit ?? DEFAULT_POLICY.allowQuit,
+    injectedInput: { ...DEFAULT_POLICY.injectedInput, ...policy.injectedInput },
     intervals: { ...DEFAULT_POLICY.intervals, ...policy.intervals },
     retention: { ...DEFAULT_POLICY.retention, ...policy.retention },
     outbox: { ...DEFAULT_POLICY.outbox, ...policy.outbox },
+    support: { contact: policy.support?.contact ?? null, advice: policy.support?.advice ?? null },
   };
 }

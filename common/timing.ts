@@ -73,6 +73,12 @@ export const KeyFeaturesSchema = Type.Object(
     bunchedEvents: Type.Optional(count('consecutive key events at most 2 ms apart (or within the clock resolution)')),
     bunchRuns: Type.Optional(count('runs of three or more key events each at most 2 ms after the one before')),
     compressedHolds: Type.Optional(count('key holds shorter than 15 ms')),
+    /**
+     * Where key presses came from (agent/input/attribution/): absent where attribution does not run
+     * (no helper, no XInput2, an OS whose source is not built), which is no evidence either way.
+     */
+    injectedKeyPresses: Type.Optional(count('key presses injected by a program')),
+    deviceKeyPresses: Type.Optional(count('key presses from a keyboard device')),
   },
   { additionalProperties: false },
 );
@@ -91,6 +97,10 @@ export const MouseFeaturesSchema = Type.Object(
     ),
     coincidentMoves: Type.Optional(count('consecutive pointer updates in the same millisecond')),
     fastMoves: Type.Optional(count('consecutive pointer updates 1 to 2 ms apart')),
+    injectedPointerEvents: Type.Optional(count('pointer movements and wheel turns injected by a program')),
+    devicePointerEvents: Type.Optional(count('pointer movements and wheel turns from a pointing device')),
+    injectedClicks: Type.Optional(count('clicks injected by a program')),
+    deviceClicks: Type.Optional(count('clicks from a pointing device')),
   },
   { additionalProperties: false },
 );

@@ -38,10 +38,29 @@ function append(parent: Element, children: readonly Child[]): void {
   }
 }
 
-/** Replace the contents of the element with this id. */
+/** The stable name of a panel the reader can open: its `data-panel`, else its id. */
+function panelKey(element: Element): string | null {
+  return element.getAttribute('data-panel') ?? (element.id || null);
+}
+
+/**
+ * Replace the contents of the element with this id. Panels (`<details>` with a `data-panel` or an
+ * id) the reader had open stay open in the new content, so a live update never snaps shut what
+ * someone is reading.
+ */
 export function replaceContent(id: string, ...children: Child[]): void {
   const target = document.getElementById(id);
   if (!target) return;
+  const open = new Set<string>();
+  for (const panel of target.querySelectorAll('details[open]')) {
+    const key = panelKey(panel);
+    if (key !== null) open.add(key);
+  }
   target.replaceChildren();
   append(target, children);
+  if (open.size === 0) return;
+  for (const panel of target.querySelectorAll('details')) {
+    const key = panelKey(panel);
+    if (key !== null && open.has(key)) (panel as HTMLDetailsElement).open = true;
+  }
 }

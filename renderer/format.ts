@@ -11,11 +11,29 @@ export function formatTime(epochMs: number | null): string {
     hour: '2-digit',
     minute: '2-digit',
     second: '2-digit',
+    timeZoneName: 'short',
   });
 }
 
+/** A time of day with its time zone (for a reader comparing with what IT says). */
 export function formatClock(epochMs: number): string {
-  return new Date(epochMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(epochMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+}
+
+/** A time of day without the zone, for chart axes where the caption already names it. */
+export function formatShortClock(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** Whether an address is this computer's own (loopback): shown as "this computer", not as another machine. */
+export function isLocalAddress(address: string): boolean {
+  const host = address.toLowerCase().replace(/^\[|\]$/g, '').replace(/^::ffff:/, '');
+  return host === '::1' || host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '0:0:0:0:0:0:0:1';
+}
+
+/** An address as the employee should read it: "this computer (127.0.0.1)" for loopback. */
+export function describeAddress(address: string): string {
+  return isLocalAddress(address) ? `this computer (${address})` : address;
 }
 
 export function formatMs(value: number | null | undefined): string {

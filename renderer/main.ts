@@ -10,7 +10,7 @@ import type { Result } from '../common/result';
 import { h, replaceContent, type Child } from './dom';
 import { formatClock, formatTime } from './format';
 import { createHttpBridge, takeToken, type LiveState } from './http-transport';
-import { collectedSection, findingsSection, neverSection, policySection, reportsSection, statusBanner } from './sections';
+import { auditSection, collectedSection, findingsSection, neverSection, policySection, reportsSection, topLineBanner } from './sections';
 
 declare global {
   interface Window {
@@ -44,6 +44,7 @@ function layout(): HTMLElement[] {
     section('collected', 'Collected right now'),
     section('never', 'Never collected'),
     section('findings', 'What Telltale noticed'),
+    section('audit', 'What IT looked at and did'),
     section('reports', 'Reports sent to IT'),
     section('policy', 'Settings from IT'),
     h(
@@ -87,7 +88,7 @@ async function start(): Promise<void> {
     const result = await bridge.getOverview();
     if (!result.ok) return replaceContent('status', errorBox(result));
     const o = result.value;
-    replaceContent('status', statusBanner(o.status));
+    replaceContent('status', topLineBanner(o.status, o.topLine));
     replaceContent(
       'footer',
       `Telltale ${o.agentVersion} · device ${o.deviceId ?? 'not enrolled yet'} · running since ${formatTime(o.startedAt)} · ${o.mode === 'electron' ? 'tray app' : 'headless agent'} · page updated ${formatClock(o.now)}`,
@@ -105,6 +106,10 @@ async function start(): Promise<void> {
     const result = await bridge.getReports({ limit: 50 });
     replaceContent('reports-body', ...(result.ok ? reportsSection(result.value) : [errorBox(result)]));
   };
+  const refreshAudit = async () => {
+    const result = await bridge.getAudit({ limit: 200 });
+    replaceContent('audit-body', ...(result.ok ? auditSection(result.value) : [errorBox(result)]));
+  };
   const refreshPolicy = async () => {
     const result = await bridge.getPolicy();
     replaceContent('policy-body', ...(result.ok ? policySection(result.value) : [errorBox(result)]));
@@ -114,11 +119,13 @@ async function start(): Promise<void> {
   // Subscribe before the first fetch so nothing that happens in between is missed.
   bridge.onWindowFlushed(() => void refreshTiming());
   bridge.onFindingsChanged(() => void Promise.all([refreshFindings(), refreshOverview()]));
-  bridge.onReportsChanged(() => void refreshReports());
-  bridge.onStatusChanged((status) => replaceContent('status', statusBanner(status)));
+  bridge.onReportsChanged(() => void Promise.all([refreshReports(), refreshOverview(), refreshAudit()]));
+  bridge.onAuditChanged(() => void Promise.all([refreshAudit(), refreshOverview()]));
+  // The status event carries no top line; the overview has both.
+  bridge.onStatusChanged(() => void refreshOverview());
 
   document.getElementById('export-button')!.addEventListener('click', () => void exportData(bridge));
-  await Promise.all([refreshOverview(), refreshTiming(), refreshFindings(), refreshReports(), refreshPolicy()]);
+  await Promise.all([refreshOverview(), refreshTiming(), refreshFindings(), refreshAudit(), refreshReports(), refreshPolicy()]);
   document.body.dataset.ready = 'true';
 }
 
@@ -136,7 +143,7 @@ async function exportData(bridge: TelltaleBridge): Promise<void> {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  status.textContent = `Downloaded: ${result.value.timingWindows.length} timing windows, ${result.value.findings.length} findings, ${result.value.reports.length} reports.`;
+  status.textContent = `Downloaded: ${result.value.timingWindows.length} timing windows, ${result.value.findings.length} findings, ${result.value.reports.length} reports, ${result.value.auditEntries.length} entries of what IT looked at and did, the timing baseline and the agent's own state.`;
 }
 
 void start();

@@ -2,15 +2,18 @@
  * The view's sections, each a pure function from bridge data to DOM. Wording is for a
  * non-technical reader: what it is, what it means, in one or two sentences.
  */
-import type { Finding } from '../common/findings';
-import type { FindingsView, PolicyView, ReportEntry, ReportsView, Status, TimingView } from '../common/ipc-contract';
+import type { AuditEntry } from '../common/audit';
+import type { Evidence, EvidenceValue, Finding } from '../common/findings';
+import type { AuditView, Baseline, FindingsView, PolicyView, ReportEntry, ReportingState, ReportsView, Status, TimingView, TopLine } from '../common/ipc-contract';
 import { NEVER_COLLECTED } from '../common/ipc-contract';
+import { auditActionWords, findingWhy, isAuditRead } from '../common/plain-words';
 import { assertNever } from '../common/result';
 import { TIMING_FIELDS, timingValue, type TimingWindow } from '../common/timing';
 import { histogram, seriesChart } from './charts';
 import { h, type Child } from './dom';
-import { formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatTime, formatTimingValue } from './format';
+import { describeAddress, formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatShortClock, formatTime, formatTimingValue, isLocalAddress } from './format';
 
+/** The banner without a top line (the tray app's status event alone). */
 export function statusBanner(status: Status): HTMLElement {
   const label = stateLabel(status);
   return h(
@@ -19,6 +22,48 @@ export function statusBanner(status: Status): HTMLElement {
     h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
     h('div', {}, h('strong', {}, label), h('p', {}, status.summary)),
   );
+}
+
+/**
+ * The top line: flagged or not, why in one sentence, what to do and whom to contact, what IT did
+ * about it, and whether IT sees any of this.
+ */
+export function topLineBanner(status: Status, top: TopLine): HTMLElement {
+  const it = top.itResponse;
+  return h(
+    'div',
+    { class: `status status-${status.state}`, 'data-state': status.state, 'data-flagged': String(top.flagged), id: 'top-line' },
+    h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
+    h(
+      'div',
+      { class: 'top-line' },
+      top.flagged ? h('strong', { class: 'headline' }, `Flagged: ${top.headline}`) : h('strong', { class: 'headline' }, stateLabel(status)),
+      top.flagged
+        ? h('p', { class: 'why' }, top.why ?? '', top.alsoOpen > 0 ? ` Telltale noticed ${top.alsoOpen} more thing${top.alsoOpen === 1 ? '' : 's'}, listed below.` : '')
+        : h('p', { class: 'why' }, status.summary),
+      top.flagged && top.whatToDo ? h('p', { class: 'what-to-do' }, h('strong', {}, 'What to do: '), top.whatToDo) : null,
+      top.contact ? h('p', { class: 'contact' }, h('strong', {}, 'Contact IT: '), top.contact) : null,
+      it
+        ? h('p', { class: 'it-response' }, h('strong', {}, 'What IT did: '), `${it.words}, by ${it.actor}, ${formatTime(it.at)}.`, it.detail ? ` “${it.detail}”` : '')
+        : top.flagged && top.reporting === 'enrolled'
+          ? h('p', { class: 'it-response' }, h('strong', {}, 'What IT did: '), 'nothing recorded yet.')
+          : null,
+      h('p', { class: 'reporting' }, reportingText(top.reporting, status), top.lastItRead !== null ? ` IT last looked at this laptop's data ${formatTime(top.lastItRead)}.` : ''),
+    ),
+  );
+}
+
+function reportingText(reporting: ReportingState, status: Status): string {
+  switch (reporting) {
+    case 'enrolled':
+      return status.sync.state === 'offline' ? 'Reports cannot reach IT right now; they are kept here and sent later.' : 'Reports from this laptop go to IT.';
+    case 'not-enrolled':
+      return 'This laptop is not connected to IT yet: nothing has been reported.';
+    case 'no-collector':
+      return 'No IT server is configured: everything stays on this laptop.';
+    default:
+      return assertNever(reporting, 'reporting state');
+  }
 }
 
 function stateLabel(status: Status): string {
@@ -54,12 +99,9 @@ export function collectedSection(view: TimingView): Child[] {
   const windows = view.windows;
   const latest = windows[windows.length - 1];
   const base = view.baseline;
-  const baselineText =
-    base.source === 'device-baseline'
-      ? `"Your usual" pointer rate is what Telltale has learned on this laptop (from ${base.windows} windows); hold times and gaps are the middle value of the windows stored here.`
-      : base.source === 'running-median'
-        ? `"Your usual" is the middle value of the ${base.windows} most recent windows stored here (a learned baseline is not available yet).`
-        : 'No windows stored yet, so there is no "usual" to compare with.';
+  const baselineText = `${pointerBaselineText(base)} ${
+    base.source === 'none' ? '' : 'Hold times and gaps are the middle value of the windows stored here.'
+  }`.trim();
   const summary = latest
     ? h(
         'p',
@@ -76,7 +118,7 @@ export function collectedSection(view: TimingView): Child[] {
           : ['no pointer movement.']),
       )
     : h('p', { class: 'latest', 'data-keystrokes': '0', 'data-capture': view.capture.state }, emptyText(view));
-  const timeLabel = (at: number) => formatClock(at);
+  const timeLabel = (at: number) => formatShortClock(at);
   return [
     h(
       'p',
@@ -126,7 +168,9 @@ export function collectedSection(view: TimingView): Child[] {
         'flight-chart',
       ),
       figure(
-        `Pointer movement rate: your usual ${formatHz(base.moveRateHz)}`,
+        base.moveRateOrigin === 'prior'
+          ? `Pointer movement rate: shipped starting value ${formatHz(base.moveRateHz)} (not learned yet)`
+          : `Pointer movement rate: your usual ${formatHz(base.moveRateHz)}`,
         seriesChart({
           title: 'Pointer movement events per second, per window',
           bars: windows.map((entry) => ({ value: entry.window.mouse.moveRateHz, label: timeLabel(entry.window.endedAt) })),
@@ -143,16 +187,53 @@ export function collectedSection(view: TimingView): Child[] {
       ? h(
           'details',
           { class: 'learned', id: 'learned-baseline' },
-          h('summary', {}, 'What the remote-control check compares each window with (learned on this laptop)'),
+          h('summary', {}, 'What the remote-control check compares each window with'),
           h(
-            'table',
-            {},
-            h('thead', {}, h('tr', {}, h('th', {}, 'Measure'), h('th', {}, 'Your usual'))),
-            h('tbody', {}, ...base.learned.map((feature) => h('tr', {}, h('td', {}, feature.label), h('td', {}, `${feature.usual}${feature.unit ? ` ${feature.unit}` : ''}`)))),
+            'p',
+            { class: 'note' },
+            'Each measure starts at a typical value Telltale ships with (the "shipped starting value") and moves toward yours as it sees windows from this laptop.',
+          ),
+          h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              {},
+              h('thead', {}, h('tr', {}, h('th', {}, 'Measure'), h('th', {}, 'Usual value'), h('th', {}, 'Where it comes from'))),
+              h(
+                'tbody',
+                {},
+                ...base.learned.map((feature) =>
+                  h(
+                    'tr',
+                    { 'data-feature': feature.id, 'data-origin': feature.origin },
+                    h('td', {}, feature.label),
+                    h('td', {}, `${feature.usual}${feature.unit ? ` ${feature.unit}` : ''}`),
+                    h('td', {}, feature.origin === 'learned' ? `learned on this laptop (${feature.windows} windows)` : 'shipped starting value (nothing learned yet)'),
+                  ),
+                ),
+              ),
+            ),
           ),
         )
       : null,
   ];
+}
+
+/** Where the pointer rate's "your usual" comes from, said honestly. */
+function pointerBaselineText(base: Baseline): string {
+  switch (base.moveRateOrigin) {
+    case 'learned':
+      return '"Your usual" pointer rate is learned on this laptop.';
+    case 'prior':
+      return '"Your usual" pointer rate is still the typical value Telltale ships with: no pointer movement has been learned on this laptop yet.';
+    case 'stored-windows':
+      return `"Your usual" pointer rate is the middle value of the ${base.windows} most recent windows stored here.`;
+    case 'none':
+      return 'No windows stored yet, so there is no "usual" to compare with.';
+    default:
+      return assertNever(base.moveRateOrigin, 'baseline origin');
+  }
 }
 
 /** Every number the latest window holds, named as the schema names it: exactly what a report carries about it. */
@@ -193,19 +274,57 @@ export function findingsSection(view: FindingsView): Child[] {
     open.length === 0
       ? h('p', { class: 'empty' }, 'Nothing unusual found. Telltale checks for remote-control software, remote sessions, and unusual displays or keyboards.')
       : h('p', { class: 'lead' }, `${open.length} thing${open.length === 1 ? '' : 's'} Telltale noticed. Each is included in the reports to IT with the evidence shown.`),
-    ...open.map((finding) => findingCard(finding, false)),
+    ...mergeListeners(open).map((group) => findingCard(group, false)),
     view.closed.length > 0
-      ? h('details', { class: 'closed-findings' }, h('summary', {}, `${view.closed.length} earlier finding(s), no longer seen`), ...view.closed.map((finding) => findingCard(finding, true)))
+      ? h(
+          'details',
+          { class: 'closed-findings', 'data-panel': 'closed-findings' },
+          h('summary', {}, `${view.closed.length} earlier finding(s), no longer seen`),
+          ...mergeListeners(view.closed).map((group) => findingCard(group, true)),
+        )
       : null,
   ];
 }
 
-function findingCard(finding: Finding, closed: boolean): HTMLElement {
+/** One card's findings: one finding, or the same tool listening on one port over IPv4 and IPv6. */
+interface FindingGroup {
+  readonly first: Finding;
+  readonly all: readonly Finding[];
+}
+
+/**
+ * A tool listening on 0.0.0.0:5900 and on [::]:5900 is one thing to the reader: the two listener
+ * findings (same tool, port, severity and state) share one card.
+ */
+export function mergeListeners(findings: readonly Finding[]): FindingGroup[] {
+  const groups: FindingGroup[] = [];
+  const byListener = new Map<string, Finding[]>();
+  for (const finding of findings) {
+    if (finding.kind === 'remote-tool-listening') {
+      const key = JSON.stringify([finding.evidence.catalogId ?? finding.evidence.tool ?? finding.title, finding.evidence.port ?? null, finding.severity, finding.closedAt === null]);
+      const list = byListener.get(key);
+      if (list) {
+        list.push(finding);
+        continue;
+      }
+      const created = [finding];
+      byListener.set(key, created);
+      groups.push({ first: finding, all: created });
+    } else groups.push({ first: finding, all: [finding] });
+  }
+  return groups;
+}
+
+function findingCard(group: FindingGroup, closed: boolean): HTMLElement {
+  const finding = group.first;
+  const addresses = group.all.map((item) => item.evidence.address).filter((address): address is string => typeof address === 'string');
   return h(
     'article',
-    { class: `finding severity-${finding.severity}${closed ? ' closed' : ''}`, 'data-kind': finding.kind },
+    { class: `finding severity-${finding.severity}${closed ? ' closed' : ''}`, 'data-kind': finding.kind, 'data-merged': String(group.all.length) },
     h('header', {}, h('span', { class: `badge badge-${finding.severity}` }, finding.severity), h('h3', {}, finding.title)),
-    h('p', { class: 'explanation' }, finding.explanation),
+    h('p', { class: 'explanation' }, plainLocal(finding.explanation)),
+    h('p', { class: 'why-it-matters' }, findingWhy(finding.kind)),
+    group.all.length > 1 && addresses.length > 1 ? h('p', { class: 'note' }, `Listening on ${addresses.map(describeListenAddress).join(' and ')}.`) : null,
     h(
       'p',
       { class: 'when' },
@@ -213,11 +332,33 @@ function findingCard(finding: Finding, closed: boolean): HTMLElement {
     ),
     h(
       'details',
-      { class: 'evidence' },
-      h('summary', {}, 'Evidence'),
-      h('dl', {}, ...Object.entries(finding.evidence).flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, typeof value === 'string' ? value : JSON.stringify(value))])),
+      { class: 'evidence', 'data-panel': `evidence:${finding.key}:${closed ? finding.id : 'open'}` },
+      h('summary', {}, 'Details (the evidence as reported)'),
+      ...group.all.map((item) => evidenceList(item.evidence)),
     ),
   );
+}
+
+function describeListenAddress(address: string): string {
+  if (address === '0.0.0.0') return 'every IPv4 network';
+  if (address === '::' || address === '[::]') return 'every IPv6 network';
+  return describeAddress(address);
+}
+
+/** Loopback addresses in a detector's sentence read as "this computer", not as another machine. */
+export function plainLocal(text: string): string {
+  return text
+    .replace(/Another computer \((127(?:\.\d{1,3}){3}|::1)\)/g, 'A program on this computer ($1)')
+    .replace(/\b(127(?:\.\d{1,3}){3})\b(?![^(]*\))/g, 'this computer ($1)');
+}
+
+function evidenceList(evidence: Evidence): HTMLElement {
+  return h('dl', {}, ...Object.entries(evidence).flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, evidenceText(key, value))]));
+}
+
+function evidenceText(key: string, value: EvidenceValue): string {
+  if (typeof value === 'string') return /address|peer|host/i.test(key) && isLocalAddress(value) ? describeAddress(value) : value;
+  return JSON.stringify(value);
 }
 
 export function reportsSection(view: ReportsView): Child[] {
@@ -255,7 +396,93 @@ function reportCard(report: ReportEntry): HTMLElement {
         : `Not delivered yet${report.attempts ? ` (${report.attempts} attempt${report.attempts === 1 ? '' : 's'}${report.lastError ? `, last problem: ${report.lastError}` : ''})` : ''}; it is kept here until it can be sent.`,
     ),
     report.checkDetail ? h('p', { class: 'check-detail' }, report.checkDetail) : null,
-    h('details', { class: 'payload' }, h('summary', {}, `Exact contents (${formatBytes(report.bytes)})`), h('pre', {}, report.payload)),
+    readableReport(report),
+    h('details', { class: 'payload', 'data-panel': `payload:${report.seq}` }, h('summary', {}, `Exact contents as sent, raw (${formatBytes(report.bytes)})`), h('pre', {}, report.payload)),
+  );
+}
+
+interface ReadableBody {
+  readonly kind?: unknown;
+  readonly window?: { from?: unknown; to?: unknown };
+  readonly findings?: readonly { title?: unknown; severity?: unknown; closedAt?: unknown }[];
+  readonly timing?: readonly { keys?: { keystrokes?: unknown }; mouse?: { moves?: unknown } }[];
+  readonly agentVersion?: unknown;
+}
+
+/** What a report told IT, as a small table; the raw JSON stays one click away. */
+function readableReport(report: ReportEntry): HTMLElement | null {
+  let body: ReadableBody;
+  try {
+    body = (JSON.parse(report.payload) as { body?: ReadableBody }).body ?? {};
+  } catch {
+    return null;
+  }
+  const findings = Array.isArray(body.findings) ? body.findings : [];
+  const timing = Array.isArray(body.timing) ? body.timing : [];
+  const sum = (pick: (item: (typeof timing)[number]) => unknown) => timing.reduce((total, item) => total + (typeof pick(item) === 'number' ? (pick(item) as number) : 0), 0);
+  const from = typeof body.window?.from === 'number' ? body.window.from : null;
+  const to = typeof body.window?.to === 'number' ? body.window.to : null;
+  const rows: [string, Child][] = [
+    ['Covers', from !== null && to !== null ? `${formatTime(from)} to ${formatTime(to)}` : '—'],
+    [
+      'What Telltale noticed',
+      findings.length === 0
+        ? 'nothing'
+        : h('ul', {}, ...findings.map((finding) => h('li', {}, `${String(finding.title ?? '')} (${String(finding.severity ?? '')}${finding.closedAt ? ', ended' : ''})`))),
+    ],
+    ['Timing summaries', timing.length === 0 ? 'none' : `${timing.length} window${timing.length === 1 ? '' : 's'}: ${sum((item) => item.keys?.keystrokes)} keystrokes and ${sum((item) => item.mouse?.moves)} pointer movements counted (never which keys, never where)`],
+    ['Telltale version', String(body.agentVersion ?? '—')],
+  ];
+  return h('table', { class: 'report-fields' }, h('tbody', {}, ...rows.map(([label, value]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, value)))));
+}
+
+/** What IT looked at and did on this laptop, from the collector's signed audit entries. */
+export function auditSection(view: AuditView): Child[] {
+  const lead = h(
+    'p',
+    { class: 'lead' },
+    'Every time someone in IT looks at this laptop\'s data or acts on it, the IT server records it in a log it cannot quietly change, and Telltale fetches the entries about this laptop and checks their signature. They are listed here, newest first.',
+  );
+  if (view.reporting !== 'enrolled') {
+    return [lead, h('p', { class: 'empty' }, view.reporting === 'no-collector' ? 'No IT server is configured, so IT cannot see anything from this laptop.' : 'This laptop is not connected to IT yet, so IT has nothing of it to look at.')];
+  }
+  if (view.entries.length === 0) {
+    return [lead, h('p', { class: 'empty' }, view.verified ? 'IT has not looked at or changed anything about this laptop so far.' : 'Nothing fetched from IT yet.')];
+  }
+  return [
+    lead,
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'audit' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'Who'), h('th', {}, 'What'))),
+        h('tbody', {}, ...view.entries.map(auditRow)),
+      ),
+    ),
+    view.total > view.entries.length ? h('p', { class: 'note' }, `Showing the newest ${view.entries.length} of ${view.total}. The export below has them all.`) : null,
+    h(
+      'details',
+      { class: 'learned', 'data-panel': 'audit-technical' },
+      h('summary', {}, 'How these entries are checked'),
+      h(
+        'p',
+        { class: 'note' },
+        'The IT server signs the list with its own key; Telltale remembered that key the first time and refuses a list signed by any other. Each entry carries a fingerprint (hash) of its contents and of the entry before it, so an entry changed or removed later no longer matches.',
+      ),
+    ),
+  ];
+}
+
+function auditRow(entry: AuditEntry): HTMLElement {
+  const read = isAuditRead(entry.action);
+  return h(
+    'tr',
+    { 'data-action': entry.action, 'data-seq': String(entry.seq), class: read ? 'audit-read' : 'audit-action' },
+    h('td', {}, formatTime(entry.at)),
+    h('td', {}, entry.actor),
+    h('td', {}, h('span', { class: `kind-tag ${read ? 'kind-read' : 'kind-action'}` }, read ? 'read' : 'action'), ' ', auditActionWords(entry.action), entry.detail ? `: “${entry.detail}”` : ''),
   );
 }
 
@@ -292,6 +519,8 @@ export function policySection(policy: PolicyView): Child[] {
       h('dd', {}, `Every ${formatSeconds(i.reportSeconds)}; a short "still running" heartbeat every ${formatSeconds(i.heartbeatSeconds)}.`),
       h('dt', {}, 'Kept on this laptop'),
       h('dd', {}, `At most ${policy.retention.maxDays} days and ${policy.retention.maxMegabytes} MB; older data is deleted.`),
+      h('dt', {}, 'Questions about a finding'),
+      h('dd', {}, policy.support.contact ?? 'Your IT department has not listed a contact here.'),
       h('dt', {}, 'Can you quit Telltale?'),
       h('dd', {}, policy.allowQuit ? 'Yes, from the tray menu.' : 'No, your IT policy keeps it running.'),
     ),

@@ -7,8 +7,13 @@
 //                                  compiler runs in the agent process (about 40 MB less memory than tsx)
 //   dist/renderer/                 the transparency view: renderer.js (IIFE), index.html, styles.css
 //   dist/main/icons/               tray and window icons, copied from build/icons
+//   dist/native/telltale-xi2       Linux only, in every mode: the X11 input-attribution helper
+//                                  (agent/input/attribution/native/), built with the system cc and
+//                                  libXi. Optional: without cc or libxi-dev one line says so and the
+//                                  agent runs without attribution. The agent run from sources uses it too.
 // Usage: node scripts/build.mjs [--renderer-only | --agent-only] [--minify]
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -90,6 +95,26 @@ async function buildAgentCli() {
   await nodeBundle('agent/cli.ts', 'agent-cli/cli.js', NATIVE);
 }
 
+/** Compile the X11 attribution helper when its source is newer than the binary; never fails the build. */
+function buildNative() {
+  if (process.platform !== 'linux') return;
+  const source = path.join(root, 'agent', 'input', 'attribution', 'native', 'x11-source-devices.c');
+  const binary = path.join(out, 'native', 'telltale-xi2');
+  if (fs.existsSync(binary) && fs.statSync(binary).mtimeMs >= fs.statSync(source).mtimeMs) return;
+  fs.mkdirSync(path.dirname(binary), { recursive: true });
+  // Built under a private name and renamed, so a concurrent build never leaves a half-written helper.
+  const partial = `${binary}.${process.pid}.tmp`;
+  const result = spawnSync('cc', ['-O2', '-Wall', source, '-o', partial, '-lXi', '-lX11'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    fs.rmSync(partial, { force: true });
+    const reason = (result.error?.message ?? result.stderr ?? '').trim().split('\n')[0];
+    console.error(`build: input attribution helper not built (needs cc and libxi-dev); the agent runs without it: ${reason}`);
+    return;
+  }
+  fs.renameSync(partial, binary);
+}
+
+buildNative();
 await buildRenderer();
 if (args.has('--agent-only')) {
   await buildAgentCli();

@@ -256,7 +256,10 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
       title: `${entry.name} has an active connection (${session.direction})`,
       explanation:
         session.direction === 'inbound'
-          ? `Another computer (${session.peerAddress}) is connected to ${entry.name} on this computer and may be viewing or controlling it.${rttText}`
+          ? isLoopback(session.peerAddress)
+            ? // A loopback peer is a program on this computer (often a tunnel's end), not another machine.
+              `A program on this computer (${session.peerAddress}) is connected to ${entry.name}; a tunnel can carry such a connection from elsewhere.`
+            : `Another computer (${session.peerAddress}) is connected to ${entry.name} on this computer and may be viewing or controlling it.${rttText}`
           : `${entry.name} on this computer is connected to ${session.peerAddress}; remote-control tools connect out to a relay so someone can control this computer.${rttText}`,
       evidence: { ...baseEvidence(tool), ...sessionEvidence(session) },
     });

@@ -12,10 +12,16 @@
  * intervals longer than MOVE_GAP_MS split movements and are left out of the interval statistics.
  * Key-event gap counts (coincident, short, fine) merge presses and releases by hook time; only
  * gaps under SHORT_GAP_MS matter to them, so pauses need no special case.
+ *
+ * Attribution counts (injected vs device input) come from a separate source with its own delivery
+ * path, so they are tallied between takes rather than per window: a window carries what was
+ * attributed since the previous one, and an event attributed a few ms after its window closed is
+ * counted in the next. They are carried only once attribution runs (`attributionRunning`).
  */
 import type { TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
+import { AttributionTally, type AttributedEvent } from './attribution/attribution-source';
 import { coefficientOfVariation, countBetween, distributionOf, gapCounts, round3, shareBelow } from './stats';
 
 /** Down-to-down gaps above this (ms) are pauses, not flight. */
@@ -74,6 +80,9 @@ export class Aggregator {
   private maxDeliveryDelay = 0;
   private stalledEvents = 0;
   private maxLoopDelay = 0;
+  private readonly attribution = new AttributionTally();
+  /** Whether windows carry attribution counts (set once the attribution source has started). */
+  attributionRunning = false;
 
   constructor(
     private readonly limits: AggregatorLimits,
@@ -141,6 +150,11 @@ export class Aggregator {
     }
   }
 
+  /** Count one attributed event towards the next window taken. O(1). */
+  acceptAttribution(event: AttributedEvent): void {
+    this.attribution.add(event);
+  }
+
   /** Whether the open window should be flushed now. */
   isDue(wallTime: number): boolean {
     if (this.openedAt === null) return false;
@@ -154,7 +168,7 @@ export class Aggregator {
 
   /** Close the open window and return its features, or null when it saw no events. */
   take(): TimingWindow | null {
-    const window = this.peek();
+    const window = this.features(true);
     if (window !== null) this.reset();
     return window;
   }
@@ -164,10 +178,16 @@ export class Aggregator {
    * or null when it has no events.
    */
   peek(): TimingWindow | null {
+    return this.features(false);
+  }
+
+  /** The open window's features; `closing` hands the attribution counts over to it. */
+  private features(closing: boolean): TimingWindow | null {
     if (this.openedAt === null) return null;
     let activeMs = 0;
     for (const interval of this.moveIntervals) activeMs += interval;
     const gaps = gapCounts(this.keyEventTimes, SHORT_GAP_MS, Math.max(BUNCH_GAP_MS, this.clock.resolutionMs));
+    const attributed = !this.attributionRunning ? null : closing ? this.attribution.take() : this.attribution.current();
     const window: TimingWindow = {
       startedAt: this.openedAt,
       endedAt: this.lastWallTime,
@@ -189,6 +209,7 @@ export class Aggregator {
         bunchedEvents: gaps.bunched,
         bunchRuns: gaps.bunchRuns,
         compressedHolds: this.compressedHolds,
+        ...(attributed !== null ? { injectedKeyPresses: attributed.injectedKeyPresses, deviceKeyPresses: attributed.deviceKeyPresses } : {}),
       },
       mouse: {
         moves: this.moves,
@@ -200,6 +221,14 @@ export class Aggregator {
         intervalCv: coefficientOfVariation(this.moveIntervals),
         coincidentMoves: countBetween(this.moveIntervals, 0, 0),
         fastMoves: countBetween(this.moveIntervals, 1, 2),
+        ...(attributed !== null
+          ? {
+              injectedPointerEvents: attributed.injectedPointerEvents,
+              devicePointerEvents: attributed.devicePointerEvents,
+              injectedClicks: attributed.injectedClicks,
+              deviceClicks: attributed.deviceClicks,
+            }
+          : {}),
       },
       clockResolutionMs: this.clock.resolutionMs,
       deliveryDelayMs: round3(this.maxDeliveryDelay),

@@ -10,7 +10,11 @@
  * A window the database cannot take (full or read-only disk, locked file) stays in memory and is
  * written, in order, with the next window or by a retry timer; `windowFlushed` follows the write,
  * so the detector scores each window once it is stored. The backlog is bounded: past
- * MAX_PENDING_WINDOWS the oldest unstored windows go first.
+ * MAX_PENDING_WINDOWS the oldest unstored windows go first, with one warn line saying how many.
+ *
+ * An optional AttributionSource (agent/input/attribution/) runs beside the hook and adds counts of
+ * injected and device input to each window. It is optional everywhere: when it cannot start, or
+ * its helper dies later, one line is logged and timing capture carries on without it.
  */
 import type { CaptureStatus } from '../../common/ipc-contract';
 import type { TimingWindow } from '../../common/timing';
@@ -20,6 +24,7 @@ import { insertTimingWindows } from '../store/timing-windows';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Aggregator } from './aggregator';
 import type { EventReceipt, InputEvent, InputSource } from './input-source';
+import type { AttributionSource } from './attribution/attribution-source';
 
 /** When the due-timer fires a little early (timer slack), check again this much later (ms). */
 const RECHECK_MS = 250;
@@ -48,9 +53,12 @@ export class InputCaptureService implements AgentService {
   /** Events accepted since start (a count only). */
   eventCount = 0;
 
+  private attributing = false;
+
   constructor(
     private readonly ctx: AgentContext,
     private readonly source: InputSource,
+    private readonly attribution: AttributionSource | null = null,
   ) {
     this.aggregator = new Aggregator(ctx.policy.intervals, { resolutionMs: source.clockResolutionMs ?? 1 });
     this.health = storageHealth(ctx);
@@ -87,6 +95,32 @@ export class InputCaptureService implements AgentService {
     this.capturing = true;
     this.unavailable = null;
     this.ctx.logger.log('info', 'Input timing capture started', { source: this.source.name });
+    await this.startAttribution();
+  }
+
+  /** Whether injected-input attribution is running beside the hook. */
+  get isAttributing(): boolean {
+    return this.attributing;
+  }
+
+  private async startAttribution(): Promise<void> {
+    const source = this.attribution;
+    if (source === null) return;
+    const started = await source.start(
+      (event) => this.aggregator.acceptAttribution(event),
+      (reason) => {
+        this.attributing = false;
+        this.aggregator.attributionRunning = false;
+        this.ctx.logger.log('warn', 'Input attribution stopped; timing capture carries on without it', { source: source.name, reason });
+      },
+    );
+    if (!started.ok) {
+      this.ctx.logger.log('warn', 'Input attribution is unavailable; the agent runs without it', { source: source.name, reason: started.error.message });
+      return;
+    }
+    this.attributing = true;
+    this.aggregator.attributionRunning = true;
+    this.ctx.logger.log('info', 'Input attribution started', { source: source.name });
   }
 
   /** Stop the source and store the open window while the timing detector still listens. */
@@ -95,6 +129,9 @@ export class InputCaptureService implements AgentService {
     if (this.capturing) this.source.stop();
     this.capturing = false;
     this.flush();
+    if (this.attributing) this.attribution?.stop();
+    this.attributing = false;
+    this.aggregator.attributionRunning = false;
   }
 
   async stop(): Promise<void> {
@@ -126,7 +163,15 @@ export class InputCaptureService implements AgentService {
       return null;
     }
     this.unstored.push(window);
-    if (this.unstored.length > MAX_PENDING_WINDOWS) this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS);
+    if (this.unstored.length > MAX_PENDING_WINDOWS) {
+      const dropped = this.unstored.splice(0, this.unstored.length - MAX_PENDING_WINDOWS).length;
+      // Counts only: a window's features never go to the log.
+      this.ctx.logger.log(
+        'warn',
+        `Dropped ${dropped} timing window${dropped === 1 ? '' : 's'}: the disk has refused them and the backlog of ${MAX_PENDING_WINDOWS} unstored windows is full`,
+        { windows: dropped, reason: 'backlog-full', backlog: MAX_PENDING_WINDOWS },
+      );
+    }
     return this.storeUnstored();
   }
 

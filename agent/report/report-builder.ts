@@ -15,6 +15,7 @@
 import { canonicalize } from '../../protocol/canonical-json';
 import { Value } from '@sinclair/typebox/value';
 import { EvidenceSchema, evidenceProblem, type Finding, type ReportFinding } from '../../common/findings';
+import { toWellFormedDeep, toWellFormedText } from '../../common/text';
 import { GENESIS_HASH, MAX_REPORT_BYTES, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
 import { projectTimingWindow, type TimingWindow } from '../../common/timing';
 import type { Db } from '../store/database';
@@ -222,18 +223,22 @@ function collectFindings(db: Db, from: number): ReportFinding[] {
   return [...byId.values()].sort((a, b) => a.id - b.id).map(toReportFinding);
 }
 
-/** A stored finding as a report carries it: the schema's fields only, strings clipped to its limits. */
+/**
+ * A stored finding as a report carries it: the schema's fields only, strings clipped to its limits,
+ * lone surrogates (which the collector refuses) replaced by U+FFFD so a finding with text from a
+ * probe can never get the whole report refused.
+ */
 export function toReportFinding(finding: Finding): ReportFinding {
   const evidenceBytes = byteLength(canonicalize(finding.evidence));
   return {
-    key: clip(finding.key, 512),
+    key: toWellFormedText(clip(finding.key, 512)),
     kind: finding.kind,
     severity: finding.severity,
-    title: clip(finding.title, 512),
-    explanation: clip(finding.explanation, 4096),
+    title: toWellFormedText(clip(finding.title, 512)),
+    explanation: toWellFormedText(clip(finding.explanation, 4096)),
     evidence:
       evidenceBytes <= MAX_EVIDENCE_BYTES && Value.Check(EvidenceSchema, finding.evidence) && evidenceProblem(finding.evidence) === null
-        ? { ...finding.evidence }
+        ? toWellFormedDeep({ ...finding.evidence })
         : { truncated: true, originalBytes: evidenceBytes },
     firstSeenAt: finding.firstSeenAt,
     lastSeenAt: finding.lastSeenAt,

@@ -13,6 +13,7 @@ import type { Uploader } from '../sync/uploader';
 import { ReportBuilder } from './report-builder';
 import { ReportSigner } from '../../protocol/report-crypto';
 import { ReportService } from './report-service';
+import { AuditFetchService, type AuditFeedClient } from '../audit/audit-fetch-service';
 
 export interface ReportingOptions {
   /** How the private key is protected at rest. Default: the headless 0600 file. */
@@ -24,6 +25,8 @@ export interface ReportingOptions {
   readonly backoffCapMs?: number;
   /** Byte budget per report envelope (default MAX_REPORT_BYTES). */
   readonly maxEnvelopeBytes?: number;
+  /** Where the device's audit feed comes from (default: fetch to policy.collectorUrl). */
+  readonly auditClient?: AuditFeedClient;
 }
 
 export interface Reporting {
@@ -31,6 +34,8 @@ export interface Reporting {
   readonly builder: ReportBuilder;
   readonly reportService: ReportService;
   readonly syncService: SyncService;
+  /** Fetches and verifies what IT looked at and did on this device. */
+  readonly auditService: AuditFetchService;
   /** In start order: report service first, so the sync loop starts with the catch-up report queued. */
   readonly services: readonly AgentService[];
 }
@@ -54,7 +59,11 @@ export function createReporting(ctx: AgentContext, options: ReportingOptions = {
     backoffCapMs: options.backoffCapMs,
     // The first report after enrollment covers everything stored while the device was not enrolled.
     // A heartbeat when there is nothing yet, so the collector sees the device's chain start at once.
-    onEnrolled: () => reportService.heartbeatIfQuiet(),
+    onEnrolled: () => {
+      reportService.heartbeatIfQuiet();
+      void auditService.fetchNow();
+    },
   });
-  return { identity, builder, reportService, syncService, services: [reportService, syncService] };
+  const auditService = new AuditFetchService(ctx, { identity, ...(options.auditClient ? { client: options.auditClient } : {}) });
+  return { identity, builder, reportService, syncService, auditService, services: [reportService, syncService, auditService] };
 }

@@ -6,6 +6,7 @@
  * answers never throw out of an uploader.
  */
 import { Value } from '@sinclair/typebox/value';
+import { DeviceAuditFeedSchema, type DeviceAuditFeed, type DeviceAuditRequest } from '../../common/audit';
 import {
   ApiErrorSchema,
   EnrollResponseSchema,
@@ -59,6 +60,11 @@ export class FetchUploader implements Uploader {
 
   sendReport(envelope: string): Promise<UploadOutcome<ReportAck>> {
     return this.post('/v1/reports', envelope, (value) => (Value.Check(ReportAckSchema, value) ? value : null));
+  }
+
+  /** POST /v1/device-audit: the signed feed of audit entries about this device (checked for shape only; the caller verifies it). */
+  fetchDeviceAudit(request: DeviceAuditRequest): Promise<UploadOutcome<DeviceAuditFeed>> {
+    return this.post('/v1/device-audit', JSON.stringify(request), (value) => (Value.Check(DeviceAuditFeedSchema, value) ? value : null));
   }
 
   /** Abort every request in flight (on shutdown); they resolve as 'unreachable'. */

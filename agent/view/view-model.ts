@@ -6,7 +6,7 @@
  * agent host over a MessagePort, and the headless loopback HTTP server). It only reads the database,
  * except `syncNow`, which asks the sync service through an injected callback.
  */
-import type { EventChannel, EventOf, BridgeHandlers, Baseline, CaptureStatus, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportsView, Status, TimingEntry, TimingView } from '../../common/ipc-contract';
+import type { AuditView, EventChannel, EventOf, BridgeHandlers, Baseline, CaptureStatus, DeviceState, FindingsView, LocalExport, PolicyView, ReportEntry, ReportingState, ReportsView, Status, TimingEntry, TimingView, TopLine } from '../../common/ipc-contract';
 import { NEVER_COLLECTED } from '../../common/ipc-contract';
 import type { Finding } from '../../common/findings';
 import { assertNever, fail, ok, type Result } from '../../common/result';
@@ -17,12 +17,19 @@ import { loadBaseline } from '../store/baseline';
 import { FEATURES, rawValue } from '../timing-detector/features';
 import { countTimingWindows, listLatestTimingWindows, listTimingWindows } from '../store/timing-windows';
 import { readOutboxReports, type ReportReader } from './report-reader';
+import { countAuditEntries, listAllAuditEntries, listLatestAuditEntries } from '../store/audit-entries';
+import { getValue } from '../store/kv';
+import { AUDIT_COLLECTOR_KEY } from '../audit/audit-fetch-service';
+import { rankConcerning, topLineOf } from './top-line';
 
 /** How many recent windows the running-median baseline looks at. */
 const BASELINE_WINDOWS = 200;
 const DEFAULT_TIMING_LIMIT = 60;
 const DEFAULT_REPORT_LIMIT = 50;
 const CLOSED_FINDINGS_SHOWN = 20;
+const DEFAULT_AUDIT_LIMIT = 200;
+/** Audit entries the top line looks through for IT's latest response and read. */
+const TOP_LINE_AUDIT_ENTRIES = 200;
 
 export type ViewEventListener = <K extends EventChannel>(channel: K, payload: EventOf<K>) => void;
 
@@ -73,6 +80,7 @@ export class ViewModel implements BridgeHandlers {
       }),
       events.on('reportQueued', ({ seq }) => this.emit('reportsChanged', { seq, change: 'queued' })),
       events.on('reportDelivered', ({ seq }) => this.emit('reportsChanged', { seq, change: 'delivered' })),
+      events.on('auditChanged', ({ added, newestSeq }) => this.emit('auditChanged', { added, newestSeq })),
       events.on('syncStateChanged', ({ state, detail }) => {
         this.sync = { state, detail };
         this.emitStatusIfChanged(true);
@@ -95,13 +103,24 @@ export class ViewModel implements BridgeHandlers {
   /** The device state and its plain-language summary (also drives the tray). */
   status(): Status {
     const open = listOpenFindings(this.ctx.db);
-    const concerning = open.filter(isConcerning);
+    const concerning = rankConcerning(open);
     const state: DeviceState = concerning.length > 0 ? 'attention' : this.sync.state === 'offline' ? 'offline' : 'ok';
-    return { state, summary: summaryOf(state, concerning, open.length), sync: { ...this.sync }, openFindings: open.length };
+    return { state, summary: summaryOf(state, concerning, open.length, this.reporting()), sync: { ...this.sync }, openFindings: open.length };
+  }
+
+  /** The plain-words top line (flagged? why, what to do, what IT did). */
+  topLine(): TopLine {
+    return topLineOf({
+      open: listOpenFindings(this.ctx.db),
+      policy: this.ctx.policy,
+      reporting: this.reporting(),
+      audit: listLatestAuditEntries(this.ctx.db, TOP_LINE_AUDIT_ENTRIES),
+    });
   }
 
   getOverview(): Result<{
     status: Status;
+    topLine: TopLine;
     agentVersion: string;
     deviceId: string | null;
     mode: 'electron' | 'headless';
@@ -110,6 +129,7 @@ export class ViewModel implements BridgeHandlers {
   }> {
     return ok({
       status: this.status(),
+      topLine: this.topLine(),
       agentVersion: this.ctx.agentVersion,
       deviceId: this.deviceId(),
       mode: this.options.mode,
@@ -123,9 +143,7 @@ export class ViewModel implements BridgeHandlers {
     const stored = countTimingWindows(db);
     const limit = request.limit ?? DEFAULT_TIMING_LIMIT;
     const windows = listLatestTimingWindows(db, limit);
-    const running = runningMedianBaseline(listLatestTimingWindows(db, BASELINE_WINDOWS));
-    const source = this.options.baseline ?? deviceBaselineSource(this.ctx);
-    const baseline = source.current(running) ?? running;
+    const baseline = this.baselineView();
     const capture = this.options.capture?.() ?? { state: 'off', detail: 'Input timing capture is turned off in this agent.' };
     return ok({ windows, baseline, storedWindows: stored, windowSeconds: this.ctx.policy.intervals.windowSeconds, capture });
   }
@@ -142,6 +160,16 @@ export class ViewModel implements BridgeHandlers {
 
   getPolicy(): Result<PolicyView> {
     return ok(policyView(this.ctx));
+  }
+
+  getAudit(request: { limit?: number }): Result<AuditView> {
+    const db = this.ctx.db;
+    return ok({
+      entries: listLatestAuditEntries(db, request.limit ?? DEFAULT_AUDIT_LIMIT),
+      total: countAuditEntries(db),
+      reporting: this.reporting(),
+      verified: getValue<string>(db, AUDIT_COLLECTOR_KEY) !== undefined,
+    });
   }
 
   exportData(): Result<LocalExport> {
@@ -166,6 +194,9 @@ export class ViewModel implements BridgeHandlers {
       timingWindows,
       findings,
       reports,
+      auditEntries: listAllAuditEntries(db),
+      baseline: this.baselineView(),
+      agentState: agentState(db),
     });
   }
 
@@ -173,6 +204,17 @@ export class ViewModel implements BridgeHandlers {
     if (this.ctx.policy.collectorUrl === null) return ok({ started: false, detail: 'No collector is configured.' });
     if (!this.options.syncNow) return fail('SYNC_DISABLED', 'Sync is not running in this agent.');
     return this.options.syncNow();
+  }
+
+  private baselineView(): Baseline {
+    const running = runningMedianBaseline(listLatestTimingWindows(this.ctx.db, BASELINE_WINDOWS));
+    const source = this.options.baseline ?? deviceBaselineSource(this.ctx);
+    return source.current(running) ?? running;
+  }
+
+  private reporting(): ReportingState {
+    if (this.ctx.policy.collectorUrl === null) return 'no-collector';
+    return this.deviceId() === null ? 'not-enrolled' : 'enrolled';
   }
 
   private deviceId(): string | null {
@@ -191,17 +233,32 @@ export class ViewModel implements BridgeHandlers {
   }
 }
 
-/** Findings that turn the tray to "attention": medium or high, and not an approved tool. */
-function isConcerning(finding: Finding): boolean {
-  return (finding.severity === 'medium' || finding.severity === 'high') && finding.kind !== 'approved-tool';
+/** Every kv value, parsed: the agent's own state, for the export. */
+function agentState(db: AgentContext['db']): Record<string, unknown> {
+  const rows = db.prepare('SELECT key, value FROM kv ORDER BY key').all() as { key: string; value: string }[];
+  return Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
 }
 
-function summaryOf(state: DeviceState, concerning: readonly Finding[], open: number): string {
+/** Whether IT gets to see a finding, said plainly: never promise a report that will not be sent. */
+function reportingSentence(reporting: ReportingState): string {
+  switch (reporting) {
+    case 'enrolled':
+      return 'IT sees this in the reports from this laptop.';
+    case 'not-enrolled':
+      return 'This laptop is not connected to IT yet, so this has not been reported.';
+    case 'no-collector':
+      return 'No IT server is configured, so this stays on this laptop.';
+    default:
+      return assertNever(reporting, 'reporting state');
+  }
+}
+
+function summaryOf(state: DeviceState, concerning: readonly Finding[], open: number, reporting: ReportingState): string {
   switch (state) {
     case 'attention': {
       const first = concerning[0]!;
       const more = concerning.length > 1 ? ` (and ${concerning.length - 1} more)` : '';
-      return `${first.title}${more}. IT will see this in the next report.`;
+      return `${first.title.replace(/\.$/, '')}${more}. ${reportingSentence(reporting)}`;
     }
     case 'offline':
       return 'Working normally, but reports cannot reach IT right now. They are kept here and sent later.';
@@ -226,6 +283,7 @@ function policyView(ctx: AgentContext): PolicyView {
     allowQuit: policy.allowQuit,
     intervals: { ...policy.intervals },
     retention: { ...policy.retention },
+    support: { ...policy.support },
   };
 }
 
@@ -235,18 +293,24 @@ export function deviceBaselineSource(ctx: AgentContext): BaselineSource {
     current(running) {
       const device = loadBaseline(ctx.db);
       if (device === undefined) return null;
-      const learned = FEATURES.map((spec) => ({
-        id: spec.id,
-        label: spec.label,
-        unit: spec.unit,
-        usual: round2(spec.unit === '%' ? rawValue(spec, device.features[spec.id].center) * 100 : rawValue(spec, device.features[spec.id].center)),
-      }));
+      const learned = FEATURES.map((spec) => {
+        const windows = spec.modality === 'keys' ? device.windows.keys : device.windows.mouse;
+        return {
+          id: spec.id,
+          label: spec.label,
+          unit: spec.unit,
+          usual: round2(spec.unit === '%' ? rawValue(spec, device.features[spec.id].center) * 100 : rawValue(spec, device.features[spec.id].center)),
+          origin: windows > 0 ? ('learned' as const) : ('prior' as const),
+          windows,
+        };
+      });
       const moveRate = FEATURES.find((spec) => spec.id === 'moveRate');
       return {
         ...running,
         source: 'device-baseline',
         windows: device.windows.keys + device.windows.mouse,
         moveRateHz: moveRate ? round2(rawValue(moveRate, device.features.moveRate.center)) : running.moveRateHz,
+        moveRateOrigin: moveRate ? (device.windows.mouse > 0 ? 'learned' : 'prior') : running.moveRateOrigin,
         learned,
       };
     },
@@ -262,13 +326,15 @@ export function runningMedianBaseline(entries: readonly TimingEntry[]): Baseline
   const dwell = entries.flatMap(({ window }) => (window.keys.dwell ? [window.keys.dwell.median] : []));
   const flight = entries.flatMap(({ window }) => (window.keys.flight ? [window.keys.flight.median] : []));
   const moves = entries.flatMap(({ window }) => (window.mouse.moves > 0 ? [window.mouse.moveRateHz] : []));
-  if (entries.length === 0) return { source: 'none', windows: 0, dwellMedianMs: null, flightMedianMs: null, moveRateHz: null, learned: [] };
+  if (entries.length === 0) return { source: 'none', windows: 0, dwellMedianMs: null, flightMedianMs: null, moveRateHz: null, moveRateOrigin: 'none', learned: [] };
+  const moveRateHz = median(moves);
   return {
     source: 'running-median',
     windows: entries.length,
     dwellMedianMs: median(dwell),
     flightMedianMs: median(flight),
-    moveRateHz: median(moves),
+    moveRateHz,
+    moveRateOrigin: moveRateHz === null ? 'none' : 'stored-windows',
     learned: [],
   };
 }

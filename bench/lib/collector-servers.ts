@@ -65,7 +65,8 @@ export async function startServer(kind: ServerKind, options: { devicesFile?: str
   return { kind, url: `http://127.0.0.1:${port}`, workload };
 }
 
-async function dropSchema(schema: string): Promise<void> {
+/** Drop a throwaway schema; quiet when PostgreSQL or the schema is gone. */
+export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();

@@ -7,8 +7,12 @@
 import { parseCommandLine, type CommandSpec, type FlagSpec } from '../../common/command-line';
 
 /** Every row group, in the order they run. */
-export const GROUPS = ['crypto', 'store', 'scan', 'idle', 'input', 'ingest', 'scale'] as const;
+export const GROUPS = ['crypto', 'store', 'scan', 'idle', 'input', 'ingest', 'scale', 'fuzz'] as const;
 export type GroupName = (typeof GROUPS)[number];
+/** Groups run without --only: the fuzz checks correctness rather than speed and takes long, so it runs only when named. */
+const DEFAULT_GROUPS: readonly GroupName[] = GROUPS.filter((group) => group !== 'fuzz');
+/** Fuzz inputs per store: the full size, and with --quick. */
+const FUZZ_INPUTS = { full: 20_000, quick: 2000 } as const;
 
 /** Aliases accepted by --only so a row's name also selects its group. */
 const ALIASES: Readonly<Record<string, GroupName>> = { memory: 'idle', collector: 'ingest', outbox: 'store' };
@@ -17,6 +21,10 @@ export interface BenchOptions {
   readonly groups: readonly GroupName[];
   readonly runs: number;
   readonly quick: boolean;
+  /** Fuzz inputs per store. */
+  readonly fuzzInputs: number;
+  /** Run the PostgreSQL rows of groups that otherwise need TELLTALE_TEST_PG_URL set (fuzz). */
+  readonly postgres: boolean;
 }
 
 export const BENCH_COMMAND = {
@@ -32,11 +40,14 @@ export const BENCH_COMMAND = {
     only: { type: 'strings', value: 'GROUP[,GROUP]', description: `Row groups to run: ${GROUPS.join(', ')} (also ${Object.keys(ALIASES).join(', ')}).`, default: 'all' },
     runs: { type: 'string', value: 'N', description: 'Repetitions per figure, 1-50.', default: '5, or 3 with --quick' },
     quick: { type: 'boolean', description: 'Shorter measurement windows.' },
+    'fuzz-inputs': { type: 'string', value: 'N', description: 'Inputs per store for the fuzz group, 100-1000000.', default: `${FUZZ_INPUTS.full}, or ${FUZZ_INPUTS.quick} with --quick` },
+    pg: { type: 'boolean', description: 'Also fuzz PostgreSQL (at TELLTALE_TEST_PG_URL or its default) without the variable set.' },
   },
   environment: [['TELLTALE_TEST_PG_URL', 'PostgreSQL for the collector rows. Default: postgres://telltale:telltale@127.0.0.1:5432/telltale_test.']],
   examples: [
     ['npm run bench -- --quick', 'Every group, short.'],
     ['npm run bench -- --only crypto,store --runs 3', 'Two groups.'],
+    ['nice npm run bench -- --only fuzz --pg', 'The route fuzz at full size on SQLite and PostgreSQL (not in the default run).'],
   ],
   exitCodes: [
     [0, 'the table was printed'],
@@ -55,8 +66,15 @@ export function parseOptions(argv: readonly string[]): { kind: 'run'; options: B
     const runs = parsed.values.runs === undefined ? null : Number(parsed.values.runs);
     if (runs !== null && (!Number.isInteger(runs) || runs < 1 || runs > 50)) throw new Error(`--runs must be an integer 1..50, got ${JSON.stringify(parsed.values.runs)}`);
     const quick = parsed.values.quick === true;
-    const groups = only === null ? [...GROUPS] : GROUPS.filter((group) => only.includes(group));
-    return { kind: 'run', options: { groups, runs: runs ?? (quick ? 3 : 5), quick } };
+    const fuzzInputs = parsed.values['fuzz-inputs'] === undefined ? null : Number(parsed.values['fuzz-inputs']);
+    if (fuzzInputs !== null && (!Number.isInteger(fuzzInputs) || fuzzInputs < 100 || fuzzInputs > 1_000_000)) {
+      throw new Error(`--fuzz-inputs must be an integer 100..1000000, got ${JSON.stringify(parsed.values['fuzz-inputs'])}`);
+    }
+    const groups = only === null ? [...DEFAULT_GROUPS] : GROUPS.filter((group) => only.includes(group));
+    return {
+      kind: 'run',
+      options: { groups, runs: runs ?? (quick ? 3 : 5), quick, fuzzInputs: fuzzInputs ?? (quick ? FUZZ_INPUTS.quick : FUZZ_INPUTS.full), postgres: parsed.values.pg === true },
+    };
   } catch (error) {
     return { kind: 'usage-error', message: error instanceof Error ? error.message : String(error) };
   }

@@ -40,6 +40,28 @@ export function uiohookKeycodesOf(text: string): number[] {
   });
 }
 
+/**
+ * X11 keycodes for the keys that type `text`: what the X server and XInput2 call them. Under evdev
+ * (every current X server) an X keycode is the kernel key code plus 8, and for these keys the
+ * kernel code equals libuiohook's set-1 scancode.
+ */
+export function x11KeycodesOf(text: string): number[] {
+  return uiohookKeycodesOf(text).map((code) => code + 8);
+}
+
+/** Fail if any haystack holds the pointer position (x, y) as a pair: "x,y", "x, y", "x y", [x,y], {"x":x,"y":y}. */
+export function assertNoPosition(haystacks: readonly Haystack[], x: number, y: number): void {
+  const forms = [`${x},${y}`, `${x}, ${y}`, `${x} ${y}`, `[${x},${y}]`, `"x":${x},"y":${y}`];
+  const leaks: string[] = [];
+  for (const haystack of haystacks) {
+    const text = typeof haystack.data === 'string' ? haystack.data : haystack.data.toString('latin1');
+    for (const form of forms) {
+      if (new RegExp(`(?<!\\d)${escapeRegExp(form)}(?!\\d)`).test(text)) leaks.push(`${haystack.name} contains the position as ${form}`);
+    }
+  }
+  assert.deepEqual(leaks, [], `pointer position leaked:\n${leaks.join('\n')}`);
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage } from '../../collector/storage/postgres';
 import { migration001Initial } from '../../collector/storage/migrations/001-initial';
-import { fuzzCases, fuzzCollector, FUZZ_LIMITS } from '../helpers/collector/fuzz';
+import { fuzzCases, fuzzCollector, fuzzProblems, FUZZ_LIMITS } from '../../lab/collector/fuzz';
 import { startTestCollector } from '../helpers/collector/harness';
 import { runStorageSuite } from '../helpers/collector/storage-suite';
 import { requireCondition } from '../helpers/tools';
@@ -65,4 +65,5 @@ test('fuzzed requests to every route never cause 5xx, always get the JSON error 
   const collector = await startTestCollector(t, FUZZ_LIMITS, { database });
   const figures = await fuzzCollector(collector, fuzzCases(3000), 0x7e11_7a1e);
   t.diagnostic(`PostgreSQL fuzz: ${JSON.stringify(figures)}`);
+  assert.deepEqual(fuzzProblems(figures), [], JSON.stringify(figures.statuses));
 });

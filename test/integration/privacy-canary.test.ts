@@ -8,21 +8,30 @@
  * every HTTP output: each call of the transparency view's bridge API (the same dispatcher the
  * Electron IPC handlers use), its live event stream, the data export, the signed reports as the
  * collector stored them (database and WAL) and as the IT API serves them.
+ *
+ * The input-attribution path is covered too: the secret is typed through XTEST, so the agent's
+ * XInput2 helper sees every key (its counts must reach the secret's window), and a second copy of
+ * the helper on the same display records its raw output, which must hold no keycode (X's or
+ * uiohook's) and no pointer position of a move made to a known spot.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
-import { assertNoSecret, secretNeedles, uiohookKeycodesOf, type Haystack } from '../helpers/privacy';
+import { assertNoPosition, assertNoSecret, secretNeedles, uiohookKeycodesOf, x11KeycodesOf, type Haystack } from '../helpers/privacy';
 import { tempDir } from '../helpers/temp-dir';
-import { requireTools } from '../helpers/tools';
+import { requireCondition, requireTools } from '../helpers/tools';
+import { inject } from '../../lab/injector';
 import { startXvfb } from '../../lab/xvfb';
 import { startCollectorProcess, type CollectorProcess } from '../helpers/collector-process';
 import { REQUEST_CHANNELS } from '../../common/ipc-contract';
 
 const SECRET = 'quokka-zebra-7731';
+/** A pointer position the attribution path must not keep. */
+const SPOT = { x: 613, y: 487 } as const;
+const XI2_HELPER = path.resolve(import.meta.dirname, '..', '..', 'dist', 'native', 'telltale-xi2');
 
 function fileHaystacks(databasePath: string, label: string): Haystack[] {
   return ['', '-wal', '-shm']
@@ -32,8 +41,9 @@ function fileHaystacks(databasePath: string, label: string): Haystack[] {
 }
 
 describe('privacy canary', () => {
-  it('keeps no trace of a typed secret in the database, WAL, shm, stdout or stderr', async (t) => {
-    if (!requireTools(t, ['Xvfb', 'xterm', 'xdotool'])) return;
+  it('keeps no trace of a typed secret in the database, WAL, shm, stdout, stderr or the attribution helper output', async (t) => {
+    if (!requireTools(t, ['Xvfb', 'xterm', 'xdotool', 'gcc'])) return;
+    if (!requireCondition(t, fs.existsSync(XI2_HELPER), `${XI2_HELPER} was not built (needs cc and libxi-dev)`)) return;
     const keycodes = uiohookKeycodesOf(SECRET);
     assert.equal(keycodes.length, SECRET.length);
     const x = await startXvfb();
@@ -50,6 +60,13 @@ describe('privacy canary', () => {
     const databasePath = path.join(dataDir, 'telltale.db');
     agent = spawnAgent(['--policy', policy, '--data-dir', dataDir], x.env);
     await agent.waitForLine((line) => line.message === 'Input timing capture started', 'capture to start');
+    await agent.waitForLine((line) => line.message === 'Input attribution started', 'attribution to start');
+    // A second helper on the same display: its raw output is what the agent's helper pipes to it.
+    const helper = spawn(XI2_HELPER, [], { env: x.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const helperOut: Buffer[] = [];
+    helper.stdout.on('data', (chunk: Buffer) => helperOut.push(chunk));
+    t.after(() => helper.kill('SIGKILL'));
+    await new Promise<void>((resolve) => helper.stdout.once('data', () => resolve()));
 
     // Probe window (17 harmless keystrokes) so the hook is live before the secret is typed.
     const probe = spawnSync('xdotool', ['type', '--delay', '40', 'x'.repeat(SECRET.length)], { env: x.env });
@@ -61,6 +78,15 @@ describe('privacy canary', () => {
     const window = await agent.waitForLine((line) => line.message === 'window' && line.id === 2, "the secret's window");
     assert.equal(window.keystrokes, SECRET.length, 'every keystroke of the secret was captured');
     assert.equal(window.keyDowns, SECRET.length);
+    assert.ok(Number(window.injectedKeyPresses) > 0, 'the attribution path saw the secret typed');
+    assert.equal(window.deviceKeyPresses, 0);
+    // Pointer moves (through XTEST, as the helper sees them) to a known spot.
+    await inject(['0 move 600 480', '10 move 607 484', `20 move ${SPOT.x} ${SPOT.y}`], x.env);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    helper.kill('SIGTERM');
+    const helperOutput = Buffer.concat(helperOut);
+    assert.ok((helperOutput.toString().match(/^k x \d+$/gm) ?? []).length >= SECRET.length, 'the second helper saw the secret typed');
+    assert.ok(/^p x \d+$/m.test(helperOutput.toString()), 'the second helper saw the moves');
     const whileRunning = fileHaystacks(databasePath, 'while running');
     assert.ok(whileRunning.length >= 2, 'database and WAL captured while running');
 
@@ -70,8 +96,12 @@ describe('privacy canary', () => {
       ...fileHaystacks(databasePath, 'after exit'),
       { name: 'stdout', data: agent.stdout() },
       { name: 'stderr', data: agent.stderr() },
+      { name: 'attribution helper output', data: helperOutput },
     ];
     assertNoSecret(haystacks, SECRET, keycodes);
+    assertNoSecret(haystacks, SECRET, x11KeycodesOf(SECRET));
+    assertNoPosition(haystacks, SPOT.x, SPOT.y);
+    assert.throws(() => assertNoPosition([{ name: 'planted', data: `p x 1 ${SPOT.x},${SPOT.y}` }], SPOT.x, SPOT.y), /planted contains the position/);
 
     // The scanner itself must be able to see a leak: every needle finds the secret in a planted copy.
     const planted = Buffer.concat([

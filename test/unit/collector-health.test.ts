@@ -58,7 +58,7 @@ class FullDiskDatabase extends PassThroughDatabase {
   }
 }
 
-test('while writes fail (full disk): 503 degraded with the reason, reports refused, ok again after', async (t) => {
+test('while writes fail (full disk): 503 degraded with the reason, reports refused with 503 STORAGE_UNAVAILABLE, ok again after', async (t) => {
   let now = 1_700_000_000_000;
   const database = new FullDiskDatabase(openSqliteStorage(tempDatabaseFile(t)));
   const collector = await startTestCollector(t, {}, { database, clock: () => now });
@@ -71,11 +71,14 @@ test('while writes fail (full disk): 503 degraded with the reason, reports refus
 
   database.full = true;
   const refused = await collector.postReport(device.peekReport());
-  assert.equal(refused.statusCode, 500, 'not acknowledged');
+  assert.equal(refused.statusCode, 503, 'not acknowledged');
+  assert.equal(refused.json<{ error: { code: string } }>().error.code, 'STORAGE_UNAVAILABLE');
+  assert.equal(refused.headers['retry-after'], '2');
   now += PROBE_TTL_MS;
   const degraded = await health();
   assert.equal(degraded.status, 503);
   assert.deepEqual(degraded.body.reasons, [
+    'storage unavailable: the disk is full (SQLITE_FULL)',
     'database cannot be written and read: database or disk is full',
     'the last commit of reports failed: database or disk is full',
   ]);

@@ -84,6 +84,19 @@ describe('import-layers lint rule', () => {
     assert.match(checkImport(at('agent/x.ts'), '../lab/lab', root) ?? '', /agent\/ may not import from lab\//);
   });
 
+  it('lets the collector lab import the collector but not the agent, the detector lab or the tests', () => {
+    assert.equal(checkImport(at('lab/collector/x.ts'), '../../collector/app', root), null);
+    assert.equal(checkImport(at('lab/collector/x.ts'), '../../protocol/report-crypto', root), null);
+    assert.equal(checkImport(at('lab/collector/x.ts'), './harness', root), null);
+    assert.equal(checkImport(at('bench/groups/x.ts'), '../../lab/collector/fuzz', root), null);
+    assert.equal(checkImport(at('test/unit/x.ts'), '../../lab/collector/fuzz', root), null);
+    assert.match(checkImport(at('lab/collector/x.ts'), '../../agent/sync/backoff', root) ?? '', /lab\/collector\/ may not import from agent\//);
+    assert.match(checkImport(at('lab/collector/x.ts'), '../injector', root) ?? '', /lab\/collector\/ may not import from lab\//);
+    assert.match(checkImport(at('lab/collector/x.ts'), '../../test/helpers/tools', root) ?? '', /lab\/collector\/ may not import outside the layered folders/);
+    assert.match(checkImport(at('collector/x.ts'), '../lab/collector/harness', root) ?? '', /collector\/ may not import from lab\/collector\//);
+    assert.match(checkImport(at('lab/x.ts'), './collector/fuzz', root) ?? '', /lab\/ may not import from lab\/collector\//);
+  });
+
   describe('reports through ESLint on real source text', () => {
     RuleTester.describe = describe;
     RuleTester.it = it;

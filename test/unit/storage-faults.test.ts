@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputCaptureService } from '../../agent/input/input-capture-service';
+import { InputCaptureService, MAX_PENDING_WINDOWS } from '../../agent/input/input-capture-service';
 import { createMemoryLogger } from '../../agent/log';
 import type { Db } from '../../agent/store/database';
 import { storageFaultOf, storageHealth } from '../../agent/store/storage-health';
@@ -45,6 +45,32 @@ describe('storage faults', () => {
     assert.equal(storageFaultOf({ code: 'SQLITE_CONSTRAINT_UNIQUE' }), null);
     assert.equal(storageFaultOf(new TypeError('a bug')), null);
     assert.equal(storageFaultOf(null), null);
+  });
+
+  it('input capture drops the oldest windows past its backlog while the file is full, one warn line saying how many and why', async (t) => {
+    const logger = createMemoryLogger();
+    const ctx = testContext(t, { logger });
+    const source = new FakeInputSource();
+    const capture = new InputCaptureService(ctx, source);
+    await capture.start();
+    fillTimingWindows(ctx.db);
+    for (let index = 0; index < MAX_PENDING_WINDOWS; index++) {
+      source.tap(30, index * 1000, index * 1000 + 90);
+      capture.flush();
+    }
+    assert.equal(capture.unstoredCount, MAX_PENDING_WINDOWS);
+    const dropLines = () => logger.lines.filter((line) => line.message.startsWith('Dropped'));
+    assert.equal(dropLines().length, 0, 'nothing dropped while the backlog has room');
+    source.tap(30, 1e7, 1e7 + 90);
+    capture.flush();
+    assert.equal(capture.unstoredCount, MAX_PENDING_WINDOWS);
+    assert.equal(dropLines().length, 1);
+    const line = dropLines()[0]!;
+    assert.equal(line.level, 'warn');
+    assert.match(line.message, /^Dropped 1 timing window: the disk has refused them and the backlog of \d+ unstored windows is full$/);
+    assert.deepEqual(line.fields, { windows: 1, reason: 'backlog-full', backlog: MAX_PENDING_WINDOWS });
+    // Stopped here, while the database is still open (the context closes it after the test).
+    await capture.stop();
   });
 
   it('input capture keeps windows in memory while the file is full and stores them in order once it has room', async (t) => {

@@ -35,6 +35,21 @@ describe('device verdict', () => {
     assert.match(verdict.chain[0]!, /^Typing looks relayed/);
   });
 
+  it('is high for injected typing with a live session at zero jitter (no timing finding at all)', () => {
+    const injected = finding('injected-input', 'injected:input:keys', { injected: 40, device: 0 }, 'Keyboard input on this computer is being typed by a program, not a keyboard');
+    const verdict = deviceVerdict([nearSession, injected]);
+    assert.equal(verdict.level, 'high');
+    assert.deepEqual(verdict.basis, ['injected:input:keys', 'tool:anydesk:session:2']);
+    assert.match(verdict.reason, /^input produced by a program while a remote-control channel is present \(session\)/);
+    assert.match(verdict.chain[0]!, /^Keyboard input on this computer is being typed by a program/);
+    // Alone it is medium, and it names itself rather than relayed timing.
+    const alone = deviceVerdict([injected]);
+    assert.equal(alone.level, 'medium');
+    assert.match(alone.reason, /injected by a program/);
+    // With relayed timing too, both behaviours are in the basis.
+    assert.deepEqual(deviceVerdict([timing, injected, running]).basis, ['timing:relayed-input:keys', 'injected:input:keys', 'tool:anydesk:running']);
+  });
+
   it('is high for relayed timing with an IP-KVM (no software channel at all)', () => {
     assert.equal(deviceVerdict([timing, kvm]).level, 'high');
   });

@@ -152,14 +152,15 @@ describe('view-model', () => {
     ctx.events.emit('reportQueued', { seq: 1, kind: 'report' });
     ctx.events.emit('reportDelivered', { seq: 1, duplicate: false });
     ctx.events.emit('syncStateChanged', { state: 'offline', detail: 'down' });
+    ctx.events.emit('auditChanged', { added: 2, newestSeq: 9 });
     assert.deepEqual(
       seen.map((event) => event.channel),
-      ['windowFlushed', 'findingsChanged', 'statusChanged', 'reportsChanged', 'reportsChanged', 'statusChanged'],
+      ['windowFlushed', 'findingsChanged', 'statusChanged', 'reportsChanged', 'reportsChanged', 'statusChanged', 'auditChanged'],
     );
     for (const event of seen) assert.ok(isValidEvent(event.channel, event.payload), `${event.channel} payload matches its schema`);
     assert.deepEqual(new Set(seen.map((event) => event.channel)), new Set(EVENT_CHANNELS), 'every event channel is produced');
     unsubscribe();
     ctx.events.emit('reportQueued', { seq: 2, kind: 'report' });
-    assert.equal(seen.length, 6);
+    assert.equal(seen.length, 7);
   });
 });

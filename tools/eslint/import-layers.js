@@ -13,7 +13,9 @@
 //   preload    the bridge: common + electron (it is bundled, sandboxed)
 //   renderer   DOM only: common, nothing from Node or Electron
 //   lab        the detector lab (bench and tests drive it): common + protocol + agent + Node, never test
-//   bench      benchmarks: common + protocol + agent + collector + lab + Node, never test
+//   lab/collector  the collector lab (lab collector, test devices, the route fuzz; bench and tests
+//              drive it): common + protocol + collector + Node, never the agent, never test
+//   bench      benchmarks: common + protocol + agent + collector + lab + lab/collector + Node, never test
 //   test, tools, scripts: anything
 // A layer may be a sub-folder of another (collector/dashboard); a file belongs to the longest match.
 import path from 'node:path';
@@ -39,7 +41,8 @@ export const LAYER_RULES = {
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: [] },
   lab: { layers: ['common', 'protocol', 'agent', 'lab'], node: true, electron: false, packages: '*' },
-  bench: { layers: ['common', 'protocol', 'agent', 'collector', 'lab', 'bench'], node: true, electron: false, packages: '*' },
+  'lab/collector': { layers: ['common', 'protocol', 'collector', 'lab/collector'], node: true, electron: false, packages: '*' },
+  bench: { layers: ['common', 'protocol', 'agent', 'collector', 'lab', 'lab/collector', 'bench'], node: true, electron: false, packages: '*' },
 };
 
 /** Layer names, longest first, so a sub-folder layer wins over its parent. */

@@ -5,5 +5,6 @@
 import type { Migration } from '../migration';
 import { migration001Initial } from './001-initial';
 import { migration002Outbox } from './002-outbox';
+import { migration003Audit } from './003-audit';
 
-export const MIGRATIONS: readonly Migration[] = [migration001Initial, migration002Outbox];
+export const MIGRATIONS: readonly Migration[] = [migration001Initial, migration002Outbox, migration003Audit];

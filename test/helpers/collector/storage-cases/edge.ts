@@ -47,6 +47,36 @@ async function nulRefusedEverywhere(kit: StorageKit): Promise<void> {
   assert.equal(fine.statusCode, 200, fine.body);
 }
 
+async function loneSurrogateRefusedEverywhere(kit: StorageKit): Promise<void> {
+  const collector = await kit.start();
+  const device = await collector.enroll();
+  const before = await snapshot(collector);
+  const devicesBefore = await collector.count('devices');
+  // A lone surrogate has no canonical form to sign, so these carry the unchanged report's signature: the edge answers before it is checked.
+  const withFinding = (overrides: object) => {
+    const report = device.peekReport({ findings: [sampleFinding()] });
+    return JSON.stringify({ body: { ...report.body, findings: [{ ...report.body.findings[0], ...overrides }] }, sig: report.sig });
+  };
+  const cases: [string, string, RegExp][] = [
+    ['high surrogate in a title', withFinding({ title: 'remote \ud800 session' }), /body\/body\/findings\/0\/title contains a lone UTF-16 surrogate/],
+    ['low surrogate in an evidence value', withFinding({ evidence: { tool: ['x', '\udc00a'] } }), /body\/body\/findings\/0\/evidence\/tool\/1 contains a lone UTF-16 surrogate/],
+    ['surrogate in an evidence key', withFinding({ evidence: { 'k\udbff': 1 } }), /property name\) contains a lone UTF-16 surrogate/],
+  ];
+  for (const [what, payload, message] of cases) assertRefused(await collector.postReport(payload), message, what);
+  const enroll = await collector.app.inject({
+    method: 'POST',
+    url: '/v1/enroll',
+    payload: new TestDevice({ hostname: 'lap\ud83dtop' }).enrollRequest(TEST_ENROLLMENT_SECRET),
+  });
+  assertRefused(enroll, /body\/hostname contains a lone UTF-16 surrogate/, 'enroll hostname');
+
+  await assertUnchanged(collector, before);
+  assert.equal(await collector.count('devices'), devicesBefore);
+  // A whole pair (an emoji) is fine.
+  const fine = await collector.postReport(device.nextReport({ findings: [sampleFinding({ title: 'remote 👀 session' })] }));
+  assert.equal(fine.statusCode, 200, fine.body);
+}
+
 async function boundsAtTheEdge(kit: StorageKit): Promise<void> {
   const collector = await kit.start();
   const device = await collector.enroll();
@@ -98,6 +128,7 @@ async function healthProbesThisStore(kit: StorageKit): Promise<void> {
 
 export const EDGE_CASES: readonly StorageCase[] = [
   { name: 'a NUL in any string (report, evidence, enrolment, IT parameters) is a 400 naming the field, on every store', run: nulRefusedEverywhere },
+  { name: 'a lone UTF-16 surrogate in any string of a report or an enrolment is a 400 naming the field, on every store', run: loneSurrogateRefusedEverywhere },
   { name: 'numbers, strings, counts and evidence depth beyond their bounds are 400s naming the field and store nothing', run: boundsAtTheEdge },
   { name: 'health writes a probe to this store and reads it back before saying ok', run: healthProbesThisStore },
 ];
