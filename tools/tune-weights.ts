@@ -9,7 +9,9 @@
  * any weighting is a dot product. A weighting is allowed when its local false alarms stay at most
  * 0.5 % of cold decisions (cold threshold) and 1 % of warm ones (plain threshold); among those the
  * one with the highest mean true-positive rate (cold and warm, over all conditions) is printed,
- * with the runners-up. The thresholds are the shipped ones and are not tuned here. Copy the
+ * with the runners-up. Warm baselines are learned once, with the weights in force (which windows
+ * count as local depends on them), so re-run after changing FEATURE_WEIGHTS until the choice is
+ * stable. The thresholds are the shipped ones and are not tuned here. Copy the
  * printed weights into FEATURE_WEIGHTS and re-run `npm run prior`, then `bench:detect -- --replay`.
  *
  *   npx tsx tools/tune-weights.ts
