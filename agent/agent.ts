@@ -101,7 +101,8 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
         ...(capture !== null ? { capture: () => capture.status() } : {}),
         syncNow: async () => {
           reporting.syncService.syncNow();
-          return ok({ started: true, detail: 'Sending any waiting reports now.' });
+          void reporting.auditService.fetchNow();
+          return ok({ started: true, detail: 'Sending any waiting reports and fetching what IT looked at and did now.' });
         },
         ...options.view,
       }),

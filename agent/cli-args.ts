@@ -1,5 +1,5 @@
 /** The headless agent's command line: flags, help text and exit codes (parsed by common/command-line). */
-import type { CommandSpec, FlagSpec } from '../common/command-line';
+import { LOG_FORMAT_FLAG, type CommandSpec, type FlagSpec } from '../common/command-line';
 
 export const AGENT_COMMAND = {
   usage: 'npm run agent --',
@@ -24,6 +24,7 @@ export const AGENT_COMMAND = {
     'duration-seconds': { type: 'string', value: 'N', description: 'Stop cleanly after N seconds.', default: 'run until stopped' },
     'no-input': { type: 'boolean', description: 'Do not capture input timing (scans, reports and the view still run).' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'Least severe level logged: debug, info, warn or error.', default: 'info', env: 'TELLTALE_LOG_LEVEL' },
+    'log-format': LOG_FORMAT_FLAG,
   },
   environment: [
     ['DISPLAY', 'The X display whose input timing is captured; without one, capture is unavailable and the rest runs.'],

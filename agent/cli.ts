@@ -10,7 +10,7 @@
  * without a stack trace and without touching the offending file, so a service manager does not
  * crash-loop over a stack dump.
  */
-import { parseOrExit, usageExit } from '../common/command-line';
+import { parseOrExit, resolveLogFormat, usageExit } from '../common/command-line';
 import { TelltaleError } from '../common/result';
 import { Agent } from './agent';
 import { EXIT_CODES, exitCodeFor } from './exit-codes';
@@ -35,7 +35,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const minLevel = values['log-level'] ?? process.env.TELLTALE_LOG_LEVEL ?? 'info';
   if (!isLogLevel(minLevel)) usageExit(AGENT_COMMAND, `--log-level must be debug, info, warn or error, got "${minLevel}"`, process);
 
-  const logger = createJsonLogger({ minLevel });
+  const format = resolveLogFormat(values['log-format'] ?? process.env.TELLTALE_LOG_FORMAT, process.stdout.isTTY === true);
+  if (format === null) usageExit(AGENT_COMMAND, `--log-format must be auto, json or text, got "${values['log-format'] ?? process.env.TELLTALE_LOG_FORMAT}"`, process);
+  const logger = createJsonLogger({ minLevel, format });
   const created = await Agent.create({
     policyPath: values.policy,
     dataDir: values['data-dir'],

@@ -1,12 +1,14 @@
 /**
- * The agent's JSON-lines logger.
+ * The agent's logger: JSON lines for machines, or readable text lines (`--log-format`).
  *
- * One JSON object per line: `{"time":<epoch ms>,"level":"info","message":"...", ...fields}`. Field
+ * JSON: one object per line, `{"time":<epoch ms>,"level":"info","message":"...", ...fields}`;
+ * text: `12:34:56.789 INFO  message field=value` (common/command-line.ts formatLogText). Field
  * values are restricted to string, number, boolean and null (the Logger type says so, and this
  * checks it at run time too), so no object can smuggle key identity or coordinates into a log.
  */
 import type { Clock, LogLevel, Logger } from './context';
 import { systemClock } from './context';
+import { formatLogText, type LogFormat } from '../common/command-line';
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -16,11 +18,13 @@ export interface JsonLoggerOptions {
   /** Lines below this level are dropped (default "info"). */
   readonly minLevel?: LogLevel;
   readonly clock?: Clock;
+  /** `json` (default) or `text`. */
+  readonly format?: LogFormat;
 }
 
 export type LogFields = Record<string, string | number | boolean | null>;
 
-/** A Logger that writes JSON lines. */
+/** A Logger that writes JSON lines, or text lines with `format: 'text'`. */
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const minimum = LEVEL_ORDER[options.minLevel ?? 'info'];
@@ -33,7 +37,12 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
         if (name === 'time' || name === 'level' || name === 'message') continue;
         record[name] = isPrimitive(value) ? value : `[dropped ${typeof value}]`;
       }
-      write(`${JSON.stringify(record)}\n`);
+      if (options.format === 'text') {
+        const { time, level: recordLevel, message: recordMessage, ...rest } = record;
+        write(`${formatLogText(time as number, recordLevel as string, recordMessage as string, rest)}\n`);
+      } else {
+        write(`${JSON.stringify(record)}\n`);
+      }
     },
   };
 }

@@ -125,7 +125,7 @@ export function runReplay(clocks: readonly ClockModelId[] = CLOCK_MODELS, condit
   const sessions = loadFineTypingSessions();
   const held = sessions.filter((s) => isHeldOutUser(s.user));
   const users = [...new Set(held.map((s) => s.user))];
-  const captures = cachedCaptures();
+  const captures = cachedCaptures(process.env.TELLTALE_LAB_CAPTURES ?? CAPTURE_DIR);
   const cold = initialBaseline(POPULATION_PRIOR);
   const coldThr = {
     keys: effectiveThreshold(ALARM_THRESHOLD.keys, 0, COLD_FACTOR.keys),

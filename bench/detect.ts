@@ -25,7 +25,7 @@ import type { Modality, PooledWindow } from '../agent/timing-detector/features';
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
 import { ALARM_THRESHOLD, COLD_FACTOR, effectiveThreshold, scorePool } from '../agent/timing-detector/scorer';
 import { runCaptures, type Capture, type CaptureItem } from '../lab/captures';
-import type { RemoteTool, X11vncMode } from '../lab/lab';
+import { stopAllLabs, type RemoteTool, type X11vncMode } from '../lab/lab';
 import { isHeldOutUser, loadFineTypingSessions, typingSchedule, type TypingSession } from '../lab/schedules';
 import { relaySchedule, reportClockSchedule } from '../lab/relay-model';
 import { eventsFromSchedule, pointerPools, POINTER_RATES, rollingPools, schedulePools, sessionPools, windowsFromEvents } from '../lab/windows';
@@ -222,7 +222,7 @@ export const DETECT_COMMAND = {
     'generated pointer motion through real x11vnc (TigerVNC viewer) and FreeRDP sessions over a delay/jitter proxy on ' +
     'Xvfb displays, and prints ROC AUC, true-positive rate at 1 % false positives and time to finding per condition. ' +
     'Captures are cached under test-output/lab-captures/ and re-scored on the next run. Progress goes to stderr; ' +
-    'Ctrl-C stops the lab and its children. The population prior it scores against is derived by tools/derive-prior.ts, not here.',
+    'Ctrl-C or SIGTERM stops the lab and its children. The population prior it scores against is derived by tools/derive-prior.ts, not here.',
   duration: 'about 11 minutes of real-time replay for the full grid, about 3 with --quick; seconds when every capture is cached',
   flags: {
     quick: { type: 'boolean', description: 'The CI-size grid.' },
@@ -233,7 +233,7 @@ export const DETECT_COMMAND = {
         'No live lab: replay the held-out human sessions (locally, relayed by the relay model, and on a busy machine) and any cached lab captures through each OS input-clock model, and print one table per model (about two minutes).',
     },
   },
-  environment: [],
+  environment: [['TELLTALE_LAB_CAPTURES', 'Folder of cached captures (read by --replay too). Default: test-output/lab-captures.']],
   examples: [
     ['npm run bench:detect -- --quick', 'The CI-size grid.'],
     ['npm run bench:detect -- --fresh', 'The full grid, replayed anew.'],
@@ -243,18 +243,31 @@ export const DETECT_COMMAND = {
     [0, 'the tables were printed'],
     [1, 'the lab failed (a missing tool is named)'],
     [2, 'usage: an unknown flag'],
+    [130, 'interrupted by SIGINT (the lab and its children stopped)'],
+    [143, 'stopped by SIGTERM (the lab and its children stopped)'],
   ],
 } as const satisfies CommandSpec<Record<string, FlagSpec>>;
 
 function main(): Promise<void> | void {
   const values = parseOrExit(DETECT_COMMAND, process.argv.slice(2), process);
   if (values.replay === true) return runReplay();
+  stopLabOnSignals();
   return runBench(values.quick === true, values.fresh === true);
+}
+
+/** SIGINT/SIGTERM/SIGHUP stop the lab's children (Xvfb, x11vnc, viewers...) before exiting: a signal to this process alone does not reach them. */
+function stopLabOnSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench:detect: ${signal}, stopping the lab\n`);
+      void stopAllLabs().finally(() => process.exit(code));
+    });
+  }
 }
 
 async function runBench(quick: boolean, fresh: boolean): Promise<void> {
   const started = Date.now();
-  const captures = await runCaptures(capturePlan(quick), { fresh, verbose: true });
+  const captures = await runCaptures(capturePlan(quick), { fresh, verbose: true, ...(process.env.TELLTALE_LAB_CAPTURES ? { cacheDir: process.env.TELLTALE_LAB_CAPTURES } : {}) });
   const sessions = loadFineTypingSessions();
   const cold = initialBaseline(POPULATION_PRIOR);
 

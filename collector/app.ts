@@ -24,6 +24,7 @@ import { openPostgresStorage } from './storage/postgres';
 import type { Queryable, SqlDatabase } from './storage/sql';
 import { openSqliteStorage } from './storage/sqlite';
 import { storageFaultOf } from './storage/faults';
+import { textLogStream } from './log-text';
 import { CollectorStore } from './storage/store';
 import { CollectorLimits } from './limits';
 import { LruMap } from './lru';
@@ -93,7 +94,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   const verifier: SignatureVerifier = options.verifier ?? (pool as VerifierPool).verify;
 
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, ...(config.logFormat === 'text' ? { stream: textLogStream(process.stdout) } : {}) },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // Signed payloads must be checked exactly as received: no type coercion, no silently dropped

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import type { CommandSpec, FlagSpec } from '../common/command-line';
+import { LOG_FORMAT_FLAG, resolveLogFormat, type CommandSpec, type FlagSpec, type LogFormat } from '../common/command-line';
 import { CollectorConfigSchema, IT_READ_SCOPES, IT_SCOPES, type CollectorConfig, type ItScope, type ItToken } from './config';
 
 export const COLLECTOR_COMMAND = {
@@ -35,6 +35,7 @@ export const COLLECTOR_COMMAND = {
     'rate-per-device': { type: 'string', value: 'N', description: 'Report deliveries per minute per device.', default: '600', env: 'TELLTALE_RATE_PER_DEVICE' },
     'verify-threads': { type: 'string', value: 'N', description: 'Worker threads verifying signatures; 0 verifies on the main thread.', default: 'one per core', env: 'TELLTALE_VERIFY_THREADS' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'fatal, error, warn, info, debug, trace or silent.', default: 'info', env: 'TELLTALE_LOG_LEVEL' },
+    'log-format': LOG_FORMAT_FLAG,
   },
   examples: [
     ["npm run collector -- --db collector.db --enrollment-secret 'a-long-shared-secret' --it-token 'it-token-for-the-dashboard'", 'SQLite in the current folder.'],
@@ -60,6 +61,12 @@ export interface CommandLineConfig {
   readonly warnings: readonly string[];
 }
 
+function logFormatOf(value: string | undefined, outputIsTerminal: boolean): LogFormat {
+  const format = resolveLogFormat(value, outputIsTerminal);
+  if (format === null) throw new UsageProblem(`--log-format (TELLTALE_LOG_FORMAT) must be auto, json or text, got ${JSON.stringify(value)}`);
+  return format;
+}
+
 /** Where each config field comes from, for error messages. */
 const SOURCES: Readonly<Record<string, string>> = {
   enrollmentSecret: '--enrollment-secret (TELLTALE_ENROLLMENT_SECRET)',
@@ -68,11 +75,12 @@ const SOURCES: Readonly<Record<string, string>> = {
   'rateLimit/reportsPerDevice': '--rate-per-device (TELLTALE_RATE_PER_DEVICE)',
   verifyThreads: '--verify-threads (TELLTALE_VERIFY_THREADS)',
   logLevel: '--log-level (TELLTALE_LOG_LEVEL)',
+  logFormat: '--log-format (TELLTALE_LOG_FORMAT)',
   storage: '--db or --pg (TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL)',
 };
 
 /** Flags and environment → config. Throws UsageProblem naming the flag. */
-export function collectorConfigFromCommandLine(values: Values, env: NodeJS.ProcessEnv): CommandLineConfig {
+export function collectorConfigFromCommandLine(values: Values, env: NodeJS.ProcessEnv, outputIsTerminal = process.stdout.isTTY === true): CommandLineConfig {
   const portText = values.port ?? env.TELLTALE_COLLECTOR_PORT ?? '8443';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageProblem(`--port (TELLTALE_COLLECTOR_PORT) must be 0-65535, got ${JSON.stringify(portText)}`);
@@ -91,6 +99,7 @@ export function collectorConfigFromCommandLine(values: Values, env: NodeJS.Proce
     itTokens: tokenSpecs.map(parseToken),
     // The CLI is watched by a person: info by default. Embedding callers keep the schema's default.
     logLevel: values['log-level'] ?? env.TELLTALE_LOG_LEVEL ?? 'info',
+    logFormat: logFormatOf(values['log-format'] ?? env.TELLTALE_LOG_FORMAT, outputIsTerminal),
   };
   const number = (text: string | undefined): number | undefined => (text === undefined ? undefined : text.trim() === '' ? Number.NaN : Number(text));
   const silent = number(values['silent-after-minutes'] ?? env.TELLTALE_SILENT_AFTER_MINUTES);

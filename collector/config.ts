@@ -98,6 +98,8 @@ export const CollectorConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
       { default: 'silent' },
     ),
+    /** `json` lines (for log shippers) or readable `text` lines; the command line resolves `auto`. */
+    logFormat: Type.Union([Type.Literal('json'), Type.Literal('text')], { default: 'json' }),
   },
   { additionalProperties: false },
 );

@@ -170,3 +170,44 @@ export function usageExit(spec: { readonly name: string; readonly usage: string 
   io.stderr.write(`${spec.name}: ${message} (see \`${spec.usage} --help\`)\n`);
   return io.exit(USAGE_EXIT_CODE);
 }
+
+/** How log lines look: `json` one object per line (for machines), `text` a readable line, `auto` text on a TTY. */
+export type LogFormat = 'json' | 'text';
+
+/** The `--log-format` flag every long-running command shares (agent, collector), so their help says the same. */
+export const LOG_FORMAT_FLAG = {
+  type: 'string',
+  value: 'FORMAT',
+  description: 'auto, json or text: json is one object per line (for log shippers), text a readable line; auto is text on a terminal, json otherwise.',
+  default: 'auto',
+  env: 'TELLTALE_LOG_FORMAT',
+} as const satisfies FlagSpec;
+
+/**
+ * The log format for a `--log-format` value (or its environment variable): `auto` (or nothing)
+ * resolves by whether the output is a terminal. Null for any other value, for a usage error.
+ */
+export function resolveLogFormat(value: string | undefined, outputIsTerminal: boolean): LogFormat | null {
+  switch (value ?? 'auto') {
+    case 'auto':
+      return outputIsTerminal ? 'text' : 'json';
+    case 'json':
+      return 'json';
+    case 'text':
+      return 'text';
+    default:
+      return null;
+  }
+}
+
+/**
+ * One log record as a readable line: `12:34:56.789 WARN  message key=value ...`. Values with spaces
+ * or quotes are JSON-quoted so the line still splits unambiguously.
+ */
+export function formatLogText(time: number, level: string, message: string, fields: Readonly<Record<string, unknown>>): string {
+  const clock = new Date(time).toISOString().slice(11, 23);
+  const rest = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
+  return [clock, level.toUpperCase().padEnd(5), message, ...rest].join(' ');
+}

@@ -6,7 +6,7 @@
  * cannot reach the transparency view without words of its own.
  */
 import type { AuditAction } from './audit';
-import type { AnyFindingKind } from './findings';
+import type { AnyFindingKind, Finding } from './findings';
 import { assertNever } from './result';
 
 /** Why a finding of this kind matters, in one sentence (the finding's own title says what was seen). */
@@ -86,6 +86,17 @@ export function findingAdvice(kind: AnyFindingKind, tool: string | null = null):
     default:
       return assertNever(kind, 'finding kind');
   }
+}
+
+/**
+ * What a reader counts as one thing: a tool listening on one port over IPv4 and IPv6 is one
+ * (two listener findings with the same tool, port, severity and state share a key); every other
+ * finding is its own.
+ */
+export function sameThingKey(finding: Finding): string {
+  if (finding.kind !== 'remote-tool-listening') return `finding:${finding.id}`;
+  const evidence = finding.evidence;
+  return JSON.stringify(['listening', evidence.catalogId ?? evidence.tool ?? finding.title, evidence.port ?? null, finding.severity, finding.closedAt === null]);
 }
 
 /** Whether an audit action is IT reading this laptop's data (rather than acting on it). */

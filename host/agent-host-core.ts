@@ -12,6 +12,7 @@ import { dispatchBridgeRequest } from '../agent/view/bridge-dispatch';
 import { createOutboxReportReader } from '../agent/view/report-reader';
 import { ViewModel } from '../agent/view/view-model';
 import type { SyncService } from '../agent/sync/sync-service';
+import type { AuditFetchService } from '../agent/audit/audit-fetch-service';
 import type { InputCaptureService } from '../agent/input/input-capture-service';
 import { assertNever, ok } from '../common/result';
 import type { FromHost, HostInit, HostPort, ToHost } from './agent-host-protocol';
@@ -38,13 +39,22 @@ export function runAgentHost(port: HostPort<FromHost, ToHost>, exit: (code: numb
     }
     agent = created.value;
     const sync = agent.service<SyncService>('sync');
+    const audit = agent.service<AuditFetchService>('audit-fetch');
     const capture = agent.service<InputCaptureService>('input-capture');
     const publicKey = init.devicePrivateKeyPem ? crypto.createPublicKey(init.devicePrivateKeyPem) : null;
     viewModel = new ViewModel(agent.context, {
       mode: 'electron',
       reports: createOutboxReportReader(() => publicKey),
       ...(capture ? { capture: () => capture.status() } : {}),
-      ...(sync ? { syncNow: async () => (sync.syncNow(), ok({ started: true, detail: 'Sending any waiting reports now.' })) } : {}),
+      ...(sync
+        ? {
+            syncNow: async () => {
+              sync.syncNow();
+              void audit?.fetchNow();
+              return ok({ started: true, detail: 'Sending any waiting reports and fetching what IT looked at and did now.' });
+            },
+          }
+        : {}),
     });
     viewModel.subscribe((channel, payload) => port.post({ type: 'event', channel, payload }));
     await agent.start();

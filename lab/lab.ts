@@ -178,6 +178,18 @@ async function startServer(tool: RemoteTool, target: XDisplay, mode: X11vncMode,
   return { name: command, port };
 }
 
+/** The stop functions of labs running in this process, for stopAllLabs. */
+const runningLabs = new Set<() => Promise<void>>();
+
+/**
+ * Stop every lab this process started and has not stopped yet (its viewers, servers, injector,
+ * proxy and Xvfb displays): what a command's SIGINT/SIGTERM handler calls before exiting, since a
+ * signal sent to the command alone does not reach its children.
+ */
+export async function stopAllLabs(): Promise<void> {
+  await Promise.all([...runningLabs].map((stop) => stop()));
+}
+
 /** Start the whole lab. On any failure everything already started is stopped before rethrowing. */
 export async function startLab(options: LabOptions): Promise<Lab> {
   const log = (message: string): void => {
@@ -194,6 +206,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   };
 
   const stop = async (): Promise<void> => {
+    runningLabs.delete(stop);
     stopping = true;
     dropPriority(process.pid);
     // Viewer and injector first, then server, proxy, capture, and the displays last.
@@ -202,6 +215,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     for (const display of displays.reverse()) await display.stop();
   };
 
+  runningLabs.add(stop);
   try {
     // Built before any display starts, so a missing compiler fails fast.
     buildInjector();

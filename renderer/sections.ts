@@ -6,23 +6,12 @@ import type { AuditEntry } from '../common/audit';
 import type { Evidence, EvidenceValue, Finding } from '../common/findings';
 import type { AuditView, Baseline, FindingsView, PolicyView, ReportEntry, ReportingState, ReportsView, Status, TimingView, TopLine } from '../common/ipc-contract';
 import { NEVER_COLLECTED } from '../common/ipc-contract';
-import { auditActionWords, findingWhy, isAuditRead } from '../common/plain-words';
+import { auditActionWords, findingWhy, isAuditRead, sameThingKey } from '../common/plain-words';
 import { assertNever } from '../common/result';
 import { TIMING_FIELDS, timingValue, type TimingWindow } from '../common/timing';
 import { histogram, seriesChart } from './charts';
 import { h, type Child } from './dom';
 import { describeAddress, formatBytes, formatClock, formatHz, formatMs, formatSeconds, formatShortClock, formatTime, formatTimingValue, isLocalAddress } from './format';
-
-/** The banner without a top line (the tray app's status event alone). */
-export function statusBanner(status: Status): HTMLElement {
-  const label = stateLabel(status);
-  return h(
-    'div',
-    { class: `status status-${status.state}`, 'data-state': status.state },
-    h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
-    h('div', {}, h('strong', {}, label), h('p', {}, status.summary)),
-  );
-}
 
 /**
  * The top line: flagged or not, why in one sentence, what to do and whom to contact, what IT did
@@ -300,17 +289,15 @@ export function mergeListeners(findings: readonly Finding[]): FindingGroup[] {
   const groups: FindingGroup[] = [];
   const byListener = new Map<string, Finding[]>();
   for (const finding of findings) {
-    if (finding.kind === 'remote-tool-listening') {
-      const key = JSON.stringify([finding.evidence.catalogId ?? finding.evidence.tool ?? finding.title, finding.evidence.port ?? null, finding.severity, finding.closedAt === null]);
-      const list = byListener.get(key);
-      if (list) {
-        list.push(finding);
-        continue;
-      }
-      const created = [finding];
-      byListener.set(key, created);
-      groups.push({ first: finding, all: created });
-    } else groups.push({ first: finding, all: [finding] });
+    const key = sameThingKey(finding);
+    const list = byListener.get(key);
+    if (list) {
+      list.push(finding);
+      continue;
+    }
+    const created = [finding];
+    byListener.set(key, created);
+    groups.push({ first: finding, all: created });
   }
   return groups;
 }

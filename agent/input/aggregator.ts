@@ -21,7 +21,7 @@
 import type { TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
-import { AttributionTally, type AttributedEvent } from './attribution/attribution-source';
+import { AttributionTally, type AttributionCounts } from './attribution/attribution-source';
 import { coefficientOfVariation, countBetween, distributionOf, gapCounts, round3, shareBelow } from './stats';
 
 /** Down-to-down gaps above this (ms) are pauses, not flight. */
@@ -150,9 +150,9 @@ export class Aggregator {
     }
   }
 
-  /** Count one attributed event towards the next window taken. O(1). */
-  acceptAttribution(event: AttributedEvent): void {
-    this.attribution.add(event);
+  /** Add attributed counts towards the next window taken. O(1). */
+  acceptAttribution(counts: AttributionCounts): void {
+    this.attribution.addCounts(counts);
   }
 
   /** Whether the open window should be flushed now. */

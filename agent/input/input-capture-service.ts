@@ -107,7 +107,7 @@ export class InputCaptureService implements AgentService {
     const source = this.attribution;
     if (source === null) return;
     const started = await source.start(
-      (event) => this.aggregator.acceptAttribution(event),
+      (counts) => this.aggregator.acceptAttribution(counts),
       (reason) => {
         this.attributing = false;
         this.aggregator.attributionRunning = false;

@@ -6,8 +6,11 @@
 import type { AuditEntry } from '../../common/audit';
 import { SEVERITY_RANK, type Finding } from '../../common/findings';
 import type { ReportingState, TopLine } from '../../common/ipc-contract';
-import { findingAdvice, findingWhy, isAuditRead, itResponseWords } from '../../common/plain-words';
+import { findingAdvice, findingWhy, isAuditRead, itResponseWords, sameThingKey } from '../../common/plain-words';
 import type { ResolvedPolicy } from '../../common/policy';
+
+/** How far the collector's clock may be behind ours when matching IT's response to a finding. */
+const RESPONSE_CLOCK_SLACK_MS = 60_000;
 
 /** Findings that flag the laptop: medium or high, and not an approved tool. */
 export function isConcerning(finding: Finding): boolean {
@@ -41,8 +44,11 @@ export interface TopLineInput {
 export function topLineOf(input: TopLineInput): TopLine {
   const ranked = rankConcerning(input.open);
   const first = ranked[0];
-  // IT's reads are listed in their own section; the top line names IT's latest response.
-  const response = input.audit.find((entry) => itResponseWords(entry.action) !== null);
+  // IT's reads are listed in their own section; the top line names IT's latest response, and when
+  // flagged only one given since the named finding appeared: last month's "resolved" must not read
+  // as an answer to today's finding. (Audit times are the collector's clock: a minute's slack.)
+  const since = first === undefined ? -Infinity : first.firstSeenAt - RESPONSE_CLOCK_SLACK_MS;
+  const response = input.audit.find((entry) => itResponseWords(entry.action) !== null && entry.at >= since);
   const lastRead = input.audit.find((entry) => isAuditRead(entry.action));
   const common = {
     contact: input.policy.support.contact,
@@ -66,7 +72,8 @@ export function topLineOf(input: TopLineInput): TopLine {
     flagged: true,
     headline: first.title.replace(/\.$/, ''),
     why: findingWhy(first.kind),
-    alsoOpen: ranked.length - 1,
+    // Counted as the list below shows them (one card for a tool listening on IPv4 and IPv6).
+    alsoOpen: new Set(ranked.map(sameThingKey)).size - 1,
     whatToDo: advice.length > 0 ? advice.join(' ') : null,
     ...common,
   };

@@ -4,18 +4,23 @@
  * Managed policy is pointed at a path that does not exist so the machine's own policy is not read.
  * BENCH_RENDERER_DIR, when set, is a built renderer folder for the transparency view: the bundled
  * variant needs it because a bundle cannot find renderer/ relative to its own file.
+ * BENCH_XI2_HELPER, when set, is the X11 attribution helper to run (dist/native/telltale-xi2), for
+ * the same reason: the bundle does not sit where the agent looks for it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent } from '../../agent/agent';
+import { X11AttributionSource } from '../../agent/input/attribution/x11';
 import type { InputCaptureService } from '../../agent/input/input-capture-service';
 import { serve } from './protocol';
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-agent-'));
   const rendererDir = process.env.BENCH_RENDERER_DIR;
+  const helper = process.env.BENCH_XI2_HELPER;
   const created = await Agent.create({
+    ...(helper ? { attributionSource: new X11AttributionSource(process.env, helper) } : {}),
     dataDir,
     managedPolicyPath: path.join(dataDir, 'no-managed-policy.json'),
     ...(rendererDir ? { view: { rendererDir } } : {}),
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
     {
       stats: () => ({
         capturing: capture?.isCapturing ?? false,
+        attributing: capture?.isAttributing ?? false,
         events: capture?.eventCount ?? 0,
         services: agent.services.map((service) => service.name),
       }),

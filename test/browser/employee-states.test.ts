@@ -181,6 +181,8 @@ describe('employee transparency view, state by state (Chromium)', () => {
     assert.equal(await top.locator('.headline').innerText(), 'Flagged: AnyDesk has an active connection (inbound)');
     const text = await top.innerText();
     assert.match(text, /someone elsewhere may be seeing or controlling this laptop/);
+    // Running, one merged listener card, and the verdict: three more things, as the list shows them.
+    assert.match(text, /Telltale noticed 3 more things, listed below/);
     assert.match(text, /What to do: If you are not in a support session with IT, close AnyDesk\. If AnyDesk is part of your work, tell IT which customer it is for\./);
     assert.match(text, /Contact IT: IT helpdesk: helpdesk@example\.com or ext\. 4242/);
     assert.match(text, /What IT did: nothing recorded yet/);

@@ -30,6 +30,8 @@ export interface StartCollectorOptions {
   readonly port?: number;
   /** Default warn: tests that do not read the log keep it quiet. */
   readonly logLevel?: string;
+  /** More flags, after the ones above. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Start collector/server.ts and resolve once it prints its listening line. */
@@ -52,6 +54,7 @@ export async function startCollectorProcess(options: StartCollectorOptions): Pro
       options.itToken,
       '--log-level',
       options.logLevel ?? 'warn',
+      ...(options.extraArgs ?? []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -53,6 +53,17 @@ function ciSchedule(user: number, session: number): ReturnType<typeof typingSche
   return typingSchedule(loadFineTypingSessions().find((s) => s.user === user && s.session === session)!.keystrokes, { maxDurationMs: 40_000 });
 }
 
+/** What a timing finding must say, whatever feature tipped it: its kind, its modality and its title. */
+function assertTimingFinding(findings: readonly Finding[], modality: 'keys' | 'mouse', what: string): void {
+  assert.equal(findings.length, 1, `${what} raises a finding`);
+  const finding = findings[0]!;
+  assert.equal(finding.kind, 'relayed-input-timing', what);
+  assert.equal(finding.key, `timing:relayed-input:${modality}`, what);
+  assert.equal(finding.evidence.modality, modality, what);
+  assert.equal(finding.title, modality === 'keys' ? 'Typing looks relayed from another computer' : 'Pointer movement looks relayed from another computer', what);
+  assert.ok(finding.explanation.length > 0, `${what}: explained`);
+}
+
 /** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
 function detect(t: { after(fn: () => void): void }, capture: Capture): { findings: Finding[]; service: TimingDetectorService } {
   const ctx = testContext(t, { clock: { now: () => Date.now() } });
@@ -85,16 +96,11 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
 
     // Relayed pointing is found and explained.
     const relayedMouse = detect(t, mouseRelayed!);
-    assert.equal(relayedMouse.findings.length, 1, 'relayed pointer motion raises a finding');
-    // The finding and its kind, never one feature's wording: under load a different feature may carry it.
-    assert.equal(relayedMouse.findings[0]!.kind, 'relayed-input-timing');
-    assert.equal(relayedMouse.findings[0]!.key, 'timing:relayed-input:mouse');
+    assertTimingFinding(relayedMouse.findings, 'mouse', 'relayed pointer motion');
 
-    // Relayed typing at 40 ms jitter: a typing finding.
+    // Relayed typing at 40 ms jitter.
     const relayedKeys40 = detect(t, keysRelayed40!);
-    assert.equal(relayedKeys40.findings.length, 1, 'relayed typing at 40 ms jitter raises a finding');
-    assert.equal(relayedKeys40.findings[0]!.kind, 'relayed-input-timing');
-    assert.equal(relayedKeys40.findings[0]!.key, 'timing:relayed-input:keys');
+    assertTimingFinding(relayedKeys40.findings, 'keys', 'relayed typing at 40 ms jitter');
 
     // Relayed typing at 20 ms jitter: reported only (see the header).
     const relayedKeys = detect(t, keysRelayed!);
@@ -112,11 +118,9 @@ describe('remote-control lab (x11vnc with TigerVNC, and FreeRDP, through a 110 m
     const typed = ciSchedule(11, 4).keystrokes;
     assert.equal(keys!.events.filter((e) => e.kind === 'keystroke').length, typed, 'every keystroke crossed the RDP relay');
     const keysResult = detect(t, keys!);
-    assert.equal(keysResult.findings.length, 1, 'relayed typing through FreeRDP raises a finding');
-    assert.equal(keysResult.findings[0]!.key, 'timing:relayed-input:keys');
+    assertTimingFinding(keysResult.findings, 'keys', 'relayed typing through FreeRDP');
     const mouseResult = detect(t, mouse!);
-    assert.equal(mouseResult.findings.length, 1, 'relayed pointing through FreeRDP raises a finding');
-    assert.equal(mouseResult.findings[0]!.key, 'timing:relayed-input:mouse');
+    assertTimingFinding(mouseResult.findings, 'mouse', 'relayed pointing through FreeRDP');
     t.diagnostic(`FreeRDP typing: ${keysResult.findings[0]!.explanation}; pointing: ${mouseResult.findings[0]!.explanation}`);
   });
 

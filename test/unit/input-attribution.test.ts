@@ -18,7 +18,10 @@ import {
   poolAttribution,
 } from '../../agent/input/attribution/injected-input-detector';
 import { attributeWin32, parseWin32HookRecord } from '../../agent/input/attribution/win32';
-import { parseX11Line, x11HelperCandidates } from '../../agent/input/attribution/x11';
+import { parseX11Line, x11HelperCandidates, X11AttributionSource } from '../../agent/input/attribution/x11';
+import { InputCaptureService } from '../../agent/input/input-capture-service';
+import { createMemoryLogger } from '../../agent/log';
+import { FakeInputSource } from '../helpers/fake-input-source';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { listOpenFindings, reconcileFindings } from '../../agent/store/findings';
 import type { TimingWindow } from '../../common/timing';
@@ -37,6 +40,12 @@ function tally(events: readonly (AttributedEvent | null)[]): AttributionCounts {
   return counts.take();
 }
 
+function sum(lines: readonly (AttributionCounts | null)[]): AttributionCounts {
+  const counts = new AttributionTally();
+  for (const line of lines) if (line !== null) counts.addCounts(line);
+  return counts.take();
+}
+
 function counts(keys: [number, number], pointer: [number, number], clicks: [number, number]): AttributionCounts {
   return {
     injectedKeyPresses: keys[0],
@@ -49,16 +58,16 @@ function counts(keys: [number, number], pointer: [number, number], clicks: [numb
 }
 
 describe('attribution decision logic per OS', () => {
-  it('X11: recorded XTEST helper output is all injected, releases never printed', () => {
-    const events = fixtureLines('x11-xtest-recorded.txt').map(parseX11Line);
+  it('X11: recorded XTEST helper output is all injected, releases not counted', () => {
+    const lines = fixtureLines('x11-xtest-recorded.txt').map(parseX11Line);
     // Key a and b, three motions and a wheel notch, one click (button 1).
-    assert.deepEqual(tally(events), counts([2, 0], [4, 0], [1, 0]));
+    assert.deepEqual(sum(lines), counts([2, 0], [4, 0], [1, 0]));
   });
 
-  it('X11: device lines count as device input, malformed lines are skipped', () => {
-    const events = fixtureLines('x11-device-synthesized.txt').map(parseX11Line);
-    assert.equal(events.filter((event) => event === null).length, 4, 'ready, garbage, a line without time, an unknown source');
-    assert.deepEqual(tally(events), counts([1, 2], [0, 3], [0, 2]));
+  it('X11: device counts are kept apart, malformed lines are skipped', () => {
+    const lines = fixtureLines('x11-device-synthesized.txt').map(parseX11Line);
+    assert.equal(lines.filter((line) => line === null).length, 5, 'ready, garbage, a short line, a negative count, an event-style line');
+    assert.deepEqual(sum(lines), counts([1, 2], [0, 3], [0, 2]));
   });
 
   it('X11: the helper is looked for beside the bundle, in the sources tree, and outside the asar', () => {
@@ -98,6 +107,27 @@ function attributed(startedAt: number, keys: [number, number], pointer: [number,
 function processInfo(name: string, exe: string | null = null): ProcessInfo {
   return { pid: 1, ppid: null, uid: null, name, exe, argv0: null, script: null, startedAt: null };
 }
+
+describe('attribution is optional', () => {
+  it('a missing or failing helper is one warning line; timing capture runs on without attribution', async (t) => {
+    for (const [helper, reason] of [
+      ['/nonexistent/telltale-xi2', /helper telltale-xi2 is not installed/],
+      ['/bin/false', /telltale-xi2 exited \(code 1\)/],
+    ] as const) {
+      const logger = createMemoryLogger();
+      const ctx = testContext(t, { logger });
+      const capture = new InputCaptureService(ctx, new FakeInputSource(), new X11AttributionSource({ DISPLAY: ':0' }, helper));
+      await capture.start();
+      t.after(() => capture.stop());
+      assert.equal(capture.isCapturing, true);
+      assert.equal(capture.isAttributing, false);
+      const warnings = logger.lines.filter((line) => line.level === 'warn');
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.equal(warnings[0]!.message, 'Input attribution is unavailable; the agent runs without it');
+      assert.match(String(warnings[0]!.fields.reason), reason);
+    }
+  });
+});
 
 describe('injected-input detector', () => {
   it('calls a modality injected only when enough of it is injected and injected input is the majority', () => {

@@ -67,7 +67,18 @@ describe('top line and audit view', () => {
     enroll(ctx);
     reconcileFindings(ctx.db, 'tool', [anydesk], ctx.clock.now());
     reconcileFindings(ctx.db, 'verdict', [verdict], ctx.clock.now() + 1);
-    insertAuditEntries(ctx.db, auditChain([{ action: 'view-device', at: 1000 }, { action: 'acknowledge', at: 2000, detail: 'Checking with you' }, { action: 'view-reports', at: 3000 }]), 5000);
+    const now = ctx.clock.now();
+    insertAuditEntries(
+      ctx.db,
+      auditChain([
+        // An old response, to an earlier episode: not an answer to today's finding.
+        { action: 'resolve', at: now - 86_400_000, detail: 'last month' },
+        { action: 'view-device', at: now + 1000 },
+        { action: 'acknowledge', at: now + 2000, detail: 'Checking with you' },
+        { action: 'view-reports', at: now + 3000 },
+      ]),
+      now + 5000,
+    );
     const model = new ViewModel(ctx, { mode: 'headless' });
     t.after(() => model.dispose());
     const overview = unwrap(model.getOverview());
@@ -79,15 +90,15 @@ describe('top line and audit view', () => {
     assert.equal(top.alsoOpen, 1);
     assert.equal(top.whatToDo, 'If you are not in a support session with IT, close AnyDesk. Call IT before you close anything you use for work.');
     assert.equal(top.contact, 'helpdesk@example.com, ext. 4242');
-    assert.deepEqual(top.itResponse && { action: top.itResponse.action, at: top.itResponse.at, detail: top.itResponse.detail }, { action: 'acknowledge', at: 2000, detail: 'Checking with you' });
-    assert.equal(top.lastItRead, 3000);
+    assert.deepEqual(top.itResponse && { action: top.itResponse.action, at: top.itResponse.at, detail: top.itResponse.detail }, { action: 'acknowledge', at: now + 2000, detail: 'Checking with you' });
+    assert.equal(top.lastItRead, now + 3000);
     assert.equal(top.reporting, 'enrolled');
     assert.match(overview.status.summary, /^AnyDesk is running \(and 1 more\)\. IT sees this/);
 
     const audit = unwrap(model.getAudit({}));
     assert.ok(isValidResponse('getAudit', audit));
-    assert.deepEqual(audit.entries.map((entry) => entry.seq), [3, 2, 1], 'newest first');
-    assert.equal(audit.total, 3);
+    assert.deepEqual(audit.entries.map((entry) => entry.seq), [4, 3, 2, 1], 'newest first');
+    assert.equal(audit.total, 4);
     assert.equal(unwrap(model.getPolicy()).support.contact, 'helpdesk@example.com, ext. 4242');
   });
 
@@ -114,6 +125,16 @@ describe('top line and audit view', () => {
     t.after(() => model.dispose());
     const top = unwrap(model.getOverview()).topLine;
     assert.deepEqual([top.flagged, top.why, top.whatToDo, top.itResponse], [false, null, null, null]);
+  });
+
+  it('does not present an IT response older than the flagged finding as an answer to it', (t) => {
+    const ctx = testContext(t, { policy: { collectorUrl: 'https://it.example.com' } });
+    enroll(ctx);
+    insertAuditEntries(ctx.db, auditChain([{ action: 'resolve', at: ctx.clock.now() - 3_600_000, detail: 'earlier episode' }]), ctx.clock.now());
+    reconcileFindings(ctx.db, 'tool', [anydesk], ctx.clock.now());
+    const model = new ViewModel(ctx, { mode: 'headless' });
+    t.after(() => model.dispose());
+    assert.equal(unwrap(model.getOverview()).topLine.itResponse, null);
   });
 
   it('exports everything stored: audit entries, the baseline (prior or learned per measure) and the agent state', (t) => {

@@ -6,7 +6,9 @@
  * XTEST source device, Windows' low-level hooks set LLKHF_INJECTED / LLMHF_INJECTED, macOS events
  * carry the posting process and event source state. An AttributionSource reports, per event, only
  * its class (key press, pointer event, click) and whether it was injected: never which key, which
- * button or where. The capture service tallies them into the open timing window's counts.
+ * button or where. A source delivers them as counts (the X11 helper counts for up to 250 ms before
+ * it writes, so the agent is not woken per pointer update); the capture service adds them to the
+ * next timing window.
  */
 import { assertNever, type Result } from '../../../common/result';
 
@@ -19,7 +21,7 @@ export interface AttributedEvent {
   readonly injected: boolean;
 }
 
-export type AttributionListener = (event: AttributedEvent) => void;
+export type AttributionListener = (counts: AttributionCounts) => void;
 
 /**
  * A source of attributed events. `start` resolves to a coded failure when attribution cannot run
@@ -62,6 +64,16 @@ export class AttributionTally {
       default:
         assertNever(event.inputClass, 'input class');
     }
+  }
+
+  /** Add counts a source delivered. */
+  addCounts(counts: AttributionCounts): void {
+    this.counts[0]! += counts.injectedKeyPresses;
+    this.counts[1]! += counts.deviceKeyPresses;
+    this.counts[2]! += counts.injectedPointerEvents;
+    this.counts[3]! += counts.devicePointerEvents;
+    this.counts[4]! += counts.injectedClicks;
+    this.counts[5]! += counts.deviceClicks;
   }
 
   /** Whether any event was counted since the last take. */

@@ -2,23 +2,24 @@
  * X11 attribution through a helper process, `telltale-xi2` (native/x11-source-devices.c).
  *
  * The helper listens to XInput2 raw events, whose `sourceid` names the slave device behind each
- * event; the XTEST devices are where injected input lands. It prints one line per event, class,
- * source kind and X time, never a keycode, button or coordinate (see the C file).
+ * event; the XTEST devices are where injected input lands. It writes counts of injected and device
+ * key presses, pointer events and clicks, at most every 250 ms, never a keycode, button,
+ * coordinate or event time (see the C file).
  *
  * Why a helper process rather than a node-gyp addon: the addon would need a compiler and headers
  * on every laptop at install time, and a rebuild for Electron's ABI (uiohook-napi and
  * better-sqlite3 already cost that); a plain executable is built once with the system `cc` and
  * libXi, runs under both Node and Electron, and when it is missing, fails to start or dies, the
  * agent loses only attribution, never the process (an Xlib error in an addon exits the host:
- * Xlib's default I/O error handler calls exit). The price is a pipe line per event, measured in
- * bench/groups/input.ts.
+ * Xlib's default I/O error handler calls exit). The price is a second X client and a pipe read
+ * at most every 250 ms, measured in bench/groups/input.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fail, ok, type Result } from '../../../common/result';
-import type { AttributedEvent, AttributionListener, AttributionSource } from './attribution-source';
+import type { AttributionCounts, AttributionListener, AttributionSource } from './attribution-source';
 
 /** The helper's file name under dist/native/. */
 export const X11_HELPER_NAME = 'telltale-xi2';
@@ -26,22 +27,19 @@ export const X11_HELPER_NAME = 'telltale-xi2';
 /** How long the helper may take to say "ready" (ms). */
 const READY_TIMEOUT_MS = 5000;
 
-/**
- * Parse one helper line ("k x 123456"); null for anything else. Only the class and the source kind
- * are kept: the X time is not needed to tally a window.
- */
-export function parseX11Line(line: string): AttributedEvent | null {
-  const match = /^([kpc]) ([xd]) \d+$/.exec(line);
+/** Parse one helper count line ("n 3 0 12 0 1 0"); null for anything else. */
+export function parseX11Line(line: string): AttributionCounts | null {
+  const match = /^n (\d{1,9}) (\d{1,9}) (\d{1,9}) (\d{1,9}) (\d{1,9}) (\d{1,9})$/.exec(line);
   if (match === null) return null;
-  const injected = match[2] === 'x';
-  switch (match[1]) {
-    case 'k':
-      return { inputClass: 'key', injected };
-    case 'p':
-      return { inputClass: 'pointer', injected };
-    default:
-      return { inputClass: 'click', injected };
-  }
+  const [injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks };
 }
 
 /**
@@ -89,8 +87,8 @@ export class X11AttributionSource implements AttributionSource {
           resolve(ok(undefined));
           return;
         }
-        const event = parseX11Line(line);
-        if (event !== null) listener(event);
+        const counts = parseX11Line(line);
+        if (counts !== null) listener(counts);
       });
       child.once('error', (error) => {
         clearTimeout(timer);
