@@ -55,7 +55,7 @@ export class HookBoundary {
    */
   accept(raw: RawInputEvent, stamped?: StampedTime): void {
     const time = stamped?.time ?? raw.time;
-    const receipt = stamped === undefined ? undefined : { deliveryDelayMs: stamped.deliveryDelayMs };
+    const delay = stamped?.deliveryDelayMs;
     switch (raw.type) {
       case RawEventType.keyPressed: {
         const keycode = raw.keycode ?? -1;
@@ -65,7 +65,7 @@ export class HookBoundary {
         }
         const heldCount = this.held.size;
         this.held.set(keycode, time);
-        this.listener({ kind: 'keyDown', time, heldCount }, receipt);
+        this.listener({ kind: 'keyDown', time, heldCount }, delay);
         return;
       }
       case RawEventType.keyReleased: {
@@ -76,7 +76,7 @@ export class HookBoundary {
           return;
         }
         this.held.delete(keycode);
-        this.listener({ kind: 'keystroke', downTime, upTime: time }, receipt);
+        this.listener({ kind: 'keystroke', downTime, upTime: time }, delay);
         return;
       }
       case RawEventType.mouseMoved:
@@ -86,14 +86,14 @@ export class HookBoundary {
         const distance = this.lastX === null ? null : Math.hypot(x - this.lastX, y - this.lastY);
         this.lastX = x;
         this.lastY = y;
-        this.listener({ kind: 'mouseMove', time, distance }, receipt);
+        this.listener({ kind: 'mouseMove', time, distance }, delay);
         return;
       }
       case RawEventType.mousePressed:
-        this.listener({ kind: 'click', time }, receipt);
+        this.listener({ kind: 'click', time }, delay);
         return;
       case RawEventType.mouseWheel:
-        this.listener({ kind: 'wheel', time }, receipt);
+        this.listener({ kind: 'wheel', time }, delay);
         return;
       default:
         // Clicked (a press+release summary) and released carry nothing the features use.

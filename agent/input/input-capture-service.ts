@@ -23,7 +23,7 @@ import { storageHealth, type StorageHealth } from '../store/storage-health';
 import { insertTimingWindows } from '../store/timing-windows';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Aggregator } from './aggregator';
-import type { EventReceipt, InputEvent, InputSource } from './input-source';
+import type { InputEvent, InputSource } from './input-source';
 import type { AttributionSource } from './attribution/attribution-source';
 
 /** When the due-timer fires a little early (timer slack), check again this much later (ms). */
@@ -82,7 +82,7 @@ export class InputCaptureService implements AgentService {
   }
 
   async start(): Promise<void> {
-    const started = await this.source.start((event, receipt) => this.onEvent(event, receipt));
+    const started = await this.source.start((event, deliveryDelayMs) => this.onEvent(event, deliveryDelayMs));
     if (!started.ok) {
       this.unavailable = `${started.error.message}.`.replace(/\.\.$/, '.');
       this.ctx.logger.log('warn', 'Input timing capture is unavailable; the agent runs without it', {
@@ -175,10 +175,10 @@ export class InputCaptureService implements AgentService {
     return this.storeUnstored();
   }
 
-  private onEvent(event: InputEvent, receipt?: EventReceipt): void {
+  private onEvent(event: InputEvent, deliveryDelayMs = 0): void {
     this.eventCount++;
     const now = this.ctx.clock.now();
-    this.aggregator.accept(event, now, receipt?.deliveryDelayMs ?? 0);
+    this.aggregator.accept(event, now, deliveryDelayMs);
     // A window's first event arms its time limit; later events only pay this null check.
     if (this.timer === null) {
       this.arm(this.ctx.policy.intervals.windowSeconds * 1000);

@@ -45,13 +45,11 @@ export interface WheelEvent {
 
 export type InputEvent = KeyDownEvent | KeystrokeEvent | MouseMoveEvent | ClickEvent | WheelEvent;
 
-/** How an event reached the agent, beside the event itself: timing of the delivery, never content. */
-export interface EventReceipt {
-  /** How much later than the promptest event so far it arrived, ms (agent/input/input-clock.ts). */
-  readonly deliveryDelayMs: number;
-}
-
-export type InputListener = (event: InputEvent, receipt?: EventReceipt) => void;
+/**
+ * Receives each event and, where the source's input clock measures it, how much later than the
+ * promptest event so far it arrived (ms, agent/input/input-clock.ts): timing of the delivery, never content.
+ */
+export type InputListener = (event: InputEvent, deliveryDelayMs?: number) => void;
 
 /**
  * A source of privacy-safe input events.
