@@ -20,6 +20,7 @@ import { cryptoGroup } from './groups/crypto';
 import { fuzzGroup } from './groups/fuzz';
 import { idleGroup } from './groups/idle';
 import { ingestGroup } from './groups/ingest';
+import { itGroup } from './groups/it';
 import { inputGroup } from './groups/input';
 import { scaleGroup } from './groups/scale';
 import { scanGroup } from './groups/scan';
@@ -30,6 +31,7 @@ const GROUP_IMPLEMENTATIONS: Record<GroupName, Group> = {
   fuzz: fuzzGroup,
   idle: idleGroup,
   ingest: ingestGroup,
+  it: itGroup,
   input: inputGroup,
   scale: scaleGroup,
   scan: scanGroup,

@@ -18,6 +18,9 @@ import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
+import { SiemPusher } from './siem/push';
+import { triageRoutes } from './routes/triage';
+import { deviceAuditRoutes } from './routes/device-audit';
 import { HealthMonitor, INTEGRITY_INTERVAL_MS } from './health';
 import { HealthSchema } from './schemas';
 import { openPostgresStorage } from './storage/postgres';
@@ -55,6 +58,8 @@ export interface CollectorServices {
   readonly limits: CollectorLimits;
   /** config.silentAfterMinutes in ms. */
   readonly silentAfterMs: number;
+  /** The SIEM push when config.siem is set. */
+  readonly siem: SiemPusher | null;
 }
 
 declare module 'fastify' {
@@ -109,6 +114,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
 
   const queue = new CommitQueue((batch) => ingestReports(database, batch), config.queue);
+  const siem = config.siem ? new SiemPusher({ database, config: config.siem, clock, version: COLLECTOR_VERSION, log: app.log }) : null;
   const services: CollectorServices = {
     config,
     store,
@@ -136,6 +142,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     },
     limits: new CollectorLimits(config, clock),
     silentAfterMs,
+    siem,
   };
   app.decorate('collector', services);
 
@@ -196,6 +203,8 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
   });
   await app.register(agentRoutes);
   await app.register(itRoutes);
+  await app.register(triageRoutes);
+  await app.register(deviceAuditRoutes);
   await app.register(dashboardRoutes);
 
   if (health.checksInWorker) {
@@ -213,8 +222,19 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     const problem = await health.checkIntegrity();
     if (problem) app.log.error(problem);
   });
+  let siemRunning: Promise<void> | null = null;
+  const stopSiem = siem
+    ? (options.schedule ?? everyInterval)(config.siem?.intervalMs ?? 0, async () => {
+        siemRunning ??= siem.tick().finally(() => {
+          siemRunning = null;
+        });
+        await siemRunning;
+      })
+    : () => undefined;
   let sweeps: SilenceSweeps | null = null;
   app.addHook('onClose', async () => {
+    stopSiem();
+    await siemRunning;
     stopIntegrityChecks();
     await sweeps?.stop();
     await queue.close();

@@ -26,10 +26,14 @@ export const COLLECTOR_COMMAND = {
     'enrollment-secret': { type: 'string', value: 'S', description: 'Shared secret agents present to enroll (8-256 characters). Required.', env: 'TELLTALE_ENROLLMENT_SECRET' },
     'it-token': {
       type: 'strings',
-      value: 'T[=scope+scope]',
-      description: `A bearer token for IT (at least 16 characters): TOKEN for every read scope, or TOKEN=scope+scope from ${IT_SCOPES.join(', ')} (devices:write, which deletes devices, only when named). Without one the IT API and dashboard refuse everything.`,
+      value: '[NAME:]T[=scope+scope]',
+      description: `A bearer token for IT (at least 16 characters): TOKEN for every read scope, or TOKEN=scope+scope from read (every read scope), ${IT_SCOPES.join(', ')} (the write and audit scopes only when named). NAME: names its holder in the audit log (default token-N). Without one the IT API and dashboard refuse everything.`,
       env: 'TELLTALE_IT_TOKENS (comma-separated)',
     },
+    'siem-url': { type: 'string', value: 'URL', description: 'Push finding changes (new, severity changed, resolved) as OCSF to this SIEM endpoint, e.g. https://splunk:8088/services/collector/event.', env: 'TELLTALE_SIEM_URL' },
+    'siem-format': { type: 'string', value: 'hec|webhook', description: 'hec: Splunk HTTP Event Collector JSON; webhook: {"events":[...]} JSON.', default: 'hec', env: 'TELLTALE_SIEM_FORMAT' },
+    'siem-token': { type: 'string', value: 'T', description: 'Sent as "Splunk T" (hec) or "Bearer T" (webhook).', env: 'TELLTALE_SIEM_TOKEN' },
+    'siem-queue': { type: 'string', value: 'DIR', description: 'Folder of batches waiting for the SIEM to accept them.', default: 'beside --db, or ./telltale-siem-queue', env: 'TELLTALE_SIEM_QUEUE' },
     'silent-after-minutes': { type: 'string', value: 'M', description: 'A device that sends nothing for this long is silent and gets a device-silent finding.', default: '60', env: 'TELLTALE_SILENT_AFTER_MINUTES' },
     'rate-per-ip': { type: 'string', value: 'N', description: 'Requests per minute per client address on every route but report delivery.', default: '600', env: 'TELLTALE_RATE_PER_IP' },
     'rate-per-device': { type: 'string', value: 'N', description: 'Report deliveries per minute per device.', default: '600', env: 'TELLTALE_RATE_PER_DEVICE' },
@@ -77,6 +81,10 @@ const SOURCES: Readonly<Record<string, string>> = {
   logLevel: '--log-level (TELLTALE_LOG_LEVEL)',
   logFormat: '--log-format (TELLTALE_LOG_FORMAT)',
   storage: '--db or --pg (TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL)',
+  'siem/url': '--siem-url (TELLTALE_SIEM_URL)',
+  'siem/format': '--siem-format (TELLTALE_SIEM_FORMAT)',
+  'siem/token': '--siem-token (TELLTALE_SIEM_TOKEN)',
+  siem: '--siem-url, --siem-format, --siem-token, --siem-queue',
 };
 
 /** Flags and environment → config. Throws UsageProblem naming the flag. */
@@ -109,6 +117,16 @@ export function collectorConfigFromCommandLine(values: Values, env: NodeJS.Proce
   if (perIp !== undefined || perDevice !== undefined) {
     raw.rateLimit = { ...(perIp === undefined ? {} : { perIp }), ...(perDevice === undefined ? {} : { reportsPerDevice: perDevice }) };
   }
+  const siemUrl = values['siem-url'] ?? env.TELLTALE_SIEM_URL;
+  if (siemUrl !== undefined) {
+    const token = values['siem-token'] ?? env.TELLTALE_SIEM_TOKEN;
+    raw.siem = {
+      url: siemUrl,
+      format: values['siem-format'] ?? env.TELLTALE_SIEM_FORMAT ?? 'hec',
+      queueDir: values['siem-queue'] ?? env.TELLTALE_SIEM_QUEUE ?? (pgUrl || file === ':memory:' ? 'telltale-siem-queue' : `${file}.siem-queue`),
+      ...(token === undefined ? {} : { token }),
+    };
+  }
   const verifyThreads = number(values['verify-threads'] ?? env.TELLTALE_VERIFY_THREADS);
   if (verifyThreads !== undefined) raw.verifyThreads = verifyThreads;
 
@@ -139,11 +157,18 @@ function describeValue(schemaPath: string, message: string): string {
   return message.replace(/^Expected/, 'expected');
 }
 
-function parseToken(spec: string): ItToken {
-  const [token = '', scopeList] = spec.split('=', 2);
-  if (scopeList === undefined) return { token, scopes: [...IT_READ_SCOPES] };
-  const scopes = scopeList.split('+');
+/**
+ * `[NAME:]TOKEN[=scope+scope]`. NAME (letters, digits, `.`, `_`, `@`, `-`) is who the audit log and
+ * the logs name for the token; `read` stands for every read scope.
+ */
+export function parseToken(spec: string): ItToken {
+  const named = /^([A-Za-z0-9._@-]{1,64}):(.+)$/.exec(spec);
+  const name = named?.[1];
+  const [token = '', scopeList] = (named?.[2] ?? spec).split('=', 2);
+  const withName = (scopes: ItScope[]): ItToken => (name === undefined ? { token, scopes } : { token, scopes, name });
+  if (scopeList === undefined) return withName([...IT_READ_SCOPES]);
+  const scopes = [...new Set(scopeList.split('+').flatMap((scope) => (scope === 'read' ? [...IT_READ_SCOPES] : [scope])))];
   const unknown = scopes.filter((scope) => !(IT_SCOPES as readonly string[]).includes(scope));
-  if (unknown.length > 0) throw new UsageProblem(`--it-token: unknown scope(s) ${unknown.join(', ')} (known: ${IT_SCOPES.join(', ')})`);
-  return { token, scopes: scopes as ItScope[] };
+  if (unknown.length > 0) throw new UsageProblem(`--it-token: unknown scope(s) ${unknown.join(', ')} (known: read, ${IT_SCOPES.join(', ')})`);
+  return withName(scopes as ItScope[]);
 }

@@ -11,8 +11,12 @@ import { CollectorError } from './errors';
 
 /** Scopes a bare IT token gets. */
 export const IT_READ_SCOPES = ['devices:read', 'findings:read', 'reports:read'] as const;
-/** Scopes an IT bearer token can hold; `devices:write` (delete a device) only when named. */
-export const IT_SCOPES = [...IT_READ_SCOPES, 'devices:write'] as const;
+/**
+ * Scopes an IT bearer token can hold. Beyond the reads: `findings:write` (acknowledge, assign,
+ * resolve, reopen, suppress, notes), `devices:write` (tags, retire, delete a device) and `audit:read`
+ * (the audit log); each only when named.
+ */
+export const IT_SCOPES = [...IT_READ_SCOPES, 'findings:write', 'devices:write', 'audit:read'] as const;
 export type ItScope = (typeof IT_SCOPES)[number];
 
 const ScopeSchema = Type.Union(IT_SCOPES.map((scope) => Type.Literal(scope)));
@@ -92,6 +96,26 @@ export const CollectorConfigSchema = Type.Object(
     keyCacheSize: Type.Integer({ minimum: 1, default: 10_000 }),
     /** A device with no report or heartbeat for this long gets a device-silent finding. */
     silentAfterMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+    /** Push finding state changes to a SIEM (collector/siem/push.ts); off when absent. */
+    siem: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://' }),
+          /** `hec`: Splunk HTTP Event Collector JSON; `webhook`: {"events":[...]} JSON. */
+          format: Type.Union([Type.Literal('hec'), Type.Literal('webhook')], { default: 'hec' }),
+          /** Sent as `Splunk <token>` (hec) or `Bearer <token>` (webhook). */
+          token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+          /** Folder of the on-disk queue of batches not yet accepted. */
+          queueDir: Type.String({ minLength: 1 }),
+          intervalMs: Type.Integer({ minimum: 100, default: 5000 }),
+          batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+          /** Batches held on disk at most; beyond, changes wait in the database. */
+          maxQueuedBatches: Type.Integer({ minimum: 1, default: 10_000 }),
+          timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Honour X-Forwarded-For (only behind a trusted reverse proxy). */
     trustProxy: Type.Boolean({ default: false }),
     logLevel: Type.Union(
@@ -110,7 +134,8 @@ export type ItToken = Static<typeof ItTokenSchema>;
 
 /** Input accepted by parseCollectorConfig: required fields, everything with a default optional. */
 export type CollectorConfigInput = Pick<CollectorConfig, 'storage' | 'enrollmentSecret'> &
-  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue'>> & {
+  Partial<Omit<CollectorConfig, 'storage' | 'enrollmentSecret' | 'rateLimit' | 'enrollment' | 'queue' | 'siem'>> & {
+    siem?: Pick<NonNullable<CollectorConfig['siem']>, 'url' | 'queueDir'> & Partial<NonNullable<CollectorConfig['siem']>>;
     rateLimit?: Partial<CollectorConfig['rateLimit']>;
     enrollment?: Partial<CollectorConfig['enrollment']>;
     queue?: Partial<CollectorConfig['queue']>;

@@ -20,13 +20,50 @@ export const DeviceViewSchema = Type.Object({
   /** A device-silent finding is open. */
   silent: Type.Boolean(),
   openFindings: Type.Integer(),
+  /** When IT retired the device (kept, out of the default list and the incident queue); null while active. */
+  retiredAt: Type.Union([Type.Integer(), Type.Null()]),
+  /** IT's tags (groups, owners such as `user:alice`). */
+  tags: Type.Array(Type.String()),
 });
 export type DeviceView = Static<typeof DeviceViewSchema>;
 
-export const DeviceListSchema = Type.Object({ devices: Type.Array(DeviceViewSchema), serverTime: Type.Integer() });
+export const DeviceListSchema = Type.Object({
+  devices: Type.Array(DeviceViewSchema),
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+  serverTime: Type.Integer(),
+});
+
+/** A device tag: what IT groups devices by (`site:lisbon`, `user:alice`). */
+export const TagSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$' });
+
+/** A note IT wrote on a device or one of its findings. */
+export const NoteViewSchema = Type.Object({ id: Type.Integer(), deviceId: Type.String(), findingId: Type.Union([Type.Integer(), Type.Null()]), at: Type.Integer(), author: Type.String(), text: Type.String() });
+/** A suppression of a finding kind for a device or a tag, until a time. */
+export const SuppressionViewSchema = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String(),
+  deviceId: Type.Union([Type.String(), Type.Null()]),
+  tag: Type.Union([Type.String(), Type.Null()]),
+  untilAt: Type.Integer(),
+  reason: Type.String(),
+  createdAt: Type.Integer(),
+  createdBy: Type.String(),
+  liftedAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+/** GET /v1/fleet/summary: active devices per shown risk, silent and retired counts. */
+export const FleetSummarySchema = Type.Object({
+  total: Type.Integer(),
+  byRisk: Type.Record(Type.String(), Type.Integer()),
+  silent: Type.Integer(),
+  retired: Type.Integer(),
+  serverTime: Type.Integer(),
+});
 
 /** A finding as IT sees it across the fleet: the reported finding with where it came from and when the collector stored it. */
 export const FleetFindingSchema = Type.Object({
+  /** The collector's id of the finding: what the triage routes take. */
+  id: Type.Integer(),
   /** Global change cursor: stream consumers resume after the largest one they saw. */
   cursor: Type.Integer(),
   deviceId: Type.String(),
@@ -49,7 +86,39 @@ export const FleetFindingSchema = Type.Object({
 });
 export type FleetFinding = Static<typeof FleetFindingSchema>;
 
-export const FindingListSchema = Type.Object({ findings: Type.Array(FleetFindingSchema) });
+export const FindingListSchema = Type.Object({
+  findings: Type.Array(FleetFindingSchema),
+  /** Pass as `before` for the next (older) page; null on the last one. */
+  nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+/** IT's triage state of a finding; null while new. */
+export const TriageStateSchema = Type.Union([
+  Type.Object({
+    status: Type.Union([Type.Literal('acknowledged'), Type.Literal('resolved')]),
+    assignee: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    updatedAt: Type.Integer(),
+    updatedBy: Type.String(),
+  }),
+  Type.Null(),
+]);
+
+/** An incident: an open finding with its device's name and IT's triage state. */
+export const IncidentSchema = Type.Object({
+  finding: FleetFindingSchema,
+  hostname: Type.String(),
+  triage: TriageStateSchema,
+  /** An unexpired suppression covers it (listed only with triage=all). */
+  suppressed: Type.Boolean(),
+});
+export type Incident = Static<typeof IncidentSchema>;
+
+export const IncidentListSchema = Type.Object({
+  incidents: Type.Array(IncidentSchema),
+  nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+  serverTime: Type.Integer(),
+});
 
 export const ReportSummarySchema = Type.Object({
   seq: Type.Integer(),

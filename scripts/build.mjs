@@ -6,12 +6,14 @@
 //   dist/agent-cli/cli.js          the headless agent (`npm run agent`): bundled so no TypeScript
 //                                  compiler runs in the agent process (about 40 MB less memory than tsx)
 //   dist/renderer/                 the transparency view: renderer.js (IIFE), index.html, styles.css
+//   dist/dashboard/                the collector's IT dashboard: dashboard.js (IIFE), index.html, dashboard.css
 //   dist/main/icons/               tray and window icons, copied from build/icons
-//   dist/native/telltale-xi2       Linux only, in every mode: the X11 input-attribution helper
+//   dist/native/telltale-xi2       Linux only, in every mode but --dashboard-only: the X11 input-attribution helper
 //                                  (agent/input/attribution/native/), built with the system cc and
 //                                  libXi. Optional: without cc or libxi-dev one line says so and the
 //                                  agent runs without attribution. The agent run from sources uses it too.
-// Usage: node scripts/build.mjs [--renderer-only | --agent-only] [--minify]
+// Usage: node scripts/build.mjs [--renderer-only | --agent-only | --dashboard-only] [--minify]
+// Every mode builds the dashboard too (it is small), so tests and `npm run collector` always serve a current one.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +43,24 @@ async function buildRenderer() {
     logLevel: 'warning',
   });
   for (const name of ['index.html', 'styles.css']) fs.copyFileSync(path.join(root, 'renderer', name), path.join(dir, name));
+}
+
+async function buildDashboard() {
+  const dir = path.join(out, 'dashboard');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [path.join(root, 'collector', 'dashboard', 'main.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    outfile: path.join(dir, 'dashboard.js'),
+    minify,
+    sourcemap: false,
+    logLevel: 'warning',
+  });
+  for (const name of ['index.html', 'dashboard.css']) fs.copyFileSync(path.join(root, 'collector', 'dashboard', name), path.join(dir, name));
 }
 
 /** CJS bundles for Node-side entries; `import.meta.dirname` becomes `__dirname` so path lookups keep working. */
@@ -114,14 +134,18 @@ function buildNative() {
   fs.renameSync(partial, binary);
 }
 
-buildNative();
-await buildRenderer();
-if (args.has('--agent-only')) {
+if (!args.has('--dashboard-only')) buildNative();
+await buildDashboard();
+if (args.has('--dashboard-only')) {
+  // The collector needs nothing else built.
+} else if (args.has('--agent-only')) {
+  await buildRenderer();
   await buildAgentCli();
-} else if (!args.has('--renderer-only')) {
-  await Promise.all([buildElectron(), buildAgentCli()]);
+} else {
+  await buildRenderer();
+  if (!args.has('--renderer-only')) await Promise.all([buildElectron(), buildAgentCli()]);
 }
 if (!args.has('--quiet')) {
-  const what = args.has('--renderer-only') ? 'the renderer' : args.has('--agent-only') ? 'the headless agent and renderer' : 'main, preload, agent host, headless agent and renderer';
+  const what = args.has('--dashboard-only') ? 'the dashboard' : args.has('--renderer-only') ? 'the renderer and dashboard' : args.has('--agent-only') ? 'the headless agent and renderer' : 'main, preload, agent host, headless agent and renderer';
   console.error(`Built ${what} into ${path.relative(process.cwd(), out) || out}`);
 }

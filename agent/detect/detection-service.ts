@@ -1,11 +1,14 @@
 /**
- * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds and the hardware
- * probe (displays, USB) at start, on change, and at most every hardwareScanSeconds (minimum 60),
- * reconciling findings of sources `tool`, `edid`, `usb` and `display`.
+ * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds, followed by the
+ * behaviour scan (protocol probes of listening sockets, forwarder attribution) and, on Windows, the
+ * RDP host scan; and the hardware probe (displays, USB) at start, on change, and at most every
+ * hardwareScanSeconds (minimum 60). Findings of sources `tool`, `behaviour`, `rdp-host`, `edid`,
+ * `usb` and `display` are reconciled separately.
  *
  * OS seams are injectable through `DetectionProbes` so unit tests can drive it; by default the
  * per-platform modules are used (the chooser throws UNSUPPORTED_PLATFORM elsewhere).
  */
+import type { FindingObservation } from '../../common/findings';
 import type { AgentContext, AgentService } from '../context';
 import { reconcileFindings } from '../store/findings';
 import { storageHealth } from '../store/storage-health';
@@ -15,14 +18,24 @@ import { listDrmConnectors } from './displays/linux';
 import { displayReaderFor } from './displays/read-displays';
 import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB_SOURCE, type HardwareSnapshot } from './hardware-scanner';
 import { processListerFor } from './processes/list-processes';
-import { readTcpRttLinux } from './rtt/linux';
 import { socketListerFor } from './sockets/list-sockets';
+import { readTcpRttLinux } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
+import { BEHAVIOUR_SOURCE, reportedByObservations, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
+import { ExecutableIdentifier } from './identity/linux';
+import { SignerIdentifier } from './identity/signer';
+import { ProtocolProber } from './protocol-probe/prober';
+import { RDP_HOST_SOURCE, rdpHostObservations, readRdpHostWin32, type RdpHostState } from './rdp-host/win32';
+import { tcpTableReaderFor } from './sockets/list-sockets';
 import { pathExists, scanTools, TOOL_SOURCE, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
 import { listUsbDevicesLinux } from './usb/linux';
 import { usbListerFor } from './usb/list-usb';
 
 export interface DetectionProbes extends ToolScanProbes {
+  /** The machine's TCP table for the behaviour scan; absent: no behaviour scan. */
+  behaviour?: BehaviourProbes;
+  /** Windows' own RDP host through TermService (rdp-host/win32.ts); absent elsewhere. */
+  readRdpHost?: () => Promise<RdpHostState>;
   /** Full hardware snapshot (may spawn xrandr); called at most once a minute or on change. */
   readHardware(): Promise<HardwareSnapshot>;
   /** Cheap change token (a readdir or two), checked on every tool scan. */
@@ -33,6 +46,8 @@ export interface DetectionOptions {
   readonly platform?: NodeJS.Platform;
   readonly probes?: DetectionProbes;
   readonly catalog?: Catalog;
+  /** The protocol prober (tests inject one whose network exchange is replayed). */
+  readonly prober?: ProtocolProber;
 }
 
 /**
@@ -40,19 +55,37 @@ export interface DetectionOptions {
  * and Windows hardware and signer probes. Off Linux there is no cheap change token (each read spawns
  * PowerShell or system_profiler), so hardware is probed on the periodic schedule only.
  */
-export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = execFileRunner): DetectionProbes {
+export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = execFileRunner, catalog: Catalog = loadCatalog()): DetectionProbes {
   const listProcesses = processListerFor(platform);
   const listSockets = socketListerFor(platform);
   const linux = platform === 'linux';
+  // Binary identity: by content on Linux, by code signer on Windows and macOS.
+  const identifier = linux ? new ExecutableIdentifier({ catalog }) : undefined;
   // --- per-OS hardware and signer probes (displays/read-displays.ts, usb/list-usb.ts, signers/read-signer.ts) ---
   const readDisplays = displayReaderFor(platform, run);
   const listUsb = usbListerFor(platform, run);
   const readSigner = signerReaderFor(platform, run);
   // --- end per-OS hardware and signer probes ---
+  const signerIdentifier = new SignerIdentifier(catalog, readSigner);
   return {
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),
+    ...(identifier
+      ? {
+          identify: (process) => {
+            const identity = identifier.identify(process.pid);
+            return identity && { entry: identity.entry, evidence: { method: identity.method, reference: identity.reference, package: identity.package, sha256: identity.sha256 } };
+          },
+        }
+      : {
+          identify: async (process) => {
+            const identity = await signerIdentifier.identify(process.exe);
+            return identity && { entry: identity.entry, evidence: { method: 'signer', signer: identity.signer } };
+          },
+        }),
+    ...(platform === 'win32' ? { readRdpHost: () => readRdpHostWin32(run) } : {}),
+    behaviour: { ...tcpTableReaderFor(platform, run), ...(linux ? { readRtt: readTcpRttLinux } : {}) },
     pathExists,
     readSigner,
     async readHardware() {
@@ -81,24 +114,31 @@ export class DetectionService implements AgentService {
   private readonly platform: NodeJS.Platform;
   private readonly probes: DetectionProbes;
   private readonly matcher: ProcessMatcher;
+  private readonly prober: ProtocolProber;
   private toolTimer: NodeJS.Timeout | undefined;
   private lastHardwareScan = 0;
   private lastHardwareToken: string | undefined;
   private running: Promise<void> | undefined;
   /** The last tool scan, for the transparency view and benchmarks. */
   lastToolScan: ToolScanResult | undefined;
+  /** The last behaviour scan (protocol probes, forwarder attribution). */
+  lastBehaviourScan: BehaviourScanResult | undefined;
 
   constructor(
     private readonly ctx: AgentContext,
     options: DetectionOptions = {},
   ) {
     this.platform = options.platform ?? process.platform;
-    this.probes = options.probes ?? defaultProbes(this.platform);
+    const catalog = options.catalog ?? loadCatalog();
+    this.probes = options.probes ?? defaultProbes(this.platform, execFileRunner, catalog);
     const os: CatalogOs = this.platform === 'win32' ? 'win32' : this.platform === 'darwin' ? 'darwin' : 'linux';
-    this.matcher = new ProcessMatcher(options.catalog ?? loadCatalog(), os);
+    this.matcher = new ProcessMatcher(catalog, os);
+    this.prober = options.prober ?? new ProtocolProber();
   }
 
   private throttled = false;
+  /** The unavailable X screen probe is logged once per run. */
+  private loggedNoXScreen = false;
   private skippedTicks = 0;
 
   start(): void {
@@ -140,6 +180,22 @@ export class DetectionService implements AgentService {
     return this.running;
   }
 
+  /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
+  private async runBehaviourScan(otherFindings: readonly FindingObservation[]): Promise<void> {
+    const probes = this.probes.behaviour;
+    const toolScan = this.lastToolScan;
+    if (!probes || !toolScan) return;
+    const alreadyReported = reportedByToolScan(toolScan.tools);
+    for (const key of reportedByObservations(otherFindings)) alreadyReported.add(key);
+    try {
+      this.lastBehaviourScan = await scanBehaviour({ probes, prober: this.prober, processes: toolScan.processes, matcher: this.matcher, alreadyReported });
+      const observations = this.lastBehaviourScan.observations;
+      storageHealth(this.ctx).write('storing behaviour findings', () => reconcileFindings(this.ctx.db, BEHAVIOUR_SOURCE, observations, this.ctx.clock.now(), this.ctx.events));
+    } catch (error) {
+      this.ctx.logger.log('warn', 'behaviour scan failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   /** Tool scan, then the hardware probe if it is due or the hardware changed. */
   async runOnce(): Promise<void> {
     const now = () => this.ctx.clock.now();
@@ -156,6 +212,18 @@ export class DetectionService implements AgentService {
     } catch (error) {
       this.ctx.logger.log('warn', 'tool scan failed', { error: error instanceof Error ? error.message : String(error) });
     }
+    // The RDP host first: the behaviour scan skips the sockets it already reported.
+    let rdpHost: FindingObservation[] = [];
+    if (this.probes.readRdpHost) {
+      try {
+        const observations = rdpHostObservations(await this.probes.readRdpHost());
+        rdpHost = observations;
+        storageHealth(this.ctx).write('storing RDP host findings', () => reconcileFindings(this.ctx.db, RDP_HOST_SOURCE, observations, now(), this.ctx.events));
+      } catch (error) {
+        this.ctx.logger.log('warn', 'RDP host scan failed', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    await this.runBehaviourScan(rdpHost);
     const token = this.probes.hardwareToken();
     const periodMs = Math.max(60, this.ctx.policy.intervals.hardwareScanSeconds) * 1000;
     const due = now() - this.lastHardwareScan >= periodMs;
@@ -163,7 +231,13 @@ export class DetectionService implements AgentService {
     this.lastHardwareToken = token;
     this.lastHardwareScan = now();
     try {
-      const observations = evaluateHardware(await this.probes.readHardware());
+      const snapshot = await this.probes.readHardware();
+      // Never fail silently: an X session whose screens cannot be read hides virtual displays.
+      if (snapshot.xDisplay && !snapshot.xOutputs && !this.loggedNoXScreen) {
+        this.loggedNoXScreen = true;
+        this.ctx.logger.log('warn', 'X screen probe unavailable: virtual-display detection for this X session is off', { display: snapshot.xDisplay, tried: 'xrandr, then the X protocol (RandR)' });
+      }
+      const observations = evaluateHardware(snapshot);
       storageHealth(this.ctx).write('storing hardware findings', () => {
         reconcileFindings(this.ctx.db, EDID_SOURCE, observations.edid, now(), this.ctx.events);
         reconcileFindings(this.ctx.db, USB_SOURCE, observations.usb, now(), this.ctx.events);

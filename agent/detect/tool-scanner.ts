@@ -24,6 +24,18 @@ export interface ToolScanProbes {
   pathExists(file: string): boolean;
   /** Verified code signer of an executable (signers/read-signer.ts); absent means never verified. */
   readSigner?: (file: string) => Promise<string | null>;
+  /**
+   * Identity of a process whose names matched nothing: the catalog entry its binary's content
+   * belongs to (identity/linux.ts), so a renamed copy is still the tool. Absent: names only.
+   */
+  identify?: (process: ProcessInfo) => ProcessIdentity | undefined | Promise<ProcessIdentity | undefined>;
+}
+
+/** A name-independent match of a process to a catalog entry. */
+export interface ProcessIdentity {
+  readonly entry: CatalogEntry;
+  /** How it was matched and against what, e.g. { method: 'sha256', reference: '/usr/bin/x11vnc' }. */
+  readonly evidence: Evidence;
 }
 
 export interface ToolScanOptions {
@@ -40,6 +52,8 @@ export interface ToolState {
   readonly entry: CatalogEntry;
   readonly processes: readonly ProcessInfo[];
   readonly matchedName: string;
+  /** Present when the processes matched by binary identity rather than by name. */
+  readonly identifiedBy?: Evidence;
   readonly installedPaths: readonly string[];
   readonly listening: readonly SocketInfo[];
   readonly sessions: readonly SessionInfo[];
@@ -61,20 +75,32 @@ export interface ToolScanResult {
   readonly observations: FindingObservation[];
   readonly tools: readonly ToolState[];
   readonly processCount: number;
+  /** The process listing of this scan, for the behaviour scan to name socket owners. */
+  readonly processes: readonly ProcessInfo[];
 }
 
 /** Run one scan. Throws only on bugs; probe failures propagate for the service to log. */
 export async function scanTools(options: ToolScanOptions): Promise<ToolScanResult> {
   const { matcher, probes } = options;
   const processes = await probes.listProcesses();
-  const matched = new Map<string, { entry: CatalogEntry; matchedName: string; processes: ProcessInfo[] }>();
+  const matched = new Map<string, { entry: CatalogEntry; matchedName: string; identifiedBy?: Evidence; processes: ProcessInfo[] }>();
+  const identified = new Map<string, { entry: CatalogEntry; matchedName: string; identifiedBy?: Evidence; processes: ProcessInfo[] }>();
   for (const process of processes) {
     const match = matcher.match(processNames(process));
-    if (!match) continue;
-    const group = matched.get(match.entry.id) ?? { entry: match.entry, matchedName: match.matchedName, processes: [] };
+    if (match) {
+      const group = matched.get(match.entry.id) ?? { entry: match.entry, matchedName: match.matchedName, processes: [] };
+      group.processes.push(process);
+      matched.set(match.entry.id, group);
+      continue;
+    }
+    const identity = await probes.identify?.(process);
+    if (!identity) continue;
+    // Renamed copies form their own group (own finding keys), so a named and a renamed instance both show.
+    const group = identified.get(identity.entry.id) ?? { entry: identity.entry, matchedName: process.name, identifiedBy: identity.evidence, processes: [] };
     group.processes.push(process);
-    matched.set(match.entry.id, group);
+    identified.set(identity.entry.id, group);
   }
+  for (const [id, group] of identified) matched.set(`${id}:renamed`, group);
   const pids = [...matched.values()].flatMap((group) => group.processes.map((process) => process.pid));
   const sockets = pids.length > 0 ? await probes.listSockets(pids) : [];
   const needsRtt = sockets.some((socket) => socket.state === 'established');
@@ -102,6 +128,7 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
       entry: group.entry,
       processes: group.processes,
       matchedName: group.matchedName,
+      ...(group.identifiedBy ? { identifiedBy: group.identifiedBy } : {}),
       installedPaths: installedPaths(group.entry, options),
       listening,
       sessions,
@@ -111,11 +138,11 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
   // Installed but not running: only the catalog's install paths for this OS, a few stat calls.
   const os = catalogOs(options.platform);
   for (const entry of matcher.catalog.entries) {
-    if (matched.has(entry.id) || entry.paths[os].length === 0) continue;
+    if (matched.has(entry.id) || matched.has(`${entry.id}:renamed`) || entry.paths[os].length === 0) continue;
     const paths = installedPaths(entry, options);
     if (paths.length > 0) tools.push({ entry, processes: [], matchedName: '', installedPaths: paths, listening: [], sessions: [] });
   }
-  return { observations: tools.flatMap((tool) => observationsFor(tool, options)), tools, processCount: processes.length };
+  return { observations: tools.flatMap((tool) => observationsFor(tool, options)), tools, processCount: processes.length, processes };
 }
 
 function executablesOf(processes: readonly ProcessInfo[]): string[] {
@@ -164,6 +191,7 @@ const CATEGORY_LABEL: Record<ToolCategory, string> = {
   rdp: 'Remote Desktop (RDP) server',
   'kvm-software': 'software keyboard/mouse sharing tool',
   'mouse-jiggler': 'mouse jiggler',
+  tunnel: 'tunnel or port forwarder',
 };
 
 function processEvidence(tool: ToolState): Evidence[] {
@@ -177,7 +205,12 @@ function processEvidence(tool: ToolState): Evidence[] {
 }
 
 function baseEvidence(tool: ToolState): Record<string, Evidence[keyof Evidence]> {
-  return { catalogId: tool.entry.id, tool: tool.entry.name, category: tool.entry.category };
+  return { catalogId: tool.entry.id, tool: tool.entry.name, category: tool.entry.category, ...(tool.identifiedBy ? { identifiedBy: tool.identifiedBy } : {}) };
+}
+
+/** Finding-key part of a tool: renamed copies get their own keys beside the named instance's. */
+function keyOf(tool: ToolState): string {
+  return tool.identifiedBy ? `${tool.entry.id}:renamed` : tool.entry.id;
 }
 
 /** Turn one tool's state into findings (or a single approved-tool finding). */
@@ -193,7 +226,7 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
     const state = tool.sessions.length > 0 ? 'session-active' : tool.listening.length > 0 ? 'listening' : tool.processes.length > 0 ? 'running' : 'installed';
     return [
       {
-        key: `${TOOL_SOURCE}:${entry.id}:approved`,
+        key: `${TOOL_SOURCE}:${keyOf(tool)}:approved`,
         kind: 'approved-tool',
         severity: 'info',
         title: `${entry.name} (approved by your company) is ${state === 'session-active' ? 'in a session' : state}`,
@@ -208,11 +241,12 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
       },
     ];
   }
-  const mild = entry.category === 'mouse-jiggler' || entry.category === 'kvm-software';
+  // A tunnel alone is plumbing; the sessions it carries are attributed by the behaviour scan.
+  const mild = entry.category === 'mouse-jiggler' || entry.category === 'kvm-software' || entry.category === 'tunnel';
   const observations: FindingObservation[] = [];
   if (tool.installedPaths.length > 0 && tool.processes.length === 0) {
     observations.push({
-      key: `${TOOL_SOURCE}:${entry.id}:installed`,
+      key: `${TOOL_SOURCE}:${keyOf(tool)}:installed`,
       kind: 'remote-tool-installed',
       severity: 'low',
       title: `${entry.name} is installed`,
@@ -222,13 +256,15 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
   }
   if (tool.processes.length > 0) {
     observations.push({
-      key: `${TOOL_SOURCE}:${entry.id}:running`,
+      key: `${TOOL_SOURCE}:${keyOf(tool)}:running`,
       kind: 'remote-tool-running',
       severity: mild ? 'low' : 'medium',
-      title: `${entry.name} is running`,
+      title: tool.identifiedBy ? `${entry.name} is running under another name (${tool.matchedName})` : `${entry.name} is running`,
       explanation:
         entry.category === 'mouse-jiggler'
           ? `${entry.name} is running. It moves the pointer automatically so the computer looks in use.`
+          : entry.category === 'tunnel'
+            ? `${entry.name}, a ${label}, is running. It can make a program on this computer reachable from far away, hiding where a connection comes from.`
           : `${entry.name}, a ${label}, is running. It can let someone else see or control this computer.`,
       evidence: { ...baseEvidence(tool), matchedName: tool.matchedName, processes: processEvidence(tool), installedPaths: [...tool.installedPaths] },
     });
@@ -236,7 +272,7 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
   for (const socket of tool.listening) {
     const localOnly = isLoopback(socket.localAddress);
     observations.push({
-      key: `${TOOL_SOURCE}:${entry.id}:listening:${socket.localAddress}:${socket.localPort}`,
+      key: `${TOOL_SOURCE}:${keyOf(tool)}:listening:${socket.localAddress}:${socket.localPort}`,
       kind: 'remote-tool-listening',
       severity: localOnly || mild ? 'low' : 'medium',
       title: `${entry.name} is accepting connections on port ${socket.localPort}`,
@@ -250,7 +286,7 @@ export function observationsFor(tool: ToolState, options: Pick<ToolScanOptions, 
     const peer = `${session.peerAddress}:${session.peerPort}`;
     const rttText = session.rtt ? ` The connection's round-trip time is ${session.rtt.rttMs.toFixed(1)} ms.` : '';
     observations.push({
-      key: `${TOOL_SOURCE}:${entry.id}:session:${session.localAddress}:${session.localPort}:${peer}`,
+      key: `${TOOL_SOURCE}:${keyOf(tool)}:session:${session.localAddress}:${session.localPort}:${peer}`,
       kind: 'remote-session-active',
       severity: mild ? 'medium' : 'high',
       title: `${entry.name} has an active connection (${session.direction})`,

@@ -7,7 +7,7 @@
 import { parseCommandLine, type CommandSpec, type FlagSpec } from '../../common/command-line';
 
 /** Every row group, in the order they run. */
-export const GROUPS = ['crypto', 'store', 'scan', 'idle', 'input', 'ingest', 'scale', 'fuzz'] as const;
+export const GROUPS = ['crypto', 'store', 'scan', 'idle', 'input', 'ingest', 'scale', 'it', 'fuzz'] as const;
 export type GroupName = (typeof GROUPS)[number];
 /** Groups run without --only: the fuzz checks correctness rather than speed and takes long, so it runs only when named. */
 const DEFAULT_GROUPS: readonly GroupName[] = GROUPS.filter((group) => group !== 'fuzz');

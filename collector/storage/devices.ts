@@ -1,5 +1,6 @@
 /** The `devices` table: enrolled devices, their public keys and chain heads. */
 import { integer, text, textOrNull, type Queryable, type Row } from './sql';
+import { deleteDeviceTriage } from './triage';
 
 export interface DeviceRow {
   readonly id: string;
@@ -87,6 +88,7 @@ export async function countDevices(db: Queryable): Promise<number> {
 
 /** Delete a device and everything stored of it; the counts of rows removed, or null when there is no such device. */
 export async function deleteDevice(db: Queryable, id: string): Promise<{ reports: number; findings: number; gaps: number } | null> {
+  await deleteDeviceTriage(db, id);
   const findings = await db.run('DELETE FROM findings WHERE device_id = ?', [id]);
   const gaps = await db.run('DELETE FROM chain_gaps WHERE device_id = ?', [id]);
   const reports = await db.run('DELETE FROM reports WHERE device_id = ?', [id]);

@@ -32,10 +32,12 @@ export interface FindingRow {
 
 export type NewFinding = Omit<FindingRow, 'id'>;
 
-const COLUMNS =
+/** Every column of `findings`, in toFinding's order. */
+export const FINDING_COLUMNS =
   'id, cursor, device_id, source, key, kind, severity, title, explanation, evidence, first_seen_at, last_seen_at, closed_at, report_seq, created_at, updated_at';
 
-function toFinding(row: Row): FindingRow {
+/** A `findings` row (selected with FINDING_COLUMNS) as a FindingRow. */
+export function toFinding(row: Row): FindingRow {
   const source = text(row, 'source');
   if (source !== 'agent' && source !== 'collector') throw new Error(`Unknown finding source ${source}`);
   return {
@@ -131,7 +133,7 @@ export async function insertFindingOnce(db: Queryable, finding: NewFinding): Pro
 /** Open findings of `kind` for a device (index findings_kind_open). */
 export async function listOpenFindingsOfKind(db: Queryable, deviceId: string, kind: string): Promise<FindingRow[]> {
   return (
-    await db.all(`SELECT ${COLUMNS} FROM findings WHERE kind = ? AND device_id = ? AND closed_at IS NULL ORDER BY id`, [kind, deviceId])
+    await db.all(`SELECT ${FINDING_COLUMNS} FROM findings WHERE kind = ? AND device_id = ? AND closed_at IS NULL ORDER BY id`, [kind, deviceId])
   ).map(toFinding);
 }
 
@@ -163,12 +165,12 @@ export async function closeFinding(db: Queryable, id: number, cursor: number, no
 
 /** Findings changed after `cursor`, in cursor order, optionally for one device. */
 export async function listFindingsAfter(db: Queryable, cursor: number, limit: number): Promise<FindingRow[]> {
-  return (await db.all(`SELECT ${COLUMNS} FROM findings WHERE cursor > ? ORDER BY cursor LIMIT ?`, [cursor, limit])).map(toFinding);
+  return (await db.all(`SELECT ${FINDING_COLUMNS} FROM findings WHERE cursor > ? ORDER BY cursor LIMIT ?`, [cursor, limit])).map(toFinding);
 }
 
 /** One device's findings, newest change first. */
 export async function listDeviceFindings(db: Queryable, deviceId: string, limit: number): Promise<FindingRow[]> {
-  return (await db.all(`SELECT ${COLUMNS} FROM findings WHERE device_id = ? ORDER BY cursor DESC LIMIT ?`, [deviceId, limit])).map(toFinding);
+  return (await db.all(`SELECT ${FINDING_COLUMNS} FROM findings WHERE device_id = ? ORDER BY cursor DESC LIMIT ?`, [deviceId, limit])).map(toFinding);
 }
 
 /** How many findings of one device, severity and kind are open. */

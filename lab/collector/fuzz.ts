@@ -16,7 +16,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { EnrollRequestSchema, enrollProofMessage, ReportBodySchema, type ReportBody } from '../../common/report';
 import { canonicalBody, sealReport } from '../../protocol/report-crypto';
 import { sampleWindow } from './sample-window';
-import { TEST_DEVICES_WRITE_TOKEN, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN, type LabCollector } from './harness';
+import { TEST_DEVICES_WRITE_TOKEN, TEST_ENROLLMENT_SECRET, TEST_IT_TOKEN, TEST_TRIAGE_TOKEN, type LabCollector } from './harness';
 import { sampleFinding, TestDevice } from './make-reports';
 
 /** Limits high enough that the fuzz reaches every route's checks instead of 429s. */
@@ -271,6 +271,16 @@ export async function fuzzCollector(collector: LabCollector, cases: number, seed
       `/v1/findings/stream?cursor=${pick(QUERY_VALUES)}`,
       `/v1/findings/ocsf?limit=${pick(QUERY_VALUES)}&cursor=${pick(QUERY_VALUES)}`,
       `/v1/reports/${id}/${pick(QUERY_VALUES)}`,
+      `/v1/devices?sort=${pick(['risk', 'last-seen', 'host', 'x'])}&limit=${pick(QUERY_VALUES)}&cursor=${pick(['', 'abc', 'WzEsMiwieCJd', '%00', 'x'.repeat(3000)])}`,
+      `/v1/devices?risk=${pick(['high', 'high,low', 'none,,', '%00'])}&kind=${pick(['device-silent', 'nope'])}&silent=${pick(['true', 'false', '1'])}&q=${pick(['%25', '_', 'x'.repeat(300), '%00', 'ü'])}&tag=${pick(['site:lab', '', '../x'])}`,
+      `/v1/devices/${id}`,
+      '/v1/fleet/summary',
+      `/v1/incidents?before=${pick(QUERY_VALUES)}&limit=${pick(QUERY_VALUES)}&severity=${pick(['high', 'severe'])}`,
+      `/v1/findings?open=${pick(['true', 'yes'])}&triage=${pick(['all', 'active', 'none'])}&kind=${pick(['chain-gap', 'x'])}`,
+      `/v1/audit?before=${pick(QUERY_VALUES)}&deviceId=${id}`,
+      `/v1/findings/${pick(QUERY_VALUES)}/${pick(['acknowledge', 'assign', 'resolve', 'reopen'])}`,
+      `/v1/devices/${id}/tags/${pick(['lab', '%00', 'a/b', 'x'.repeat(80)])}`,
+      `/v1/suppressions/${pick(QUERY_VALUES)}`,
       '/v1/findings/stream?cursor[]=1',
       '/v1/health',
       '/',
@@ -325,9 +335,16 @@ export async function fuzzCollector(collector: LabCollector, cases: number, seed
         else subject.deviceId = '';
       }
     } else if (kind < 0.9) {
-      const token = pick([TEST_IT_TOKEN, TEST_DEVICES_WRITE_TOKEN, '', 'x', `${TEST_IT_TOKEN}\u0000`, 'Bearer', 'ü'.repeat(10)]);
+      const token = pick([TEST_IT_TOKEN, TEST_DEVICES_WRITE_TOKEN, TEST_TRIAGE_TOKEN, '', 'x', `${TEST_IT_TOKEN}\u0000`, 'Bearer', 'ü'.repeat(10)]);
       method = pick(['GET', 'GET', 'GET', 'POST', 'PUT']);
-      response = await collector.app.inject({ method: method as 'GET', url: itUrl(), headers: { ...headers, authorization: `Bearer ${token}` } });
+      // Triage writes get a body now and then: a valid one, a mutated one, or one of the wrong type.
+      const payload = method === 'POST' && rand() < 0.5 ? mutateText(pick(['{"reason":"approved"}', '{"assignee":"bob"}', '{"note":"x"}', '{"text":"note"}', '[]'])) : undefined;
+      response = await collector.app.inject({
+        method: method as 'GET',
+        url: itUrl(),
+        headers: { ...headers, authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(payload === undefined ? {} : { payload }),
+      });
     } else {
       method = pick(['POST', 'PATCH', 'OPTIONS', 'HEAD']);
       response = await collector.app.inject({

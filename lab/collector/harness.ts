@@ -18,6 +18,9 @@ export const TEST_ENROLLMENT_SECRET = 'test-enrollment-secret';
 export const TEST_IT_TOKEN = 'it-token-all-scopes-0123456789';
 /** Token holding only devices:write (delete a device). */
 export const TEST_DEVICES_WRITE_TOKEN = 'it-token-devices-write-0123456789';
+/** Token named `alice` with every scope: the triage analyst. */
+export const TEST_TRIAGE_TOKEN = 'it-token-triage-alice-0123456789';
+export const TEST_TRIAGE_ACTOR = 'alice';
 /** Token holding only devices:read. */
 export const TEST_DEVICES_ONLY_TOKEN = 'it-token-devices-only-0123456789';
 
@@ -30,7 +33,9 @@ export interface LabCollector {
   postReport(report: SignedReport | string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   /** GET with the all-scopes IT token. */
   itGet(url: string, token?: string): Promise<LightMyRequestResponse>;
-  count(table: 'devices' | 'reports' | 'findings' | 'chain_gaps'): Promise<number>;
+  /** A JSON request with the triage token (every scope, named alice) unless another is given. */
+  itSend(method: 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, token?: string): Promise<LightMyRequestResponse>;
+  count(table: 'devices' | 'reports' | 'findings' | 'chain_gaps' | 'audit_log'): Promise<number>;
   /** Close the app and remove the temporary folder it made, if any. */
   close(): Promise<void>;
 }
@@ -48,6 +53,7 @@ export async function startLabCollector(overrides: Partial<CollectorConfigInput>
       { token: TEST_IT_TOKEN, scopes: ['devices:read', 'findings:read', 'reports:read'] },
       { token: TEST_DEVICES_ONLY_TOKEN, scopes: ['devices:read'] },
       { token: TEST_DEVICES_WRITE_TOKEN, scopes: ['devices:write'] },
+      { token: TEST_TRIAGE_TOKEN, name: TEST_TRIAGE_ACTOR, scopes: ['devices:read', 'findings:read', 'reports:read', 'findings:write', 'devices:write', 'audit:read'] },
     ],
     ...overrides,
   };
@@ -80,6 +86,14 @@ export async function startLabCollector(overrides: Partial<CollectorConfigInput>
     },
     itGet(url, token = TEST_IT_TOKEN) {
       return app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+    },
+    itSend(method, url, body, token = TEST_TRIAGE_TOKEN) {
+      return app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
     },
     async count(table) {
       const row = await database.get(`SELECT count(*) AS n FROM ${table}`);

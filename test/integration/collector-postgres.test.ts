@@ -8,6 +8,7 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { openPostgresStorage } from '../../collector/storage/postgres';
 import { migration001Initial } from '../../collector/storage/migrations/001-initial';
+import { COLLECTOR_SCHEMA_VERSION } from '../../collector/storage/migrations/index';
 import { fuzzCases, fuzzCollector, fuzzProblems, FUZZ_LIMITS } from '../../lab/collector/fuzz';
 import { startTestCollector } from '../helpers/collector/harness';
 import { runStorageSuite } from '../helpers/collector/storage-suite';
@@ -50,7 +51,7 @@ test('PostgreSQL migrations are tracked and a newer schema is refused', async (t
   // Reopening is a no-op migration.
   const second = await openPostgresStorage(url, { schema });
   const version = await second.get('SELECT max(version) AS v FROM collector_schema');
-  assert.equal(Number(version?.v), 1);
+  assert.equal(Number(version?.v), COLLECTOR_SCHEMA_VERSION);
   await second.run('INSERT INTO collector_schema (version) VALUES (99)');
   await second.close();
   await assert.rejects(openPostgresStorage(url, { schema, migrations: [migration001Initial] }), (error: Error & { code?: string }) => {

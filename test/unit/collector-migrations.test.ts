@@ -8,6 +8,9 @@ import Database from 'better-sqlite3';
 import { decideChain } from '../../collector/ingest/chain';
 import { COLLECTOR_SCHEMA_VERSION } from '../../collector/storage/migrations/index';
 import { openSqliteStorage } from '../../collector/storage/sqlite';
+import { listDeviceAudit } from '../../collector/storage/audit-log';
+import { listDevicePage, listFindingPage } from '../../collector/storage/fleet';
+import type { Queryable, SqlParam } from '../../collector/storage/sql';
 import { tempDatabaseFile } from '../helpers/collector/harness';
 import { GENESIS_HASH } from '../../common/report';
 
@@ -50,6 +53,42 @@ test('hot queries use their indexes', async (t) => {
   assert.match(plan('SELECT * FROM findings WHERE device_id = ? ORDER BY cursor DESC LIMIT ?', 'd', 10), /findings_(device_open|identity)/);
   assert.match(plan('SELECT * FROM devices WHERE last_seen_at < ?', 0), /devices_last_seen_at/);
   assert.match(plan('SELECT * FROM chain_gaps WHERE device_id = ? AND closed_at IS NULL AND from_seq <= ? AND to_seq >= ?', 'd', 1, 1), /chain_gaps_device/);
+});
+
+test('the device list, incident queue and audit reads use their indexes (the SQL the code issues)', async (t) => {
+  const file = tempDatabaseFile(t);
+  const storage = openSqliteStorage(file);
+  t.after(() => storage.close());
+  const issued: { sql: string; params: readonly SqlParam[] }[] = [];
+  const recorder: Queryable = {
+    dialect: 'sqlite',
+    all: async (sql, params = []) => (issued.push({ sql, params }), storage.all(sql, params)),
+    get: async (sql, params = []) => (issued.push({ sql, params }), storage.get(sql, params)),
+    run: (sql, params) => storage.run(sql, params),
+  };
+  const db = new Database(file, { readonly: true });
+  t.after(() => db.close());
+  const planOfLast = async (work: () => Promise<unknown>): Promise<string> => {
+    issued.length = 0;
+    await work();
+    const first = issued[0]!;
+    return (db.prepare(`EXPLAIN QUERY PLAN ${first.sql}`).all(...first.params) as { detail: string }[]).map((row) => row.detail).join(' | ');
+  };
+  const base = { retired: 'exclude', extra: [], cursor: null, limit: 100, silentBefore: 0 } as const;
+  assert.match(await planOfLast(() => listDevicePage(recorder, { ...base, sort: 'risk' })), /SCAN d USING INDEX devices_risk_order/);
+  assert.match(await planOfLast(() => listDevicePage(recorder, { ...base, sort: 'host' })), /SCAN d USING INDEX devices_host_order/);
+  assert.match(await planOfLast(() => listDevicePage(recorder, { ...base, sort: 'last-seen' })), /SCAN d USING INDEX devices_seen_order/);
+  const page2 = await planOfLast(() => listDevicePage(recorder, { ...base, sort: 'risk', cursor: Buffer.from(JSON.stringify([2, 5, 'x'])).toString('base64url') }));
+  assert.match(page2, /devices_risk_order/);
+  assert.doesNotMatch(page2, /TEMP B-TREE/, 'no sort step on later pages either');
+  assert.match(await planOfLast(() => listDevicePage(recorder, { ...base, sort: 'risk', tag: 'lab' })), /device_tags/);
+  const incidents = { before: null, limit: 50, openOnly: true, triage: 'active', includeRetired: false, now: 0 } as const;
+  const queue = await planOfLast(() => listFindingPage(recorder, incidents));
+  assert.match(queue, /SCAN f USING INDEX findings_open_cursor/);
+  assert.doesNotMatch(queue, /TEMP B-TREE/);
+  assert.match(await planOfLast(() => listFindingPage(recorder, { ...incidents, severity: 'high' })), /findings_open_severity_cursor/);
+  assert.match(await planOfLast(() => listFindingPage(recorder, { ...incidents, openOnly: false, deviceId: 'd', includeRetired: true })), /findings_(device_open|identity)|sqlite_autoindex_findings_1/);
+  assert.match(await planOfLast(() => listDeviceAudit(recorder, 'd', 0, 500)), /audit_log_device/);
 });
 
 test('chain decisions (pure)', () => {

@@ -158,6 +158,8 @@ describe('macOS probes end to end', () => {
       ...defaultProbes('darwin', mac.run),
       listProcesses: async () => parseDarwinPs(fixture('darwin/ps-axo-pid-ppid-uid-comm.txt')),
       listSockets: async () => [],
+      // No behaviour scan here: it probes sockets (tested in detect-behaviour.test.ts).
+      behaviour: undefined,
       pathExists: () => false,
       // The real reader, with the file version stubbed: these paths do not exist on the build machine.
       readSigner: signerReaderFor('darwin', mac.run, async () => 'v1'),

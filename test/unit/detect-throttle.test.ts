@@ -30,6 +30,8 @@ describe('detection under the CPU watchdog', () => {
         return [];
       },
       listSockets: async () => [],
+      // No behaviour scan: it would probe the host's real sockets, and its network waits are not timers.
+      behaviour: undefined,
       pathExists: () => false,
       readHardware: async () => ({ connectors: [], usb: [], xScreens: [] }) as never,
       hardwareToken: () => 'same',

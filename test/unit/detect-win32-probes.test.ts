@@ -214,6 +214,9 @@ describe('Windows probes end to end', () => {
       ...defaultProbes('win32', windows.run),
       listProcesses: async () => parseWin32Cim(fixture('win32/get-ciminstance-win32-process.json')),
       listSockets: async () => [],
+      // Behaviour and RDP-host scans have their own tests (detect-behaviour.test.ts).
+      behaviour: undefined,
+      readRdpHost: undefined,
       pathExists: () => false,
       // The real reader, with the file version stubbed: these paths do not exist on the build machine.
       readSigner: signerReaderFor('win32', windows.run, async () => 'v1'),

@@ -124,6 +124,22 @@ export const EXTRA_ENTRIES: readonly ExtraEntry[] = [
   },
   { id: 'mouse-without-borders', name: 'Mouse without Borders', category: 'kvm-software', win32: ['mousewithoutborders.exe', 'mousewithoutbordershelper.exe', 'powertoys.mousewithoutborders.exe'], ports: [15100, 15101] },
   { id: 'input-director', name: 'Input Director', category: 'kvm-software', win32: ['inputdirector.exe'] },
+  // --- Tunnels and forwarders: expose a port of this computer to a distant peer -------------------
+  // A remote-control session through one of these shows a loopback peer; the behaviour scan
+  // attributes it through the forwarder. Plain `ssh -R/-L` is not listed (ssh is everywhere); the
+  // behaviour scan attributes it all the same.
+  { id: 'ngrok', name: 'ngrok', category: 'tunnel', linux: ['ngrok'], darwin: ['ngrok'], win32: ['ngrok.exe'], linuxPaths: ['/usr/local/bin/ngrok', '/usr/bin/ngrok', '/snap/bin/ngrok'], darwinPaths: ['/opt/homebrew/bin/ngrok', '/usr/local/bin/ngrok'] },
+  { id: 'cloudflare-tunnel', name: 'Cloudflare Tunnel (cloudflared)', category: 'tunnel', linux: ['cloudflared'], darwin: ['cloudflared'], win32: ['cloudflared.exe'], linuxPaths: ['/usr/bin/cloudflared', '/usr/local/bin/cloudflared'], darwinPaths: ['/opt/homebrew/bin/cloudflared', '/usr/local/bin/cloudflared'] },
+  { id: 'tailscale', name: 'Tailscale', category: 'tunnel', linux: ['tailscaled'], darwin: ['tailscaled', 'io.tailscale.ipn.macsys.network-extension', 'io.tailscale.ipn.macos.network-extension'], win32: ['tailscaled.exe', 'tailscale-ipn.exe'], linuxPaths: ['/usr/sbin/tailscaled'], darwinPaths: ['/Applications/Tailscale.app'], ports: [41641] },
+  { id: 'zerotier', name: 'ZeroTier', category: 'tunnel', linux: ['zerotier-one'], darwin: ['zerotier-one'], win32: ['zerotier-one_x64.exe', 'zerotier-one_x86.exe'], linuxPaths: ['/usr/sbin/zerotier-one'], darwinPaths: ['/Library/Application Support/ZeroTier/One/zerotier-one'], ports: [9993] },
+  { id: 'localxpose', name: 'LocalXpose', category: 'tunnel', linux: ['loclx'], darwin: ['loclx'], win32: ['loclx.exe'] },
+  // No install path: socat is a common admin tool, installed is no signal; running it is.
+  { id: 'socat', name: 'socat', category: 'tunnel', linux: ['socat'], darwin: ['socat'], win32: ['socat.exe'] },
+  { id: 'chisel', name: 'chisel', category: 'tunnel', linux: ['chisel'], darwin: ['chisel'], win32: ['chisel.exe'] },
+  { id: 'frp', name: 'frp (fast reverse proxy)', category: 'tunnel', linux: ['frpc', 'frps'], darwin: ['frpc', 'frps'], win32: ['frpc.exe', 'frps.exe'], ports: [7000] },
+  { id: 'bore', name: 'bore', category: 'tunnel', linux: ['bore'], darwin: ['bore'], win32: ['bore.exe'], ports: [7835] },
+  { id: 'rathole', name: 'rathole', category: 'tunnel', linux: ['rathole'], darwin: ['rathole'], win32: ['rathole.exe'] },
+  { id: 'devtunnel', name: 'Microsoft Dev Tunnels', category: 'tunnel', linux: ['devtunnel'], darwin: ['devtunnel'], win32: ['devtunnel.exe'] },
   // --- Mouse jigglers: fake presence --------------------------------------------------------
   {
     id: 'mouse-jiggler',

@@ -6,7 +6,8 @@
 //   agent      the agent core under plain Node: common + protocol + Node, never electron, and only
 //              the runtime packages it ships with
 //   collector  the IT server: common + protocol + Node, never electron, never the agent
-//   collector/dashboard  the IT dashboard's browser script: DOM only
+//   collector/dashboard  the IT dashboard's browser code: DOM only, plus common and the API's response
+//              shapes (collector/schemas, for types)
 //   main       Electron glue: common + agent + electron, and host/ only for the host's message protocol
 //   host       the agent host, run by main in a utilityProcess: common + agent + Node; it talks to
 //              main through the process.parentPort global, so never imports electron
@@ -35,7 +36,7 @@ export const LAYER_RULES = {
   protocol: { layers: ['common', 'protocol'], node: true, electron: false, packages: ['@sinclair/typebox'] },
   agent: { layers: ['common', 'protocol', 'agent'], node: true, electron: false, packages: AGENT_RUNTIME_PACKAGES },
   collector: { layers: ['common', 'protocol', 'collector'], node: true, electron: false, packages: COLLECTOR_RUNTIME_PACKAGES },
-  'collector/dashboard': { layers: ['collector/dashboard'], node: false, electron: false, packages: [] },
+  'collector/dashboard': { layers: ['common', 'collector', 'collector/dashboard'], only: { collector: ['collector/schemas'] }, node: false, electron: false, packages: [] },
   main: { layers: ['common', 'agent', 'main', 'host'], only: { host: ['host/agent-host-protocol'] }, node: true, electron: true, packages: [...AGENT_RUNTIME_PACKAGES, 'electron'] },
   host: { layers: ['common', 'protocol', 'agent', 'host'], node: true, electron: false, packages: AGENT_RUNTIME_PACKAGES },
   preload: { layers: ['common', 'preload'], node: false, electron: true, packages: [] },

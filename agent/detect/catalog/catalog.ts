@@ -17,7 +17,9 @@ export type ToolCategory =
   | 'vnc'
   | 'rdp'
   | 'kvm-software'
-  | 'mouse-jiggler';
+  | 'mouse-jiggler'
+  /** Forwarders and tunnels that expose a port of this computer to a distant peer. */
+  | 'tunnel';
 
 export type PerOs<T> = { readonly [os in CatalogOs]: readonly T[] };
 

@@ -7,19 +7,25 @@ import type { HardwareSnapshot } from '../hardware-scanner';
 import { readDisplaysDarwin } from './darwin';
 import { listDrmConnectors, parseXrandrProps, readXrandr } from './linux';
 import { readDisplaysWin32 } from './win32';
+import { readRandrOutputs } from './x11-randr';
 
 /** The display half of a hardware snapshot. */
 export type DisplaySnapshot = Omit<HardwareSnapshot, 'usbDevices'>;
 
 export type DisplayReader = () => Promise<DisplaySnapshot>;
 
-/** Linux: DRM connectors plus the X screen's xrandr outputs when the agent has a DISPLAY. */
+/**
+ * Linux: DRM connectors plus the X screen's outputs when the agent has a DISPLAY: from `xrandr
+ * --props` when installed, else through the X protocol directly (x11-randr.ts). Without either the
+ * snapshot has no xOutputs and the service logs it once.
+ */
 async function readDisplaysLinux(): Promise<DisplaySnapshot> {
   const xDisplay = process.env.DISPLAY;
   const xrandr = await readXrandr(xDisplay);
+  const xOutputs = xrandr !== undefined ? parseXrandrProps(xrandr) : xDisplay ? await readRandrOutputs(xDisplay).catch(() => undefined) : undefined;
   return {
     connectors: listDrmConnectors(),
-    ...(xrandr !== undefined ? { xOutputs: parseXrandrProps(xrandr) } : {}),
+    ...(xOutputs !== undefined ? { xOutputs } : {}),
     ...(xDisplay ? { xDisplay } : {}),
   };
 }

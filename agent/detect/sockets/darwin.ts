@@ -43,3 +43,4 @@ export async function listSocketsDarwin(pids: readonly number[]): Promise<Socket
     throw error;
   }
 }
+

@@ -126,3 +126,38 @@ export function listSocketsLinux(pids: readonly number[], procRoot = '/proc'): S
   }
   return result;
 }
+
+/** Every TCP socket of this network namespace (listening and established), from /proc/net/tcp{,6}. */
+export function readTcpTableLinux(procRoot = '/proc'): ProcNetTcpRow[] {
+  const rows: ProcNetTcpRow[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    try {
+      rows.push(...parseProcNetTcp(fs.readFileSync(path.join(procRoot, 'net', file), 'utf8')));
+    } catch {
+      // No IPv6 in this kernel.
+    }
+  }
+  return rows.filter((row) => row.state !== 'other' && row.inode !== 0);
+}
+
+/**
+ * The pids holding the given socket inodes, as far as this user may read other processes' file
+ * descriptors (all of them as root, only its own otherwise). Stops as soon as every inode is found.
+ */
+export function socketOwnersLinux(inodes: ReadonlySet<number>, procRoot = '/proc'): Map<number, number> {
+  const owners = new Map<number, number>();
+  if (inodes.size === 0) return owners;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(procRoot);
+  } catch {
+    return owners;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    for (const inode of socketInodesOf(pid, procRoot)) if (inodes.has(inode) && !owners.has(inode)) owners.set(inode, pid);
+    if (owners.size === inodes.size) break;
+  }
+  return owners;
+}

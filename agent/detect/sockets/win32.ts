@@ -29,7 +29,12 @@ export function parseNetstatAno(text: string): SocketInfo[] {
 
 export async function listSocketsWin32(pids: readonly number[]): Promise<SocketInfo[]> {
   if (pids.length === 0) return [];
-  const { stdout } = await promisify(execFile)('netstat', ['-ano'], { maxBuffer: 16 * 1024 * 1024, windowsHide: true });
   const wanted = new Set(pids);
-  return parseNetstatAno(stdout).filter((socket) => wanted.has(socket.pid));
+  return (await listAllSocketsWin32()).filter((socket) => wanted.has(socket.pid));
+}
+
+/** Every TCP socket with its owning pid (netstat -ano needs no elevation for the pid column). */
+export async function listAllSocketsWin32(): Promise<SocketInfo[]> {
+  const { stdout } = await promisify(execFile)('netstat', ['-ano'], { maxBuffer: 16 * 1024 * 1024, windowsHide: true });
+  return parseNetstatAno(stdout);
 }

@@ -15,6 +15,8 @@ export {
   TEST_DEVICES_WRITE_TOKEN,
   TEST_ENROLLMENT_SECRET,
   TEST_IT_TOKEN,
+  TEST_TRIAGE_ACTOR,
+  TEST_TRIAGE_TOKEN,
 } from '../../../lab/collector/harness';
 
 /** A lab collector owned by a test. */
