@@ -9,6 +9,11 @@ import type { TimingWindow } from '../common/timing';
 export interface AgentEventMap {
   /** A timing window was aggregated and stored (id is its timing_windows row id). */
   windowFlushed: { readonly id: number; readonly window: TimingWindow };
+  /**
+   * The open (not yet due, not stored) window's features so far, every PROGRESS_MS while input
+   * flows: lets the timing detector decide before a window is due. Never stored.
+   */
+  windowProgress: { readonly window: TimingWindow };
   /** A scan or detector changed the set of findings. */
   findingsChanged: { readonly opened: readonly Finding[]; readonly closed: readonly Finding[]; readonly updated: readonly Finding[] };
   /** A signed report was written to the outbox. */

@@ -5,6 +5,7 @@
  *   npm run bench:detect                     full grid (about 11 minutes of real-time replay)
  *   npm run bench:detect -- --quick          CI-size grid (about 3 minutes)
  *   npm run bench:detect -- --fresh          replay again instead of re-scoring cached captures
+ *   npm run bench:detect -- --replay         no live lab: one table per OS input-clock model (bench/detect-replay.ts)
  *
  * Positives are lab captures of input relayed operator display -> vncviewer -> delay proxy ->
  * x11vnc -> target display. Negatives are lab captures of the same kind of input injected on the
@@ -17,6 +18,7 @@
  * rolling last 60 s of windows. "cold" = a new device (population prior only); "warm" = a device
  * whose baseline learned from that typist's own earlier sessions (sessions 0-2, offline).
  */
+import { runReplay } from './detect-replay';
 import { parseOrExit, type CommandSpec, type FlagSpec } from '../common/command-line';
 import { initialBaseline, updateBaseline, type DeviceBaseline } from '../agent/timing-detector/baseline-model';
 import type { Modality, PooledWindow } from '../agent/timing-detector/features';
@@ -225,11 +227,17 @@ export const DETECT_COMMAND = {
   flags: {
     quick: { type: 'boolean', description: 'The CI-size grid.' },
     fresh: { type: 'boolean', description: 'Replay again instead of re-scoring cached captures.' },
+    replay: {
+      type: 'boolean',
+      description:
+        'No live lab: replay the held-out human sessions (locally, relayed by the relay model, and on a busy machine) and any cached lab captures through each OS input-clock model, and print one table per model (about two minutes).',
+    },
   },
-  environment: [['TELLTALE_LAB_CAPTURES', 'Folder of cached captures. Default: test-output/lab-captures.']],
+  environment: [['TELLTALE_LAB_CAPTURES', 'Folder of cached captures (read by --replay too). Default: test-output/lab-captures.']],
   examples: [
     ['npm run bench:detect -- --quick', 'The CI-size grid.'],
     ['npm run bench:detect -- --fresh', 'The full grid, replayed anew.'],
+    ['npm run bench:detect -- --replay', 'Per-OS clock tables, offline.'],
   ],
   exitCodes: [
     [0, 'the tables were printed'],
@@ -242,6 +250,7 @@ export const DETECT_COMMAND = {
 
 function main(): Promise<void> | void {
   const values = parseOrExit(DETECT_COMMAND, process.argv.slice(2), process);
+  if (values.replay === true) return runReplay();
   stopLabOnSignals();
   return runBench(values.quick === true, values.fresh === true);
 }

@@ -69,6 +69,10 @@ export const KeyFeaturesSchema = Type.Object(
      * every change within one report on one timestamp, so its ties are its clock, not a relay.
      */
     oneMsGaps: Type.Optional(count('consecutive key events exactly 1 ms apart')),
+    // Relay evidence that survives a server pacing a released bunch out over a few ms.
+    bunchedEvents: Type.Optional(count('consecutive key events at most 2 ms apart (or within the clock resolution)')),
+    bunchRuns: Type.Optional(count('runs of three or more key events each at most 2 ms after the one before')),
+    compressedHolds: Type.Optional(count('key holds shorter than 15 ms')),
     /**
      * Where key presses came from (agent/input/attribution/): absent where attribution does not run
      * (no helper, no XInput2, an OS whose source is not built), which is no evidence either way.
@@ -111,6 +115,12 @@ export const TimingWindowSchema = Type.Object(
     hookEnd: time("input clock at the window's last event", 'hook-ms'),
     keys: KeyFeaturesSchema,
     mouse: MouseFeaturesSchema,
+    // How the times were taken and whether the machine was stalled while they were: the detector
+    // skips evidence collected during a stall. Windows stored by an older agent lack them.
+    clockResolutionMs: Type.Optional(measure('resolution of the input clock', 'ms')),
+    deliveryDelayMs: Type.Optional(measure('longest delay from an input event to the agent receiving it', 'ms')),
+    stalledEvents: Type.Optional(count('input events received during a local stall (left out of key-gap counts)')),
+    eventLoopDelayMs: Type.Optional(measure("longest stall of the agent's event loop", 'ms')),
   },
   { additionalProperties: false },
 );

@@ -13,6 +13,7 @@
  * Each key event is treated as its own chunk, as TigerVNC's viewer sends it (one RFB KeyEvent
  * message per X key event, with TCP_NODELAY).
  */
+import { assertNever } from '../common/result';
 import { seededRandom } from './delay-proxy';
 import type { ScheduleLine } from './injector';
 
@@ -23,26 +24,93 @@ import type { ScheduleLine } from './injector';
  */
 export const BUNCH_SPACING_MS = 0.4;
 
+/** How the link's extra delay per event is drawn (mean or spread `jitterMs`). */
+export type JitterKind = 'exponential' | 'normal' | 'uniform' | 'pareto';
+
+/** Every jitter kind, in table order. */
+export const JITTER_KINDS: readonly JitterKind[] = ['exponential', 'normal', 'uniform', 'pareto'];
+
 /**
- * Relay a schedule: each line's time becomes max(previous release, time + Exp(jitterMs)), plus
- * BUNCH_SPACING_MS per event already released at that same instant. Order is kept (the output
- * is sorted exactly as the input). Non-time fields are passed through.
+ * How the relay's server injects a bunch released at once: 'tuned' (the lab's latency-tuned
+ * x11vnc, BUNCH_SPACING_MS apart) or 'default' (x11vnc at its default settings, which lets its
+ * own event loop pace a held bunch out over 1-2 ms: DEFAULT_SPACING_MS per event).
  */
-export function relaySchedule(lines: readonly ScheduleLine[], jitterMs: number, seed: number): ScheduleLine[] {
+export type ServerPacing = 'tuned' | 'default';
+
+/**
+ * Per-event spacing of a bunch x11vnc injects at its default settings, ms (uniform in the range).
+ * Chosen so a pair lands in one millisecond about a third as often as with tuned pacing, which is
+ * what the outside evaluation measured (same-millisecond ties fell from 14 % to 4-6 % of short gaps).
+ */
+export const DEFAULT_SPACING_MS: readonly [number, number] = [0.7, 1.5];
+
+/** Constant delay of the link, ms: only bounds how far a normal or uniform sample can pull an event earlier. */
+export const MODEL_DELAY_MS = 110;
+
+export interface RelayOptions {
+  readonly jitter?: JitterKind;
+  readonly pacing?: ServerPacing;
+}
+
+/**
+ * One extra-delay sample of `kind` with scale `jitterMs`: exponential with that mean (the lab proxy's
+ * rule); normal with that standard deviation and uniform over ±jitterMs (netem's distributions, both
+ * around the constant delay, so never earlier than MODEL_DELAY_MS before it); Pareto with shape 3
+ * and that mean (rare very late events).
+ */
+export function jitterSample(kind: JitterKind, jitterMs: number, random: () => number): number {
+  if (jitterMs <= 0) return 0;
+  switch (kind) {
+    case 'exponential':
+      return -Math.log(1 - random()) * jitterMs;
+    case 'normal': {
+      // Box-Muller; 1 - random() keeps the logarithm finite.
+      const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      return Math.max(-MODEL_DELAY_MS, normal * jitterMs);
+    }
+    case 'uniform':
+      return Math.max(-MODEL_DELAY_MS, (2 * random() - 1) * jitterMs);
+    case 'pareto': {
+      // Lomax (Pareto starting at 0): mean scale / (shape - 1).
+      const shape = 3;
+      const scale = jitterMs * (shape - 1);
+      return scale * ((1 - random()) ** (-1 / shape) - 1);
+    }
+    default:
+      return assertNever(kind, 'jitter kind');
+  }
+}
+
+/**
+ * Relay a schedule: each line's time becomes max(previous release, time + jitter sample), plus the
+ * server's pacing per event already released at that same instant (tuned: BUNCH_SPACING_MS; default:
+ * DEFAULT_SPACING_MS). Order is kept (the output is sorted exactly as the input). Non-time fields
+ * are passed through. The defaults (exponential jitter, tuned pacing) are the lab's own relay.
+ */
+export function relaySchedule(lines: readonly ScheduleLine[], jitterMs: number, seed: number, options: RelayOptions = {}): ScheduleLine[] {
+  const kind = options.jitter ?? 'exponential';
+  const pacing = options.pacing ?? 'tuned';
   const random = seededRandom(seed);
   // A random phase of the target's millisecond clock against the schedule's, so ties are not an
   // artefact of schedule times that happen to sit on whole milliseconds.
   const phase = random();
+  // The server's pacing draws from its own generator, so the tuned relay keeps the exact jitter
+  // sequence it always had.
+  const pacingRandom = seededRandom(seed ^ 0x5bd1e995);
   let previous = -Infinity;
-  let inBunch = 0;
+  let lastArrival = -Infinity;
   return lines.map((line) => {
     const space = line.indexOf(' ');
     const time = Number(line.slice(0, space));
-    const jitter = jitterMs > 0 ? -Math.log(1 - random()) * jitterMs : 0;
+    const jitter = jitterSample(kind, jitterMs, random);
     const release = Math.max(previous, time + jitter);
-    inBunch = release === previous ? inBunch + 1 : 0;
+    // A bunch is injected one event after another; the server never injects out of order, so an
+    // event released while it is still injecting the bunch before waits for it.
+    const spacing = (): number => (pacing === 'tuned' ? BUNCH_SPACING_MS : DEFAULT_SPACING_MS[0] + pacingRandom() * (DEFAULT_SPACING_MS[1] - DEFAULT_SPACING_MS[0]));
+    const busyUntil = lastArrival + (pacing === 'tuned' ? BUNCH_SPACING_MS : DEFAULT_SPACING_MS[1]);
+    const arrival = release === previous || release + phase < busyUntil ? Math.max(release + phase, lastArrival + spacing()) : release + phase;
     previous = release;
-    const arrival = release + inBunch * BUNCH_SPACING_MS + phase;
+    lastArrival = arrival;
     return `${arrival.toFixed(3)}${line.slice(space)}`;
   });
 }

@@ -9,6 +9,7 @@ import type { InputEvent } from '../agent/input/input-source';
 import type { TimingWindow } from '../common/timing';
 import type { PooledWindow } from '../agent/timing-detector/features';
 import { RollingWindows } from '../agent/timing-detector/rolling';
+import { clockResolutionMs, clockStamper, restampEvents, type ClockModelId, type StampedEvent } from './clock-models';
 import { parseScheduleLine, type ScheduleLine } from './injector';
 import { pointerSchedule, typingSchedule, type TypingSession } from './schedules';
 
@@ -20,16 +21,51 @@ function eventTime(event: InputEvent): number {
 
 /** Aggregate a captured stream into windows. The hook clock stands in for wall time, so runs are deterministic. */
 export function windowsFromEvents(events: readonly InputEvent[], limits = AGGREGATOR_LIMITS): TimingWindow[] {
-  const aggregator = new Aggregator(limits);
+  return windowsFromStamped(events.map((event) => ({ event, deliveryDelayMs: 0 })), limits);
+}
+
+/** Aggregate events restamped through a clock model (lab/clock-models.ts), delivery delays included. */
+export function windowsFromStamped(stamped: readonly StampedEvent[], limits = AGGREGATOR_LIMITS, resolutionMs = 1): TimingWindow[] {
+  const aggregator = new Aggregator(limits, { resolutionMs });
   const windows: TimingWindow[] = [];
-  for (const event of events) {
+  for (const { event, deliveryDelayMs, loopDelayMs } of stamped) {
     const time = eventTime(event);
     if (aggregator.isDue(time)) windows.push(aggregator.take()!);
-    aggregator.accept(event, time);
+    aggregator.accept(event, time, deliveryDelayMs);
+    if (loopDelayMs !== undefined) aggregator.noteLoopDelay(loopDelayMs);
   }
   const last = aggregator.take();
   if (last !== null) windows.push(last);
   return windows;
+}
+
+/**
+ * Every decision the agent makes on a stream: the rolling pool at each flush and, between flushes,
+ * at each `progressMs` of hook time while a window is open (the capture service's windowProgress,
+ * scored by the detector with the open window). `at` is hook ms since the stream's first event.
+ */
+export function progressPools(stamped: readonly StampedEvent[], resolutionMs = 1, progressMs = 5000, limits = AGGREGATOR_LIMITS): { pool: PooledWindow; at: number }[] {
+  const aggregator = new Aggregator(limits, { resolutionMs });
+  const rolling = new RollingWindows();
+  const out: { pool: PooledWindow; at: number }[] = [];
+  const first = stamped[0] === undefined ? 0 : eventTime(stamped[0].event);
+  let nextTick = Infinity;
+  for (const { event, deliveryDelayMs } of stamped) {
+    const time = eventTime(event);
+    while (time >= nextTick && !aggregator.isEmpty) {
+      out.push({ pool: rolling.peekWith(aggregator.peek()!), at: nextTick - first });
+      nextTick += progressMs;
+    }
+    if (aggregator.isDue(time)) {
+      out.push({ pool: rolling.add(aggregator.take()!), at: time - first });
+      nextTick = Infinity;
+    }
+    if (aggregator.isEmpty) nextTick = time + progressMs;
+    aggregator.accept(event, time, deliveryDelayMs);
+  }
+  const last = aggregator.take();
+  if (last !== null) out.push({ pool: rolling.add(last), at: last.hookEnd - first });
+  return out;
 }
 
 /** The rolling 60 s pool at each window flush. */
@@ -38,14 +74,18 @@ export function rollingPools(windows: readonly TimingWindow[]): PooledWindow[] {
   return windows.map((w) => rolling.add(w));
 }
 
-/** What an ideal local capture sees for a schedule: X-server-style integer ms times, same pairing rules as the hook boundary. */
-export function eventsFromSchedule(lines: readonly ScheduleLine[]): InputEvent[] {
+/**
+ * What an ideal local capture sees for a schedule: X-server-style integer ms times (or, with
+ * `round` false, the schedule's own fractional times, for a clock model to stamp), same pairing
+ * rules as the hook boundary.
+ */
+export function eventsFromSchedule(lines: readonly ScheduleLine[], round = true): InputEvent[] {
   const events: InputEvent[] = [];
   const held = new Map<string, number>();
   let last: { x: number; y: number } | null = null;
   for (const line of lines) {
     const step = parseScheduleLine(line);
-    const time = Math.round(step.t);
+    const time = round ? Math.round(step.t) : step.t;
     if (step.kind === 'down') {
       if (held.has(step.key)) continue;
       events.push({ kind: 'keyDown', time, heldCount: held.size });
@@ -68,6 +108,11 @@ export function eventsFromSchedule(lines: readonly ScheduleLine[]): InputEvent[]
 /** A schedule's events as the agent would see them, aggregated and pooled into rolling 60 s decisions. */
 export function schedulePools(lines: readonly ScheduleLine[]): PooledWindow[] {
   return rollingPools(windowsFromEvents(eventsFromSchedule(lines)));
+}
+
+/** A schedule's events stamped by an OS clock model (lab/clock-models.ts), as rolling decisions. */
+export function clockSchedulePools(lines: readonly ScheduleLine[], clock: ClockModelId, seed: number): PooledWindow[] {
+  return rollingPools(windowsFromStamped(restampEvents(eventsFromSchedule(lines, false), clockStamper(clock, seed)), AGGREGATOR_LIMITS, clockResolutionMs(clock)));
 }
 
 /** A recorded typing session replayed offline as the agent's rolling pools. */

@@ -30,10 +30,30 @@ export const FLIGHT_PAUSE_MS = 2000;
 export const MOVE_GAP_MS = 250;
 /** Key-event gaps under this (ms) count as short: the only gaps a relay can close to a tie. */
 export const SHORT_GAP_MS = 60;
+/**
+ * Key-event gaps up to this (ms) are a bunch: events a relay released together, whatever spacing
+ * its server paces them out with (x11vnc at default settings spreads a bunch over 1-2 ms). 2 rather
+ * than 3: on the tuning users, tools/tune-weights.ts reached a higher detection rate under the same
+ * false-alarm limits (59.3 % against 57.4 %), as fewer of a fast typist's own gaps fall inside.
+ */
+export const BUNCH_GAP_MS = 2;
+/** Key holds under this (ms) are compressed: shorter than a finger presses and lifts a key. */
+export const COMPRESSED_HOLD_MS = 15;
+/**
+ * An event delivered this much later (ms) than the promptest one was caught in a local stall (a busy
+ * machine): the gap it closes says nothing about the link, so it is left out of every key-gap count.
+ */
+export const STALL_DELIVERY_MS = 50;
 
 export interface AggregatorLimits {
   readonly windowSeconds: number;
   readonly windowKeystrokes: number;
+}
+
+/** How the events' times were taken (agent/input/input-clock.ts): stored with each window. */
+export interface AggregatorClock {
+  /** Resolution of the event times, ms. */
+  readonly resolutionMs: number;
 }
 
 export class Aggregator {
@@ -54,14 +74,37 @@ export class Aggregator {
   private lastMoveTime: number | null = null;
   private steps: number[] = [];
   private moveIntervals: number[] = [];
+  /** Key events delivered late (STALL_DELIVERY_MS): counted, but kept out of the gap counts. */
+  private stalledKeyEvents = 0;
+  private compressedHolds = 0;
+  private maxDeliveryDelay = 0;
+  private stalledEvents = 0;
+  private maxLoopDelay = 0;
   private readonly attribution = new AttributionTally();
   /** Whether windows carry attribution counts (set once the attribution source has started). */
   attributionRunning = false;
 
-  constructor(private readonly limits: AggregatorLimits) {}
+  constructor(
+    private readonly limits: AggregatorLimits,
+    private readonly clock: AggregatorClock = { resolutionMs: 1 },
+  ) {}
 
-  /** Add one event seen at wall-clock `wallTime` (epoch ms). O(1). */
-  accept(event: InputEvent, wallTime: number): void {
+  /**
+   * Record how long the agent's event loop was blocked (ms), measured outside the hook path; the
+   * window keeps the longest, and the detector skips a window whose loop stalled.
+   */
+  noteLoopDelay(delayMs: number): void {
+    if (!this.isEmpty && delayMs > this.maxLoopDelay) this.maxLoopDelay = delayMs;
+  }
+
+  /**
+   * Add one event seen at wall-clock `wallTime` (epoch ms), delivered `deliveryDelayMs` later than
+   * the promptest event so far (the input clock's check; 0 when unknown). O(1).
+   */
+  accept(event: InputEvent, wallTime: number, deliveryDelayMs = 0): void {
+    if (deliveryDelayMs > this.maxDeliveryDelay) this.maxDeliveryDelay = deliveryDelayMs;
+    const stalled = deliveryDelayMs > STALL_DELIVERY_MS;
+    if (stalled) this.stalledEvents++;
     const hookTime = event.kind === 'keystroke' ? event.upTime : event.time;
     if (this.openedAt === null) {
       this.openedAt = wallTime;
@@ -78,11 +121,14 @@ export class Aggregator {
           if (flight >= 0 && flight <= FLIGHT_PAUSE_MS) this.flights.push(flight);
         }
         this.lastDownTime = event.time;
-        this.keyEventTimes.push(event.time);
+        if (stalled) this.stalledKeyEvents++;
+        else this.keyEventTimes.push(event.time);
         return;
       case 'keystroke':
         this.dwells.push(event.upTime - event.downTime);
-        this.keyEventTimes.push(event.upTime);
+        if (stalled) this.stalledKeyEvents++;
+        else this.keyEventTimes.push(event.upTime);
+        if (!stalled && event.upTime - event.downTime < COMPRESSED_HOLD_MS) this.compressedHolds++;
         return;
       case 'mouseMove':
         this.moves++;
@@ -122,11 +168,26 @@ export class Aggregator {
 
   /** Close the open window and return its features, or null when it saw no events. */
   take(): TimingWindow | null {
+    const window = this.features(true);
+    if (window !== null) this.reset();
+    return window;
+  }
+
+  /**
+   * The open window's features so far, leaving it open (for rolling decisions before it is due),
+   * or null when it has no events.
+   */
+  peek(): TimingWindow | null {
+    return this.features(false);
+  }
+
+  /** The open window's features; `closing` hands the attribution counts over to it. */
+  private features(closing: boolean): TimingWindow | null {
     if (this.openedAt === null) return null;
     let activeMs = 0;
     for (const interval of this.moveIntervals) activeMs += interval;
-    const gaps = gapCounts(this.keyEventTimes, SHORT_GAP_MS);
-    const attributed = this.attributionRunning ? this.attribution.take() : null;
+    const gaps = gapCounts(this.keyEventTimes, SHORT_GAP_MS, Math.max(BUNCH_GAP_MS, this.clock.resolutionMs));
+    const attributed = !this.attributionRunning ? null : closing ? this.attribution.take() : this.attribution.current();
     const window: TimingWindow = {
       startedAt: this.openedAt,
       endedAt: this.lastWallTime,
@@ -140,11 +201,14 @@ export class Aggregator {
         nearSimultaneous5: shareBelow(this.flights, 5),
         nearSimultaneous15: shareBelow(this.flights, 15),
         rolloverRate: this.keyDowns === 0 ? 0 : round3(this.rollovers / this.keyDowns),
-        keyEvents: this.keyEventTimes.length,
+        keyEvents: this.keyEventTimes.length + this.stalledKeyEvents,
         coincidentEvents: gaps.coincident,
         shortGaps: gaps.short,
         fineGaps: gaps.fine,
         oneMsGaps: gaps.oneMs,
+        bunchedEvents: gaps.bunched,
+        bunchRuns: gaps.bunchRuns,
+        compressedHolds: this.compressedHolds,
         ...(attributed !== null ? { injectedKeyPresses: attributed.injectedKeyPresses, deviceKeyPresses: attributed.deviceKeyPresses } : {}),
       },
       mouse: {
@@ -166,8 +230,11 @@ export class Aggregator {
             }
           : {}),
       },
+      clockResolutionMs: this.clock.resolutionMs,
+      deliveryDelayMs: round3(this.maxDeliveryDelay),
+      stalledEvents: this.stalledEvents,
+      eventLoopDelayMs: round3(this.maxLoopDelay),
     };
-    this.reset();
     return window;
   }
 
@@ -188,5 +255,10 @@ export class Aggregator {
     this.lastMoveTime = null;
     this.steps = [];
     this.moveIntervals = [];
+    this.stalledKeyEvents = 0;
+    this.compressedHolds = 0;
+    this.maxDeliveryDelay = 0;
+    this.stalledEvents = 0;
+    this.maxLoopDelay = 0;
   }
 }

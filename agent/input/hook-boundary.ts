@@ -6,6 +6,7 @@
  * are held right now (to pair a key-down with its key-up and ignore auto-repeat) and the last
  * pointer position (to measure the next step). Neither is ever exposed, logged or stored.
  */
+import type { StampedTime } from './input-clock';
 import type { InputListener } from './input-source';
 
 /** uiohook-napi's event type numbers (libuiohook's event_type enum). */
@@ -47,8 +48,14 @@ export class HookBoundary {
 
   constructor(private readonly listener: InputListener) {}
 
-  /** Translate one raw event. O(1); called on the hook's hot path. */
-  accept(raw: RawInputEvent): void {
+  /**
+   * Translate one raw event. O(1); called on the hook's hot path. `stamped` is the event's time and
+   * delivery delay from the platform's input clock (agent/input/input-clock.ts); without it the raw
+   * time is used and the delay is unknown.
+   */
+  accept(raw: RawInputEvent, stamped?: StampedTime): void {
+    const time = stamped?.time ?? raw.time;
+    const delay = stamped?.deliveryDelayMs;
     switch (raw.type) {
       case RawEventType.keyPressed: {
         const keycode = raw.keycode ?? -1;
@@ -57,8 +64,8 @@ export class HookBoundary {
           return;
         }
         const heldCount = this.held.size;
-        this.held.set(keycode, raw.time);
-        this.listener({ kind: 'keyDown', time: raw.time, heldCount });
+        this.held.set(keycode, time);
+        this.listener({ kind: 'keyDown', time, heldCount }, delay);
         return;
       }
       case RawEventType.keyReleased: {
@@ -69,7 +76,7 @@ export class HookBoundary {
           return;
         }
         this.held.delete(keycode);
-        this.listener({ kind: 'keystroke', downTime, upTime: raw.time });
+        this.listener({ kind: 'keystroke', downTime, upTime: time }, delay);
         return;
       }
       case RawEventType.mouseMoved:
@@ -79,14 +86,14 @@ export class HookBoundary {
         const distance = this.lastX === null ? null : Math.hypot(x - this.lastX, y - this.lastY);
         this.lastX = x;
         this.lastY = y;
-        this.listener({ kind: 'mouseMove', time: raw.time, distance });
+        this.listener({ kind: 'mouseMove', time, distance }, delay);
         return;
       }
       case RawEventType.mousePressed:
-        this.listener({ kind: 'click', time: raw.time });
+        this.listener({ kind: 'click', time }, delay);
         return;
       case RawEventType.mouseWheel:
-        this.listener({ kind: 'wheel', time: raw.time });
+        this.listener({ kind: 'wheel', time }, delay);
         return;
       default:
         // Clicked (a press+release summary) and released carry nothing the features use.

@@ -15,6 +15,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { fail, ok, type Result } from '../../common/result';
 import { HookBoundary, type RawInputEvent } from './hook-boundary';
+import { inputClockFor } from './input-clock';
 import type { InputListener, InputSource } from './input-source';
 
 interface UiohookModule {
@@ -31,6 +32,8 @@ let activeSource: object | null = null;
 
 export class HookInputSource implements InputSource {
   readonly name = 'uiohook';
+  /** Resolution of the event times: every platform's input clock gives whole ms (agent/input/input-clock.ts). */
+  readonly clockResolutionMs = 1;
   private boundary: HookBoundary | null = null;
   private handler: ((event: RawInputEvent) => void) | null = null;
   private readonly token = {};
@@ -42,6 +45,8 @@ export class HookInputSource implements InputSource {
 
   async start(listener: InputListener): Promise<Result<void>> {
     if (activeSource !== null) throw new Error('uiohook is a process-wide singleton: another HookInputSource is running');
+    const clock = inputClockFor(this.platform);
+    if (clock === null) return fail('UNSUPPORTED_PLATFORM', `The input hook has no clock model for platform ${this.platform}`);
     if (this.platform === 'linux') {
       const display = await probeX11Display(this.env);
       if (!display.ok) return display;
@@ -49,7 +54,8 @@ export class HookInputSource implements InputSource {
     const require = createRequire(import.meta.url);
     const { uIOhook } = require('uiohook-napi') as UiohookModule;
     const boundary = new HookBoundary(listener);
-    const handler = (event: RawInputEvent): void => boundary.accept(event);
+    // The receive time is read first thing: it is the Windows event time and every clock's delivery check.
+    const handler = (event: RawInputEvent): void => boundary.accept(event, clock.stamp(event.time, performance.now()));
     uIOhook.on('input', handler);
     try {
       uIOhook.start();

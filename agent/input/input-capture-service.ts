@@ -21,6 +21,7 @@ import type { TimingWindow } from '../../common/timing';
 import type { AgentContext, AgentService } from '../context';
 import { storageHealth, type StorageHealth } from '../store/storage-health';
 import { insertTimingWindows } from '../store/timing-windows';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Aggregator } from './aggregator';
 import type { InputEvent, InputSource } from './input-source';
 import type { AttributionSource } from './attribution/attribution-source';
@@ -31,11 +32,18 @@ const RECHECK_MS = 250;
 export const STORE_RETRY_MS = 15_000;
 /** Unstored windows kept in memory at most: a day of default 30 s windows. */
 export const MAX_PENDING_WINDOWS = 2880;
+/** How often the open window's features so far are offered to the detector (`windowProgress`), ms. */
+export const PROGRESS_MS = 5000;
+/** Sampling resolution of the event-loop delay monitor while a window is open, ms. */
+const LOOP_MONITOR_MS = 20;
 
 export class InputCaptureService implements AgentService {
   readonly name = 'input-capture';
   private readonly aggregator: Aggregator;
   private timer: NodeJS.Timeout | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
+  /** Event-loop delay while a window is open (off while idle, so an idle agent is never woken). */
+  private loopMonitor: IntervalHistogram | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly health: StorageHealth;
   /** Windows taken but not yet stored (the disk refused them), oldest first. */
@@ -52,7 +60,7 @@ export class InputCaptureService implements AgentService {
     private readonly source: InputSource,
     private readonly attribution: AttributionSource | null = null,
   ) {
-    this.aggregator = new Aggregator(ctx.policy.intervals);
+    this.aggregator = new Aggregator(ctx.policy.intervals, { resolutionMs: source.clockResolutionMs ?? 1 });
     this.health = storageHealth(ctx);
   }
 
@@ -74,7 +82,7 @@ export class InputCaptureService implements AgentService {
   }
 
   async start(): Promise<void> {
-    const started = await this.source.start((event) => this.onEvent(event));
+    const started = await this.source.start((event, deliveryDelayMs) => this.onEvent(event, deliveryDelayMs));
     if (!started.ok) {
       this.unavailable = `${started.error.message}.`.replace(/\.\.$/, '.');
       this.ctx.logger.log('warn', 'Input timing capture is unavailable; the agent runs without it', {
@@ -146,6 +154,9 @@ export class InputCaptureService implements AgentService {
    */
   flush(): number | null {
     this.disarm();
+    this.noteLoopDelay();
+    this.loopMonitor?.disable();
+    this.loopMonitor = null;
     const window = this.aggregator.take();
     if (window === null) {
       this.storeUnstored();
@@ -164,12 +175,19 @@ export class InputCaptureService implements AgentService {
     return this.storeUnstored();
   }
 
-  private onEvent(event: InputEvent): void {
+  private onEvent(event: InputEvent, deliveryDelayMs = 0): void {
     this.eventCount++;
     const now = this.ctx.clock.now();
-    this.aggregator.accept(event, now);
+    this.aggregator.accept(event, now, deliveryDelayMs);
     // A window's first event arms its time limit; later events only pay this null check.
-    if (this.timer === null) this.arm(this.ctx.policy.intervals.windowSeconds * 1000);
+    if (this.timer === null) {
+      this.arm(this.ctx.policy.intervals.windowSeconds * 1000);
+      this.armProgress();
+      if (this.loopMonitor === null) {
+        this.loopMonitor = monitorEventLoopDelay({ resolution: LOOP_MONITOR_MS });
+        this.loopMonitor.enable();
+      }
+    }
     // Only a completed keystroke can trip the keystroke limit; time limits are the timer's job.
     if (event.kind === 'keystroke' && this.aggregator.isDue(now)) this.flush();
   }
@@ -185,6 +203,30 @@ export class InputCaptureService implements AgentService {
   private disarm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = null;
+  }
+
+  /** Offer the open window so far to the detector every PROGRESS_MS while it stays open. */
+  private armProgress(): void {
+    if (this.progressTimer !== null) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = null;
+      this.noteLoopDelay();
+      const window = this.aggregator.peek();
+      if (window === null) return;
+      this.ctx.events.emit('windowProgress', { window });
+      this.armProgress();
+    }, PROGRESS_MS);
+    this.progressTimer.unref();
+  }
+
+  /** Hand the longest event-loop stall since the last look to the aggregator (the histogram counts ns). */
+  private noteLoopDelay(): void {
+    if (this.loopMonitor === null || this.loopMonitor.count === 0) return;
+    // The monitor's own sampling interval is not a stall.
+    this.aggregator.noteLoopDelay(Math.max(0, this.loopMonitor.max / 1e6 - LOOP_MONITOR_MS));
+    this.loopMonitor.reset();
   }
 
   /** Store every waiting window in one transaction; returns the last one's id, or null if refused. */

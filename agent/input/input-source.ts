@@ -45,7 +45,11 @@ export interface WheelEvent {
 
 export type InputEvent = KeyDownEvent | KeystrokeEvent | MouseMoveEvent | ClickEvent | WheelEvent;
 
-export type InputListener = (event: InputEvent) => void;
+/**
+ * Receives each event and, where the source's input clock measures it, how much later than the
+ * promptest event so far it arrived (ms, agent/input/input-clock.ts): timing of the delivery, never content.
+ */
+export type InputListener = (event: InputEvent, deliveryDelayMs?: number) => void;
 
 /**
  * A source of privacy-safe input events.
@@ -55,6 +59,8 @@ export type InputListener = (event: InputEvent) => void;
  */
 export interface InputSource {
   readonly name: string;
+  /** Resolution of the event times it gives, ms (1 when absent). */
+  readonly clockResolutionMs?: number;
   start(listener: InputListener): Promise<Result<void>>;
   stop(): void;
 }

@@ -59,29 +59,46 @@ export function countBetween(values: readonly number[], low: number, high: numbe
   return count;
 }
 
-/** Gap counts over event times (see KeyFeatures): coincident (0 ms), short (< shortMs), fine (2-9 ms), one ms (exactly 1 ms). */
+/**
+ * Gap counts over event times (see KeyFeatures): coincident (0 ms), short (< shortMs), fine (2-9 ms),
+ * one ms (exactly 1 ms), bunched (at most the bunch limit) and bunch runs (three or more events each
+ * within the bunch limit of the one before).
+ */
 export interface GapCounts {
   readonly coincident: number;
   readonly short: number;
   readonly fine: number;
   readonly oneMs: number;
+  readonly bunched: number;
+  readonly bunchRuns: number;
 }
 
 /** Count the gaps between consecutive values of `times` once sorted (integer ms expected). Does not modify `times`. */
-export function gapCounts(times: readonly number[], shortMs: number): GapCounts {
+/** `bunchMs` is the largest gap that counts as bunched. */
+export function gapCounts(times: readonly number[], shortMs: number, bunchMs: number): GapCounts {
   const sorted = Float64Array.from(times).sort();
   let coincident = 0;
   let short = 0;
   let fine = 0;
   let oneMs = 0;
+  let bunched = 0;
+  let bunchRuns = 0;
+  let run = 1;
   for (let i = 1; i < sorted.length; i++) {
     const gap = sorted[i]! - sorted[i - 1]!;
+    if (gap > bunchMs) run = 1;
     if (gap === 0) coincident++;
     if (gap < shortMs) short++;
     if (gap >= 2 && gap <= 9) fine++;
     if (gap === 1) oneMs++;
+    if (gap <= bunchMs) {
+      bunched++;
+      run++;
+      // A run counts once, when it reaches three events.
+      if (run === 3) bunchRuns++;
+    }
   }
-  return { coincident, short, fine, oneMs };
+  return { coincident, short, fine, oneMs, bunched, bunchRuns };
 }
 
 /** Round to 3 decimals: stored features need no more, and it keeps JSON short. */

@@ -22,10 +22,10 @@ interface TimingWindowRow {
   readonly features: string;
 }
 
-type StoredFeatures = Pick<TimingWindow, 'hookStart' | 'hookEnd' | 'keys' | 'mouse'>;
+type StoredFeatures = Omit<TimingWindow, 'startedAt' | 'endedAt'>;
 
 function toRow(window: TimingWindow): Omit<TimingWindowRow, 'id'> {
-  const features: StoredFeatures = { hookStart: window.hookStart, hookEnd: window.hookEnd, keys: window.keys, mouse: window.mouse };
+  const { startedAt: _startedAt, endedAt: _endedAt, ...features } = window;
   return { started_at: window.startedAt, ended_at: window.endedAt, features: JSON.stringify(features) };
 }
 

@@ -49,6 +49,17 @@ export interface PooledWindow {
   /** Pointer-update gap counts (0 ms; 1-2 ms), summed over the windows that carry them. */
   readonly coincidentMoves: number;
   readonly fastMoves: number;
+  /** Key-event gaps of at most BUNCH_GAP_MS (or the clock's resolution), summed over the windows that carry them. */
+  readonly bunchedEvents: number;
+  /** Runs of three or more bunched key events. */
+  readonly bunchRuns: number;
+  /** Short gaps in the windows that carry the bunch counts (the chances for bunching). */
+  readonly bunchChances: number;
+  /** Key holds under COMPRESSED_HOLD_MS, and the keystrokes of the windows that carry the count. */
+  readonly compressedHolds: number;
+  readonly holdChances: number;
+  /** Windows left out of the pool because the agent was stalled while they were collected. */
+  readonly stalledWindows: number;
 }
 
 /** How many samples a modality needs in the pool before it is scored at all. */
@@ -71,8 +82,21 @@ function sum(windows: readonly TimingWindow[], read: (w: TimingWindow) => number
   return total;
 }
 
-/** Pool windows (any order) into one summary; weights are each window's sample counts. */
-export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
+/**
+ * A window whose collection overlapped a stall of the agent's event loop longer than this (ms) is
+ * left out of every decision: a starved machine bunches its own input (X server and agent alike),
+ * so its timing says nothing about a link.
+ */
+export const STALL_LOOP_MS = 100;
+
+/** Whether a window was collected while the machine was too stalled for its timing to count. */
+export function isStalledWindow(window: TimingWindow): boolean {
+  return (window.eventLoopDelayMs ?? 0) > STALL_LOOP_MS;
+}
+
+/** Pool windows (any order) into one summary; weights are each window's sample counts. Stalled windows are left out. */
+export function poolWindows(all: readonly TimingWindow[]): PooledWindow {
+  const windows = all.filter((w) => !isStalledWindow(w));
   let keystrokes = 0;
   let flights = 0;
   let moveIntervals = 0;
@@ -100,10 +124,27 @@ export function poolWindows(windows: readonly TimingWindow[]): PooledWindow {
     intervalMedian: weighted(windows.map((w) => [w.mouse.interval?.median, w.mouse.interval?.n ?? 0])),
     coincidentMoves: sum(windows, (w) => w.mouse.coincidentMoves),
     fastMoves: sum(windows, (w) => w.mouse.fastMoves),
+    bunchedEvents: sum(windows, (w) => w.keys.bunchedEvents),
+    bunchRuns: sum(windows, (w) => w.keys.bunchRuns),
+    bunchChances: sum(windows, (w) => (w.keys.bunchedEvents === undefined ? 0 : w.keys.shortGaps)),
+    compressedHolds: sum(windows, (w) => w.keys.compressedHolds),
+    holdChances: sum(windows, (w) => (w.keys.compressedHolds === undefined ? 0 : w.keys.keystrokes)),
+    stalledWindows: all.length - windows.length,
   };
 }
 
-export type FeatureId = 'coincidence' | 'dwellSpread' | 'shortHolds' | 'moveRate' | 'stepSize' | 'moveInterval' | 'pointerSpeed' | 'pointerCoincidence';
+export type FeatureId =
+  | 'coincidence'
+  | 'bunching'
+  | 'bunchRuns'
+  | 'compressedHolds'
+  | 'dwellSpread'
+  | 'shortHolds'
+  | 'moveRate'
+  | 'stepSize'
+  | 'moveInterval'
+  | 'pointerSpeed'
+  | 'pointerCoincidence';
 
 /** One feature's definition. */
 export interface FeatureSpec {
@@ -137,15 +178,22 @@ export interface FeatureSpec {
 export const COINCIDENCE_MIN_GAPS = 10;
 /** Floor of the coincidence baseline's spread: the rate a device is allowed above its center. */
 export const COINCIDENCE_MIN_SPREAD = 0.02;
+/** Floors of the bunching features' baseline spreads: the rate a device is allowed above its center. */
+export const BUNCHING_MIN_SPREAD = 0.03;
+export const RUNS_MIN_SPREAD = 0.01;
+export const HOLDS_MIN_SPREAD = 0.01;
+
 /**
- * Score points per unit of the coincidence z, set on the tuning users (even ids) with relays
- * simulated by lab/relay-model.ts, never on held-out users: local windows there reach a tie z of
- * 1.3 at the 99th percentile and 2.1 at the 99.9th (a clean tail: a person on a 1 ms clock rarely
- * lands two key events in one millisecond), while the hold-time spread reaches 1.9 and 2.5 and
- * wanders by session. Of 2.5, 3 and 4, 3 is the largest whose tuning-user false alarms stay under
- * 0.5 % of decisions at the plain threshold.
+ * Score points per unit of z for the tie and bunch features, chosen by tools/tune-weights.ts (tuning
+ * users only, relays simulated by lab/relay-model.ts under exponential, normal, uniform and Pareto
+ * jitter with tuned and default x11vnc pacing; allowed: local false alarms at most 0.5 % of cold
+ * and 1 % of warm decisions; chosen: the highest mean true-positive rate). [1, 2, 2, 0] led with
+ * 59.3 % at 0.06 % / 0.95 % local false alarms. Compressed holds never added a detection (a relay
+ * bunches a press with its own release far less often than consecutive events, which the bunch
+ * count already sees): the count stays in the window for IT, and a weight-0 feature's z is kept
+ * in the evidence but adds nothing and explains nothing.
  */
-export const COINCIDENCE_WEIGHT = 3;
+export const FEATURE_WEIGHTS = { coincidence: 1, bunching: 2, bunchRuns: 2, compressedHolds: 0 } as const;
 
 const present = (value: number | null, samples: number): { value: number; samples: number } | null =>
   value === null || samples === 0 ? null : { value, samples };
@@ -158,7 +206,7 @@ export const FEATURES: readonly FeatureSpec[] = [
     direction: 1,
     scale: 'rate',
     unit: '%',
-    weight: COINCIDENCE_WEIGHT,
+    weight: FEATURE_WEIGHTS.coincidence,
     minSpread: COINCIDENCE_MIN_SPREAD,
     // Only where the keyboard's clock is shown to resolve 1 ms (some key events exactly 1 ms apart).
     // On a coarser clock local typing ties all the time: a USB keyboard polled at 125 Hz puts every
@@ -170,6 +218,48 @@ export const FEATURES: readonly FeatureSpec[] = [
     // typing does not hide behind it.
     read: (pool) =>
       pool.shortGaps < COINCIDENCE_MIN_GAPS || pool.oneMsGaps === 0 ? null : { value: pool.coincidentEvents / pool.shortGaps, samples: pool.shortGaps },
+  },
+  {
+    id: 'bunching',
+    modality: 'keys',
+    label: 'key events arriving in bunches, at most 2 ms apart (share of gaps under 60 ms)',
+    direction: 1,
+    scale: 'rate',
+    unit: '%',
+    weight: FEATURE_WEIGHTS.bunching,
+    minSpread: BUNCHING_MIN_SPREAD,
+    // Ties widened to the few milliseconds a relay's server takes to inject a released bunch, so
+    // default x11vnc (which paces a bunch over 1-2 ms) is seen like a tuned one. Same keyboard-clock
+    // guard as ties: a coarse keyboard clock never leaves a 1 ms gap.
+    read: (pool) =>
+      pool.bunchChances < COINCIDENCE_MIN_GAPS || pool.oneMsGaps === 0 ? null : { value: pool.bunchedEvents / pool.bunchChances, samples: pool.bunchChances },
+  },
+  {
+    id: 'bunchRuns',
+    modality: 'keys',
+    label: 'runs of three or more key events within 2 ms of each other (share of gaps under 60 ms)',
+    direction: 1,
+    scale: 'rate',
+    unit: '%',
+    weight: FEATURE_WEIGHTS.bunchRuns,
+    minSpread: RUNS_MIN_SPREAD,
+    // A person rarely lands three key changes within a few ms; a late event holding back two or more
+    // behind it does that on every long jitter sample.
+    read: (pool) =>
+      pool.bunchChances < COINCIDENCE_MIN_GAPS || pool.oneMsGaps === 0 ? null : { value: pool.bunchRuns / pool.bunchChances, samples: pool.bunchChances },
+  },
+  {
+    id: 'compressedHolds',
+    modality: 'keys',
+    label: 'key holds shorter than 15 ms (share of keystrokes)',
+    direction: 1,
+    scale: 'rate',
+    unit: '%',
+    weight: FEATURE_WEIGHTS.compressedHolds,
+    minSpread: HOLDS_MIN_SPREAD,
+    // A press held back by the link and its release arriving on time land milliseconds apart: a hold
+    // no finger makes. Needs no ties, so it also works where the server spaces a bunch out.
+    read: (pool) => (pool.holdChances < MIN_SAMPLES.keys ? null : { value: pool.compressedHolds / pool.holdChances, samples: pool.holdChances }),
   },
   {
     id: 'dwellSpread',

@@ -27,6 +27,17 @@ export class RollingWindows {
     return poolWindows(this.windows);
   }
 
+  /**
+   * The pool the span would give if `open` (a window still being filled) were added, without adding
+   * it: a rolling decision before the window is due.
+   */
+  peekWith(open: TimingWindow): PooledWindow {
+    const last = this.windows[this.windows.length - 1];
+    const kept = last !== undefined && open.hookEnd < last.hookEnd ? [] : this.windows;
+    const from = open.hookEnd - this.spanMs;
+    return poolWindows([...kept.filter((w) => w.hookEnd > from), open]);
+  }
+
   clear(): void {
     this.windows = [];
   }

@@ -183,8 +183,10 @@ export function formatValue(value: number, unit: string): string {
  */
 export function explainScore(score: ModalityScore, personal: boolean): string {
   const usual = personal ? 'your usual' : 'a typical';
-  const moved = [...score.contributions].filter((c) => c.z >= 2).sort((a, b) => b.z - a.z);
-  const list = (moved.length > 0 ? moved : [...score.contributions].sort((a, b) => b.z - a.z).slice(0, 1)).map(
+  // Only features that count in the score explain it (a weight-0 one is evidence for IT, not a reason).
+  const counted = score.contributions.filter((c) => (FEATURES.find((f) => f.id === c.feature)?.weight ?? 0) > 0);
+  const moved = [...counted].filter((c) => c.z >= 2).sort((a, b) => b.z - a.z);
+  const list = (moved.length > 0 ? moved : [...counted].sort((a, b) => b.z - a.z).slice(0, 1)).map(
     (c) => `${c.label} ${formatValue(c.value, c.unit)} vs ${usual} ${formatValue(c.usual, c.unit)}`,
   );
   return list.join('; ');

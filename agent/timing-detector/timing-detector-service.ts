@@ -14,9 +14,9 @@ import { loadBaseline, saveBaseline } from '../store/baseline';
 import { reconcileFindings } from '../store/findings';
 import { storageHealth } from '../store/storage-health';
 import { initialBaseline, updateBaseline, type DeviceBaseline, type PopulationPrior } from './baseline-model';
-import type { Modality } from './features';
+import type { Modality, PooledWindow } from './features';
 import { POPULATION_PRIOR } from './prior';
-import { RollingWindows } from './rolling';
+import { ROLLING_MS, RollingWindows } from './rolling';
 import { ALARM_THRESHOLD, explainScore, scorePool, type ModalityScore } from './scorer';
 
 /** The findings source (key prefix). */
@@ -41,7 +41,7 @@ export class TimingDetectorService implements AgentService {
   private readonly rolling = new RollingWindows();
   private readonly thresholds: Readonly<Record<Modality, number>>;
   private baseline: DeviceBaseline;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribers: (() => void)[] = [];
   private readonly alarms = new Map<Modality, OpenAlarm>();
   /** The latest scores, for the transparency view and tests. */
   lastScores: readonly ModalityScore[] = [];
@@ -56,12 +56,15 @@ export class TimingDetectorService implements AgentService {
   }
 
   start(): void {
-    this.unsubscribe = this.ctx.events.on('windowFlushed', ({ window }) => this.onWindow(window));
+    this.unsubscribers = [
+      this.ctx.events.on('windowFlushed', ({ window }) => this.onWindow(window)),
+      this.ctx.events.on('windowProgress', ({ window }) => this.onProgress(window)),
+    ];
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+    this.unsubscribers = [];
     storageHealth(this.ctx).write('saving the timing baseline', () => saveBaseline(this.ctx.db, this.baseline));
   }
 
@@ -71,14 +74,28 @@ export class TimingDetectorService implements AgentService {
   }
 
   private onWindow(window: Parameters<RollingWindows['add']>[0]): void {
-    const pool = this.rolling.add(window);
+    this.decide(this.rolling.add(window), true);
+  }
+
+  /**
+   * A window still open: score the span with it so a relay is found seconds into sustained input
+   * rather than when the window is due. Only alarms come of it: the baseline learns from stored
+   * windows alone, once each.
+   */
+  private onProgress(window: Parameters<RollingWindows['add']>[0]): void {
+    this.decide(this.rolling.peekWith(window), false);
+  }
+
+  private decide(pool: PooledWindow, mayLearn: boolean): void {
     const scores = scorePool(pool, this.baseline, this.thresholds);
     this.lastScores = scores;
     let learned = false;
+    // The span the decision covers: the pool can hold a window that began before the rolling span.
+    const spanMs = Math.min(ROLLING_MS, pool.hookEnd - pool.hookStart);
     for (const score of scores) {
       if (score.alarm) {
-        this.alarms.set(score.modality, { lastAlarmHook: pool.hookEnd, observation: this.observe(score, pool.hookEnd - pool.hookStart) });
-      } else if (score.local) {
+        this.alarms.set(score.modality, { lastAlarmHook: pool.hookEnd, observation: this.observe(score, spanMs) });
+      } else if (score.local && mayLearn) {
         this.baseline = updateBaseline(this.baseline, score.values);
         learned = true;
       }
@@ -116,7 +133,7 @@ export class TimingDetectorService implements AgentService {
       kind: 'relayed-input-timing',
       severity: score.score >= 2 * score.threshold ? 'high' : 'medium',
       title: `${what} looks relayed from another computer`,
-      explanation: `${what} timing over the last ${Math.max(1, Math.round(spanMs / 1000))} s arrives the way input relayed over a network does: ${explainScore(score, personal)}.`,
+      explanation: `${what} timing over the last ${Math.max(1, Math.floor(spanMs / 1000))} s arrives the way input relayed over a network does: ${explainScore(score, personal)}.`,
       evidence: {
         modality: score.modality,
         score: round2(score.score),

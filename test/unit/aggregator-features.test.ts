@@ -46,6 +46,10 @@ describe('aggregator', () => {
       shortGaps: 6,
       fineGaps: 1,
       oneMsGaps: 0,
+      // the 3 ms gap (400 -> 403) is past the 2 ms bunch limit; no hold under 15 ms
+      bunchedEvents: 0,
+      bunchRuns: 0,
+      compressedHolds: 0,
     });
     assert.equal(window.hookStart, 0);
     assert.equal(window.hookEnd, 500);
@@ -74,6 +78,43 @@ describe('aggregator', () => {
     const next = aggregator.take();
     assert.equal(next?.keys.keyEvents, 2, 'a window counts only its own events');
     assert.equal(next?.keys.coincidentEvents, 1, 'a 0 ms keystroke ties its press and release');
+  });
+
+  it('counts bunches paced out over a few ms, runs of three, and compressed holds', async () => {
+    const { source, aggregator } = await rig();
+    // A relay released four events held behind a late one, paced about 1 ms apart by the server.
+    source.keyDown(30, 0);
+    source.keyUp(30, 100);
+    source.keyDown(31, 101);
+    source.keyUp(31, 103); // a 2 ms hold: compressed
+    source.keyDown(32, 104);
+    source.keyUp(32, 200); // 96 ms gap: the run ends
+    source.keyDown(33, 203); // 3 ms: not a bunch
+    source.keyUp(33, 300);
+    const window = aggregator.take();
+    // times 0 100 101 103 104 200 203 300: gaps 100 1 2 1 96 3 97
+    assert.equal(window?.keys.bunchedEvents, 3);
+    assert.equal(window?.keys.bunchRuns, 1, 'one run of four events counts once');
+    assert.equal(window?.keys.compressedHolds, 1);
+  });
+
+  it('leaves gaps closed by a stalled delivery out of the key-gap counts and records the stall', async () => {
+    const aggregator = new Aggregator(LIMITS);
+    aggregator.accept({ kind: 'keyDown', time: 0, heldCount: 0 }, 1000);
+    aggregator.accept({ kind: 'keystroke', downTime: 0, upTime: 90 }, 1000);
+    // Received 200 ms late, together: their 0 ms gaps are the stall's, not the link's.
+    aggregator.accept({ kind: 'keyDown', time: 90, heldCount: 0 }, 1000, 200);
+    aggregator.accept({ kind: 'keyDown', time: 90, heldCount: 1 }, 1000, 200);
+    aggregator.noteLoopDelay(180);
+    const window = aggregator.take();
+    assert.equal(window?.keys.keyEvents, 4);
+    assert.equal(window?.keys.coincidentEvents, 0);
+    assert.equal(window?.keys.bunchedEvents, 0);
+    assert.equal(window?.keys.shortGaps, 0);
+    assert.equal(window?.stalledEvents, 2);
+    assert.equal(window?.deliveryDelayMs, 200);
+    assert.equal(window?.eventLoopDelayMs, 180);
+    assert.equal(window?.clockResolutionMs, 1);
   });
 
   it('leaves pauses out of the flight distribution', async () => {

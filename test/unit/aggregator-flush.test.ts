@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_POLICY } from '../../common/policy';
 import type { AgentEventMap } from '../../agent/events';
 import { FakeInputSource } from '../helpers/fake-input-source';
-import { InputCaptureService } from '../../agent/input/input-capture-service';
+import { InputCaptureService, PROGRESS_MS } from '../../agent/input/input-capture-service';
 import { countTimingWindows, listTimingWindows } from '../../agent/store/timing-windows';
 import { testContext } from '../helpers/agent-context';
 
@@ -90,5 +90,36 @@ describe('window flush triggers', () => {
     assert.ok(lines.some((line) => line.level === 'warn' && line.fields.code === 'UNSUPPORTED_PLATFORM'));
     await service.stop();
     assert.equal(countTimingWindows(ctx.db), 0);
+  });
+
+  it('offers the open window to the detector every PROGRESS_MS while it is open, without storing it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { ctx, source, service } = await rig(t);
+    const progress: AgentEventMap['windowProgress'][] = [];
+    ctx.events.on('windowProgress', (payload) => progress.push(payload));
+    source.tap(30, 0, 40);
+    source.tap(31, 200, 260);
+    t.mock.timers.tick(PROGRESS_MS);
+    assert.equal(progress.length, 1);
+    assert.equal(progress[0]?.window.keys.keystrokes, 2);
+    assert.equal(countTimingWindows(ctx.db), 0, 'a progress look stores nothing');
+    await service.stop();
+    assert.equal(countTimingWindows(ctx.db), 1, 'the window itself is stored once, when it closes');
+  });
+
+  it('records how long the event loop stalled while the window was open (the load guard reads it)', async (t) => {
+    const { ctx, source, service, flushed } = await rig(t);
+    source.tap(30, 0, 40);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Block the loop the way a starved machine does.
+    const until = performance.now() + 250;
+    while (performance.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    source.tap(31, 500, 560);
+    service.flush();
+    assert.equal(flushed.length, 1);
+    const stall = flushed[0]!.window.eventLoopDelayMs ?? 0;
+    assert.ok(stall >= 150, `loop delay ${stall} ms`);
+    assert.deepEqual(listTimingWindows(ctx.db)[0]?.window.eventLoopDelayMs, stall, 'stored with the window');
   });
 });

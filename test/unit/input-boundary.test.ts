@@ -13,6 +13,20 @@ function collect(): { events: InputEvent[]; boundary: HookBoundary } {
 }
 
 describe('hook boundary', () => {
+  it("uses the input clock's time when given one, and passes its delivery delay on beside the event", () => {
+    const seen: [InputEvent, number | undefined][] = [];
+    const boundary = new HookBoundary((event, delay) => seen.push([event, delay]));
+    // A Windows-style raw tick time; the clock's stamp carries the receive-time event time.
+    boundary.accept({ type: RawEventType.keyPressed, time: 70_000, keycode: 30 }, { time: 1234, deliveryDelayMs: 0 });
+    boundary.accept({ type: RawEventType.keyReleased, time: 70_016, keycode: 30 }, { time: 1330, deliveryDelayMs: 72 });
+    boundary.accept({ type: RawEventType.mouseMoved, time: 70_020, x: 3, y: 4 });
+    assert.deepEqual(seen, [
+      [{ kind: 'keyDown', time: 1234, heldCount: 0 }, 0],
+      [{ kind: 'keystroke', downTime: 1234, upTime: 1330 }, 72],
+      [{ kind: 'mouseMove', time: 70_020, distance: null }, undefined],
+    ]);
+  });
+
   it('pairs downs with ups by key, counts held keys, ignores auto-repeat', () => {
     const { events, boundary } = collect();
     boundary.accept({ type: RawEventType.keyPressed, time: 100, keycode: 30 });

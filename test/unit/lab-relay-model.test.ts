@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { releaseTime, seededRandom } from '../../lab/delay-proxy';
-import { BUNCH_SPACING_MS, relaySchedule, reportClockSchedule } from '../../lab/relay-model';
+import { BUNCH_SPACING_MS, DEFAULT_SPACING_MS, JITTER_KINDS, jitterSample, relaySchedule, reportClockSchedule } from '../../lab/relay-model';
 
 const times = (lines: readonly string[]): number[] => lines.map((line) => Number(line.split(' ')[0]));
 
@@ -56,5 +56,28 @@ describe('lab relay model', () => {
     for (const gap of gaps) assert.ok(gap === 0 || gap > 7, `gap ${gap}: same report, or at least one period apart (less wobble)`);
     assert.ok(gaps.includes(0), 'some key changes share a report');
     out.forEach((t, i) => assert.ok(t >= times(lines)[i]! && t < times(lines)[i]! + 8.3, 'reported within one period (plus wobble) after it happened'));
+  });
+
+  it('draws each jitter kind with its scale: exponential and Pareto mean, normal spread, uniform range', () => {
+    for (const kind of JITTER_KINDS) {
+      const random = seededRandom(11);
+      const samples = Array.from({ length: 20_000 }, () => jitterSample(kind, 20, random));
+      const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+      const sd = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / samples.length);
+      if (kind === 'exponential' || kind === 'pareto') assert.ok(Math.abs(mean - 20) < 1.5 && Math.min(...samples) >= 0, `${kind} mean ${mean}`);
+      if (kind === 'normal') assert.ok(Math.abs(mean) < 1 && Math.abs(sd - 20) < 1, `normal ${mean} ${sd}`);
+      if (kind === 'uniform') assert.ok(Math.min(...samples) >= -20 && Math.max(...samples) <= 20 && Math.abs(sd - 20 / Math.sqrt(3)) < 0.5, `uniform sd ${sd}`);
+    }
+    assert.equal(jitterSample('normal', 0, seededRandom(1)), 0);
+  });
+
+  it('default x11vnc pacing spreads a released bunch over DEFAULT_SPACING_MS per event, so fewer pairs share a millisecond', () => {
+    const dense = Array.from({ length: 40 }, (_, i) => `${i}.000 move ${i} 0`);
+    const paced = times(relaySchedule(dense, 400, 3, { pacing: 'default' }));
+    const gaps = paced.slice(1).map((t, i) => t - paced[i]!);
+    const inBunch = gaps.filter((g) => g < 2);
+    assert.ok(inBunch.length >= 25, `gaps ${gaps.join(',')}`);
+    for (const g of inBunch) assert.ok(g >= DEFAULT_SPACING_MS[0] - 1e-6 && g <= DEFAULT_SPACING_MS[1] + 1e-6, `gap ${g}`);
+    assert.deepEqual(relaySchedule(dense, 20, 9), relaySchedule(dense, 20, 9, { jitter: 'exponential', pacing: 'tuned' }), 'the defaults are the lab relay');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Distribution, TimingWindow } from '../../common/timing';
 import { initialBaseline } from '../../agent/timing-detector/baseline-model';
-import { COINCIDENCE_WEIGHT, FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
+import { FEATURE_WEIGHTS, FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
 import { RollingWindows } from '../../agent/timing-detector/rolling';
 import { effectiveThreshold, explainScore, formatValue, normalQuantile, rateZ, scorePool, Z_CAP } from '../../agent/timing-detector/scorer';
 import { TEST_PRIOR } from '../helpers/test-prior';
@@ -20,7 +20,8 @@ function window(options: {
   step?: number;
   interval?: number;
   /** Key-event gap counts [coincident, short, fine, one ms (default: = fine)]; absent = a window stored before they existed. */
-  gaps?: readonly [number, number, number, number?];
+  /** ties, short gaps, 2-9 ms gaps, 1 ms gaps (default: the 2-9 count), bunched (default: the ties), bunch runs (default 0). */
+  gaps?: readonly [number, number, number, number?, number?, number?];
 }): TimingWindow {
   const keystrokes = options.keystrokes ?? 0;
   const moves = options.moves ?? 0;
@@ -37,7 +38,7 @@ function window(options: {
       nearSimultaneous5: 0,
       nearSimultaneous15: 0,
       rolloverRate: 0,
-      ...(options.gaps ? { keyEvents: 2 * keystrokes, coincidentEvents: options.gaps[0], shortGaps: options.gaps[1], fineGaps: options.gaps[2], oneMsGaps: options.gaps[3] ?? options.gaps[2] } : {}),
+      ...(options.gaps ? { keyEvents: 2 * keystrokes, coincidentEvents: options.gaps[0], shortGaps: options.gaps[1], fineGaps: options.gaps[2], oneMsGaps: options.gaps[3] ?? options.gaps[2], bunchedEvents: options.gaps[4] ?? options.gaps[0], bunchRuns: options.gaps[5] ?? 0 } : {}),
     },
     mouse: {
       moves,
@@ -87,22 +88,25 @@ describe('timing-detector features', () => {
   it('scores by the baseline: z per feature in the relay direction, clipped, weighted, summed', () => {
     const baseline = initialBaseline(PRIOR);
     // Dwell IQR 128 ms: log2 = 7, z = (7 - 5) / 0.5 = 4, weight 1.
-    // Ties: 6 in 100 short gaps against the usual 0.02 -> z = 2.1309 (see the Poisson test below), weight 3.
-    const pool = poolWindows([window({ keystrokes: 200, dwellIqr: 128, gaps: [6, 100, 10] })]);
+    // Ties: 6 in 100 short gaps against the usual 0.02 -> z = 2.1309 (see the Poisson test below), weight FEATURE_WEIGHTS.coincidence.
+    // Bunches: 20 in 100 short gaps against the usual 0.05 + 0.03: z = rateZ(20, 100, 0.08), weight FEATURE_WEIGHTS.bunching.
+    const pool = poolWindows([window({ keystrokes: 200, dwellIqr: 128, gaps: [6, 100, 10, 10, 20] })]);
     const [keys] = scorePool(pool, baseline, { keys: 6, mouse: 6 });
+    const zBunches = keys!.contributions.find((c) => c.feature === 'bunching')!.z;
+    assert.ok(Math.abs(zBunches - rateZ(20, 100, 0.08)) < 1e-9 && zBunches > 2, `z ${zBunches}`);
     assert.equal(keys!.modality, 'keys');
     const zTies = keys!.contributions.find((c) => c.feature === 'coincidence')!.z;
     assert.ok(Math.abs(zTies - 2.1309) < 1e-3);
     assert.ok(Math.abs(keys!.contributions.find((c) => c.feature === 'dwellSpread')!.z - 4) < 1e-9);
     // The test window's p5 is median - IQR = -38 ms, floored at 1 ms: 1/90 of the median, z far past the cap.
     assert.ok(keys!.contributions.find((c) => c.feature === 'shortHolds')!.z > Z_CAP);
-    assert.equal(COINCIDENCE_WEIGHT, 3);
-    assert.ok(Math.abs(keys!.score - (3 * zTies + 4 + 0.5 * Z_CAP)) < 1e-9);
+    const tieWeight = FEATURE_WEIGHTS.coincidence;
+    assert.ok(Math.abs(keys!.score - (tieWeight * zTies + FEATURE_WEIGHTS.bunching * zBunches + 4 + 0.5 * Z_CAP)) < 1e-9);
     assert.equal(keys!.threshold, 9, 'a new device alarms at 1.5 x the plain threshold');
     assert.equal(keys!.alarm, true, `score ${keys!.score} >= 9`);
-    // The same ties with ordinary holds (IQR 32 ms, p5 at 58/90 of the median: both under the prior): 6.4 < 9, no alarm on a new device.
+    // The same ties with ordinary holds (IQR 32 ms, p5 at 58/90 of the median: both under the prior): under 9, no alarm on a new device.
     const [calmer] = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 32, gaps: [6, 100, 10] })]), baseline);
-    assert.ok(Math.abs(calmer!.score - 3 * zTies) < 1e-9);
+    assert.ok(Math.abs(calmer!.score - tieWeight * zTies) < 1e-9);
     assert.equal(calmer!.alarm, false);
   });
 
@@ -190,11 +194,15 @@ describe('timing-detector features', () => {
   });
 
   it('explains which features moved and by how much', () => {
-    // 30 ties in 200 short gaps (15%) against a usual 0%: z at the cap; hold-time spread 40 ms vs 32: z 0.64, not listed.
+    // 30 ties (also bunches) in 200 short gaps (15%): ties against a usual 0% at the cap, listed first;
+    // bunches against a usual 5%; hold-time spread 40 ms vs 32: z 0.64, not listed.
     const score = scorePool(poolWindows([window({ keystrokes: 200, dwellIqr: 40, gaps: [30, 200, 20] })]), initialBaseline(PRIOR))[0]!;
     const text = explainScore(score, true);
-    assert.match(text, /^key events arriving in the same millisecond \(share of gaps under 60 ms\) 15% vs your usual 0\.0%$/);
-    assert.match(explainScore(score, false), /vs a typical 0\.0%/);
+    assert.match(
+      text,
+      /^key events arriving in the same millisecond \(share of gaps under 60 ms\) 15% vs your usual 0\.0%; key events arriving in bunches, at most 2 ms apart \(share of gaps under 60 ms\) 15% vs your usual 5\.0%$/,
+    );
+    assert.match(explainScore(score, false), /vs a typical 5\.0%$/);
     assert.equal(formatValue(128, 'Hz'), '128 Hz');
     assert.equal(formatValue(0.05, '%'), '5.0%');
   });

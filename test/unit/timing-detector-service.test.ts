@@ -6,8 +6,11 @@ import { listOpenFindings } from '../../agent/store/findings';
 import { TimingDetectorService } from '../../agent/timing-detector/timing-detector-service';
 import type { TimingWindow } from '../../common/timing';
 
-/** A 30 s typing window; `ties` of its 100 key-event gaps under 60 ms land in the same millisecond. */
-function keysWindow(hookEnd: number, ties: number): TimingWindow {
+/**
+ * A 30 s typing window; `ties` of its 100 key-event gaps under 60 ms land in the same millisecond,
+ * `bunched` (ties included) within 2 ms, in `runs` runs of three or more.
+ */
+function keysWindow(hookEnd: number, ties: number, bunched = ties + 4, runs = 0): TimingWindow {
   return {
     startedAt: hookEnd - 30_000,
     endedAt: hookEnd,
@@ -26,6 +29,9 @@ function keysWindow(hookEnd: number, ties: number): TimingWindow {
       shortGaps: 100,
       fineGaps: 12,
       oneMsGaps: 3,
+      bunchedEvents: bunched,
+      bunchRuns: runs,
+      compressedHolds: 0,
     },
     mouse: { moves: 0, clicks: 0, wheels: 0, moveRateHz: 0, step: null, interval: null, intervalCv: null },
   };
@@ -47,12 +53,44 @@ describe('timing-detector service', () => {
     const [finding] = listOpenFindings(db);
     assert.equal(finding?.kind, 'relayed-input-timing');
     assert.equal(finding?.key, 'timing:relayed-input:keys');
-    assert.match(finding!.explanation, /key events arriving in the same millisecond \(share of gaps under 60 ms\) 20% vs a typical/);
+    assert.match(finding!.explanation, /key events arriving in bunches, at most 2 ms apart \(share of gaps under 60 ms\) 24% vs a typical/);
     assert.equal(service.currentBaseline.windows.keys, learned, 'relayed windows do not update the baseline');
     // Local again, for longer than the hold: the finding closes.
     for (let i = 0; i < 14; i++) events.emit('windowFlushed', { id: 20 + i, window: keysWindow((hook += 30_000), 0) });
     assert.equal(listOpenFindings(db).length, 0);
     service.stop();
     assert.ok(loadBaseline(db)!.windows.keys > learned, 'baseline saved on stop');
+  });
+
+  it('decides on the open window every progress tick, without learning from it, and states a span no longer than the evidence', (t) => {
+    const ctx = testContext(t, { clock: manualClock(1000) });
+    const { db, events } = ctx;
+    const service = new TimingDetectorService(ctx);
+    service.start();
+    // One stored local window of 37 s, then an open relayed-looking one 30 s long so far: the pool spans 67 s.
+    events.emit('windowFlushed', { id: 1, window: { ...keysWindow(37_000, 0), hookStart: 0 } });
+    const learned = service.currentBaseline.windows.keys;
+    events.emit('windowProgress', { window: keysWindow(67_000, 40, 50, 10) });
+    const [finding] = listOpenFindings(db);
+    assert.equal(finding?.kind, 'relayed-input-timing');
+    assert.match(finding!.explanation, /over the last 60 s /, 'the rolling span, not the 67 s the pooled windows reach back');
+    assert.equal(service.currentBaseline.windows.keys, learned, 'an open window never teaches the baseline');
+    service.stop();
+  });
+
+  it('raises nothing on a window collected while the agent was stalled (load guard)', (t) => {
+    const ctx = testContext(t, { clock: manualClock(1000) });
+    const { db, events } = ctx;
+    const service = new TimingDetectorService(ctx);
+    service.start();
+    let hook = 0;
+    // The same relayed-looking ties, but the event loop stalled for 300 ms while they were collected.
+    for (let i = 0; i < 3; i++) events.emit('windowFlushed', { id: i, window: { ...keysWindow((hook += 30_000), 40, 50, 10), eventLoopDelayMs: 300 } });
+    assert.equal(listOpenFindings(db).length, 0);
+    assert.deepEqual(service.lastScores, [], 'a stalled window is not scored at all');
+    // A short hiccup (under the stall limit) does not hide the same evidence.
+    events.emit('windowFlushed', { id: 9, window: { ...keysWindow((hook += 30_000), 40, 50, 10), eventLoopDelayMs: 40 } });
+    assert.equal(listOpenFindings(db).length, 1);
+    service.stop();
   });
 });

@@ -83,6 +83,13 @@ export class AttributionTally {
 
   /** The counts since the last take, and start over. */
   take(): AttributionCounts {
+    const counts = this.current();
+    this.counts = [0, 0, 0, 0, 0, 0];
+    return counts;
+  }
+
+  /** The counts since the last take, counting on (an open window's features so far). */
+  current(): AttributionCounts {
     const [injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks] = this.counts as [
       number,
       number,
@@ -91,7 +98,6 @@ export class AttributionTally {
       number,
       number,
     ];
-    this.counts = [0, 0, 0, 0, 0, 0];
     return { injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks };
   }
 }
