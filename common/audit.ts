@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'view-reports',
   'view-report',
   'view-findings',
+  'view-location',
   'export-device',
   // triage
   'acknowledge',
@@ -31,6 +32,8 @@ export const AUDIT_ACTIONS = [
   'tag',
   // device lifecycle and settings
   'set-expected-country',
+  'approve-place',
+  'remove-place',
   'retire',
   'delete',
 ] as const;

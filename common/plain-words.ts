@@ -106,6 +106,7 @@ export function isAuditRead(action: AuditAction): boolean {
     case 'view-reports':
     case 'view-report':
     case 'view-findings':
+    case 'view-location':
     case 'export-device':
       return true;
     case 'acknowledge':
@@ -117,6 +118,8 @@ export function isAuditRead(action: AuditAction): boolean {
     case 'note':
     case 'tag':
     case 'set-expected-country':
+    case 'approve-place':
+    case 'remove-place':
     case 'retire':
     case 'delete':
       return false;
@@ -136,6 +139,8 @@ export function auditActionWords(action: AuditAction): string {
       return 'opened one of the reports from this laptop';
     case 'view-findings':
       return "looked at what Telltale noticed on this laptop";
+    case 'view-location':
+      return "looked at this laptop's scrambled network location signals and internet address";
     case 'export-device':
       return "downloaded this laptop's data";
     case 'acknowledge':
@@ -156,6 +161,10 @@ export function auditActionWords(action: AuditAction): string {
       return 'tagged this laptop (a group or label for IT)';
     case 'set-expected-country':
       return 'set the country this laptop is expected to be used in';
+    case 'approve-place':
+      return 'approved a shared place (such as an office) so laptops there are not linked to each other';
+    case 'remove-place':
+      return 'removed an approved shared place';
     case 'retire':
       return 'retired this laptop';
     case 'delete':
@@ -187,7 +196,10 @@ export function itResponseWords(action: AuditAction): string | null {
     case 'export-device':
     case 'unsuppress':
     case 'tag':
+    case 'view-location':
     case 'set-expected-country':
+    case 'approve-place':
+    case 'remove-place':
     case 'retire':
     case 'delete':
       return null;

@@ -8,7 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ItScope } from '../config';
 import { CollectorError } from '../errors';
 import { LINK_KINDS, deleteApprovedPlace, findDeviceLocation, listApprovedPlaces, listOpenClusters, hostnamesOf, setExpectedCountry, upsertApprovedPlace, expectedCountry, type LinkKind } from '../storage/locations';
-import { requireScope as scopeFor } from './it-auth';
+import { appendAudit } from '../storage/audit-log';
+import { recordAudit } from './it';
+import { decorateItActor, requireScope as scopeFor } from './it-auth';
 
 const DeviceIdParam = Type.String({ minLength: 1, maxLength: 64 });
 const CountrySchema = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, upper case.' });
@@ -55,6 +57,7 @@ const ApprovedPlaceSchema = Type.Object(
 
 export async function locationRoutes(app: FastifyInstance): Promise<void> {
   const services = app.collector;
+  decorateItActor(app);
   const requireScope = (scope: ItScope) => scopeFor(app, scope);
   const database = services.store.database;
 
@@ -89,6 +92,7 @@ export async function locationRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { id } = request.params;
       if (!(await services.store.findDevice(id))) throw new CollectorError('NOT_FOUND', `No device ${id}.`, 404);
+      await recordAudit(services, { actor: request.itActor, action: 'view-location', deviceId: id, findingId: null, detail: 'location signals' });
       const row = await findDeviceLocation(database, id);
       return {
         deviceId: id,
@@ -117,7 +121,11 @@ export async function locationRoutes(app: FastifyInstance): Promise<void> {
       schema: { body: Type.Object({ country: Type.Union([CountrySchema, Type.Null()]) }, { additionalProperties: false }) },
     },
     async (request) => {
-      await database.transaction((tx) => setExpectedCountry(tx, '*', request.body.country, services.clock()));
+      const now = services.clock();
+      await database.transaction(async (tx) => {
+        await setExpectedCountry(tx, '*', request.body.country, now);
+        await appendAudit(tx, { actor: request.itActor, action: 'set-expected-country', deviceId: null, findingId: null, detail: `fleet: ${request.body.country ?? 'none'}` }, now);
+      });
       return { scope: 'fleet', country: request.body.country };
     },
   );
@@ -131,7 +139,11 @@ export async function locationRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { id } = request.params;
       if (!(await services.store.findDevice(id))) throw new CollectorError('NOT_FOUND', `No device ${id}.`, 404);
-      await database.transaction((tx) => setExpectedCountry(tx, id, request.body.country, services.clock()));
+      const now = services.clock();
+      await database.transaction(async (tx) => {
+        await setExpectedCountry(tx, id, request.body.country, now);
+        await appendAudit(tx, { actor: request.itActor, action: 'set-expected-country', deviceId: id, findingId: null, detail: request.body.country ?? 'none' }, now);
+      });
       return { scope: id, country: request.body.country };
     },
   );
@@ -143,7 +155,10 @@ export async function locationRoutes(app: FastifyInstance): Promise<void> {
     { onRequest: requireScope('location:write'), schema: { body: ApprovedPlaceSchema } },
     async (request) => {
       const place = { ...request.body, createdAt: services.clock() };
-      await database.transaction((tx) => upsertApprovedPlace(tx, place));
+      await database.transaction(async (tx) => {
+        await upsertApprovedPlace(tx, place);
+        await appendAudit(tx, { actor: request.itActor, action: 'approve-place', deviceId: null, findingId: null, detail: `${place.kind}: ${place.label}` }, place.createdAt);
+      });
       return { place };
     },
   );
@@ -155,7 +170,11 @@ export async function locationRoutes(app: FastifyInstance): Promise<void> {
       schema: { body: Type.Object({ kind: LinkKindSchema, value: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }) },
     },
     async (request) => {
-      const removed = await database.transaction((tx) => deleteApprovedPlace(tx, request.body.kind, request.body.value));
+      const removed = await database.transaction(async (tx) => {
+        const gone = await deleteApprovedPlace(tx, request.body.kind, request.body.value);
+        if (gone) await appendAudit(tx, { actor: request.itActor, action: 'remove-place', deviceId: null, findingId: null, detail: request.body.kind }, services.clock());
+        return gone;
+      });
       if (!removed) throw new CollectorError('NOT_FOUND', `No approved place ${request.body.kind} ${request.body.value}.`, 404);
       return { removed: true };
     },

@@ -143,6 +143,10 @@ export async function unexpectedEgressScenario(t: TestContext, open: OpenStore):
   assert.equal(finding?.evidence.asn, 64500);
   const location = (await collector.itGet(`/v1/devices/${device.deviceId}/location`)).json<{ egress: { country: string; hostingOrVpn: boolean } }>();
   assert.deepEqual([location.egress.country, location.egress.hostingOrVpn], ['NL', true]);
+  // Setting the country and reading the device's location are both in the audit log.
+  const audited = (await collector.database.all('SELECT action, device_id FROM audit_log ORDER BY seq')).map((row) => `${String(row.action)}:${String(row.device_id ?? 'fleet')}`);
+  assert.ok(audited.includes('set-expected-country:fleet'), audited.join(' '));
+  assert.ok(audited.includes(`view-location:${device.deviceId}`), audited.join(' '));
   await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
   assert.deepEqual(await egressFindings(), [], 'back home closes it');
 }
