@@ -56,7 +56,22 @@ describe('npm run agent (bundled)', () => {
     // SIGTERM to the whole group (npm, its shell, the agent), as a terminal's Ctrl-C would.
     process.kill(-child.pid!, 'SIGTERM');
     await exited;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.ok(messages.includes('Agent stopped'), `the agent stopped gracefully: ${messages.join(' | ')}`);
+    // npm can exit before the agent: the agent first lets a scan already under way finish (its
+    // socket probes are bounded at 2 s each), so wait for its own last line rather than a fixed time.
+    const stopped = await new Promise<boolean>((resolve) => {
+      if (messages.includes('Agent stopped')) return resolve(true);
+      const timer = setTimeout(() => resolve(false), 15_000);
+      lines.on('line', () => {
+        if (messages.includes('Agent stopped')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      lines.once('close', () => {
+        clearTimeout(timer);
+        resolve(messages.includes('Agent stopped'));
+      });
+    });
+    assert.ok(stopped, `the agent stopped gracefully: ${messages.join(' | ')}`);
   });
 });

@@ -69,7 +69,10 @@ async function policyFile(t: TestContext): Promise<string> {
   const collector = await startCollectorProcess({ dbFile: path.join(work, 'collector.db'), enrollmentSecret: SECRET, itToken: 'disk-full-it-token' });
   t.after(() => collector.stop());
   const file = path.join(work, 'policy.json');
-  fs.writeFileSync(file, JSON.stringify({ collectorUrl: collector.url, enrollmentSecret: SECRET, intervals: { reportSeconds: 10, heartbeatSeconds: 10 } }));
+  // Scans only at start: a later scan records what other processes on this host open and close, and
+  // such a small write can fit the WAL's reused pages on a full disk and truly succeed, which would
+  // blur this test's "no recovery while full".
+  fs.writeFileSync(file, JSON.stringify({ collectorUrl: collector.url, enrollmentSecret: SECRET, intervals: { reportSeconds: 10, heartbeatSeconds: 10, scanSeconds: 3600 } }));
   return file;
 }
 
