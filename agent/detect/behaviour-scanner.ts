@@ -19,6 +19,7 @@ import { processNames, type ProcessInfo } from './processes/process-info';
 import { PROTOCOL_LABEL, type Recognised } from './protocol-probe/recognise';
 import type { ProtocolProber } from './protocol-probe/prober';
 import type { ConnectionRtt } from './rtt/linux';
+import { findRtt, sameAddress } from './rtt/match';
 import { isLoopback, type SocketState } from './sockets/socket-info';
 
 export const BEHAVIOUR_SOURCE = 'behaviour';
@@ -96,9 +97,6 @@ function strip(address: string): string {
   return address.replace(/^::ffff:/, '');
 }
 
-function sameAddress(a: string, b: string): boolean {
-  return strip(a) === strip(b);
-}
 
 function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '::ffff:0.0.0.0';
@@ -109,17 +107,6 @@ function acceptedBy(listener: TcpEntry, socket: TcpEntry): boolean {
   return socket.localPort === listener.localPort && (isWildcard(listener.localAddress) || sameAddress(listener.localAddress, socket.localAddress));
 }
 
-function findRtt(rtts: readonly ConnectionRtt[], socket: TcpEntry): ConnectionRtt | null {
-  return (
-    rtts.find(
-      (rtt) =>
-        rtt.localPort === socket.localPort &&
-        rtt.remotePort === socket.remotePort &&
-        sameAddress(rtt.localAddress, socket.localAddress) &&
-        sameAddress(rtt.remoteAddress, socket.remoteAddress),
-    ) ?? null
-  );
-}
 
 /** Listening key and session key, shared with the tool scan to avoid double findings. */
 export function listeningKey(address: string, port: number): string {

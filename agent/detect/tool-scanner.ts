@@ -12,6 +12,7 @@ import { commonSigner, findApproval, rulesNeedSigner } from './approved-tools';
 import type { CatalogEntry, CatalogOs, ProcessMatcher, ToolCategory } from './catalog/catalog';
 import { processNames, type ProcessInfo } from './processes/process-info';
 import type { ConnectionRtt } from './rtt/linux';
+import { findRtt } from './rtt/match';
 import { isLoopback, type SocketInfo } from './sockets/socket-info';
 
 export const TOOL_SOURCE = 'tool';
@@ -166,22 +167,7 @@ function dedupeListening(sockets: readonly SocketInfo[]): SocketInfo[] {
   return [...seen.values()].sort((a, b) => a.localPort - b.localPort || a.localAddress.localeCompare(b.localAddress));
 }
 
-function sameAddress(a: string, b: string): boolean {
-  const strip = (address: string) => address.replace(/^::ffff:/, '');
-  return strip(a) === strip(b);
-}
 
-function findRtt(rtts: readonly ConnectionRtt[], socket: SocketInfo): ConnectionRtt | null {
-  return (
-    rtts.find(
-      (rtt) =>
-        rtt.localPort === socket.localPort &&
-        rtt.remotePort === socket.remotePort &&
-        sameAddress(rtt.localAddress, socket.localAddress) &&
-        sameAddress(rtt.remoteAddress, socket.remoteAddress),
-    ) ?? null
-  );
-}
 
 const CATEGORY_LABEL: Record<ToolCategory, string> = {
   rmm: 'remote monitoring and management tool',

@@ -3,40 +3,18 @@
  * Debian cluster and sets it). Each case runs in a fresh schema, dropped afterwards.
  */
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import { test, type TestContext } from 'node:test';
-import pg from 'pg';
+import { test } from 'node:test';
 import { openPostgresStorage } from '../../collector/storage/postgres';
 import { migration001Initial } from '../../collector/storage/migrations/001-initial';
 import { COLLECTOR_SCHEMA_VERSION } from '../../collector/storage/migrations/index';
 import { fuzzCases, fuzzCollector, fuzzProblems, FUZZ_LIMITS } from '../../lab/collector/fuzz';
 import { startTestCollector } from '../helpers/collector/harness';
 import { runStorageSuite } from '../helpers/collector/storage-suite';
+import { freshSchema } from '../helpers/pg-schema';
 import { requireCondition } from '../helpers/tools';
 
 const url = process.env.TELLTALE_TEST_PG_URL ?? '';
 
-async function freshSchema(t: TestContext): Promise<string> {
-  const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } finally {
-    await admin.end();
-  }
-  // This hook may run before the app's own close hook; idle pool connections do not block DROP SCHEMA.
-  t.after(async () => {
-    const cleanup = new pg.Client({ connectionString: url });
-    await cleanup.connect();
-    try {
-      await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await cleanup.end();
-    }
-  });
-  return schema;
-}
 
 test('collector storage behaviour (PostgreSQL)', async (t) => {
   if (!requireCondition(t, url !== '', 'TELLTALE_TEST_PG_URL is not set (run .ci/run, or start PostgreSQL and export it)')) return;

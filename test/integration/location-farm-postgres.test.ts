@@ -2,34 +2,16 @@
  * Farm correlation on a real PostgreSQL (TELLTALE_TEST_PG_URL), each scenario in a fresh schema:
  * the same scenarios as the SQLite unit test (test/helpers/collector/farm-scenarios.ts).
  */
-import crypto from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import pg from 'pg';
 import { openPostgresStorage } from '../../collector/storage/postgres';
 import { clusterLifecycleScenario, staleClusterScenario, unexpectedEgressScenario } from '../helpers/collector/farm-scenarios';
+import { freshSchema } from '../helpers/pg-schema';
 import { requireCondition } from '../helpers/tools';
 
 const url = process.env.TELLTALE_TEST_PG_URL ?? '';
 
 async function freshStore(t: TestContext) {
-  const schema = `farm_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } finally {
-    await admin.end();
-  }
-  t.after(async () => {
-    const cleanup = new pg.Client({ connectionString: url });
-    await cleanup.connect();
-    try {
-      await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await cleanup.end();
-    }
-  });
-  return openPostgresStorage(url, { schema });
+  return openPostgresStorage(url, { schema: await freshSchema(t, 'farm') });
 }
 
 test('clusters form, grow, shrink and close (PostgreSQL)', async (t) => {
