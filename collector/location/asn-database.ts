@@ -192,26 +192,24 @@ function loadV6(file: string, withAsn: boolean): V6Table {
   return { starts, ends, numbers, values };
 }
 
-function findV4(table: V4Table, value: number): number {
+/** Index of the range holding `value` (ranges sorted by start, not overlapping), or -1. */
+function findRange<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLike<T>, value: T): number {
   let low = 0;
-  let high = table.starts.length - 1;
+  let high = starts.length - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    if (table.starts[middle]! <= value) low = middle + 1;
+    if (starts[middle]! <= value) low = middle + 1;
     else high = middle - 1;
   }
-  return high >= 0 && table.ends[high]! >= value ? high : -1;
+  return high >= 0 && ends[high]! >= value ? high : -1;
+}
+
+function findV4(table: V4Table, value: number): number {
+  return findRange<number>(table.starts, table.ends, value);
 }
 
 function findV6(table: V6Table, value: bigint): number {
-  let low = 0;
-  let high = table.starts.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    if (table.starts[middle]! <= value) low = middle + 1;
-    else high = middle - 1;
-  }
-  return high >= 0 && table.ends[high]! >= value ? high : -1;
+  return findRange<bigint>(table.starts, table.ends, value);
 }
 
 /** `::ffff:1.2.3.4` (how a dual-stack socket reports an IPv4 peer) as `1.2.3.4`. */
