@@ -171,3 +171,44 @@ export const HealthSchema = Type.Object({
   queueDepth: Type.Integer(),
   serverTime: Type.Integer(),
 });
+
+/** What links devices into a possible farm: a shared router, Wi-Fi access point or internet address. */
+export const LINK_KINDS = ['gateway', 'bssid', 'egress-ip'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+export const LinkKindSchema = Type.Union(LINK_KINDS.map((kind) => Type.Literal(kind)));
+
+/** One open possible-farm cluster (GET /v1/farms). */
+export const FarmSchema = Type.Object({
+  clusterId: Type.Integer(),
+  openedAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  deviceCount: Type.Integer(),
+  devices: Type.Array(Type.Object({ deviceId: Type.String(), hostname: Type.String() })),
+  sharedSignals: Type.Array(Type.Object({ kind: LinkKindSchema, value: Type.String(), deviceIds: Type.Array(Type.String()) })),
+});
+export type Farm = Static<typeof FarmSchema>;
+export const FarmListSchema = Type.Object({ farms: Type.Array(FarmSchema), serverTime: Type.Integer() });
+
+export const DeviceLocationSchema = Type.Object({
+  deviceId: Type.String(),
+  seenAt: Type.Union([Type.Integer(), Type.Null()]),
+  gatewayHash: Type.Union([Type.String(), Type.Null()]),
+  bssidHash: Type.Union([Type.String(), Type.Null()]),
+  ssidHash: Type.Union([Type.String(), Type.Null()]),
+  subnetHash: Type.Union([Type.String(), Type.Null()]),
+  timezone: Type.Union([Type.String(), Type.Null()]),
+  utcOffsetMinutes: Type.Union([Type.Integer(), Type.Null()]),
+  defaultRouteTunnel: Type.Boolean(),
+  interfaceKind: Type.Union([Type.String(), Type.Null()]),
+  egress: Type.Union([
+    Type.Object({
+      ip: Type.String(),
+      asn: Type.Union([Type.Integer(), Type.Null()]),
+      organization: Type.Union([Type.String(), Type.Null()]),
+      country: Type.Union([Type.String(), Type.Null()]),
+      hostingOrVpn: Type.Boolean(),
+    }),
+    Type.Null(),
+  ]),
+  expectedCountry: Type.Union([Type.String(), Type.Null()]),
+});

@@ -11,7 +11,7 @@
  */
 import { AGENT_FINDING_KINDS, COLLECTOR_FINDING_KINDS, RISK_RANK, type RiskLevel } from '../../common/findings';
 import type { ReportBody } from '../../common/report';
-import type { DeviceView, FleetFinding, Incident, StoredReport } from '../schemas';
+import type { DeviceView, Farm, FleetFinding, Incident, LinkKind, StoredReport } from '../schemas';
 
 const TOKEN_KEY = 'telltale.itToken';
 const DEVICE_PAGE = 50;
@@ -27,14 +27,6 @@ interface Gap {
   fromSeq: number;
   toSeq: number;
   closedAt: number | null;
-}
-/** One open cluster as GET /v1/farms returns it (collector/routes/location.ts owns the shape). */
-interface Farm {
-  clusterId: number;
-  openedAt: number;
-  deviceCount: number;
-  devices: { deviceId: string; hostname: string }[];
-  sharedSignals: { kind: string; deviceIds: string[] }[];
 }
 interface Note {
   at: number;
@@ -159,7 +151,7 @@ async function loadIncidents(append = false): Promise<void> {
 
 // ---- farms ----
 
-const SIGNAL_WORDS: Readonly<Record<string, string>> = { gateway: 'same router', bssid: 'same Wi-Fi access point', 'egress-ip': 'same internet address' };
+const SIGNAL_WORDS: Readonly<Record<LinkKind, string>> = { gateway: 'same router', bssid: 'same Wi-Fi access point', 'egress-ip': 'same internet address' };
 
 async function loadFarms(): Promise<void> {
   const { farms } = await get<{ farms: Farm[] }>('/v1/farms');
@@ -178,7 +170,7 @@ async function loadFarms(): Promise<void> {
           element('td', { text: String(farm.deviceCount) }),
           hosts,
           element('td', { text: when(farm.openedAt) }),
-          element('td', { text: farm.sharedSignals.map((signal) => `${SIGNAL_WORDS[signal.kind] ?? signal.kind} (${signal.deviceIds.length})`).join(', ') }),
+          element('td', { text: farm.sharedSignals.map((signal) => `${SIGNAL_WORDS[signal.kind]} (${signal.deviceIds.length})`).join(', ') }),
         ]);
       }),
     );

@@ -7,49 +7,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ItScope } from '../config';
 import { CollectorError } from '../errors';
-import { LINK_KINDS, deleteApprovedPlace, findDeviceLocation, listApprovedPlaces, listOpenClusters, hostnamesOf, setExpectedCountry, upsertApprovedPlace, expectedCountry, type LinkKind } from '../storage/locations';
+import { DeviceLocationSchema, FarmListSchema, LinkKindSchema } from '../schemas';
+import { deleteApprovedPlace, findDeviceLocation, listApprovedPlaces, listOpenClusters, hostnamesOf, setExpectedCountry, upsertApprovedPlace, expectedCountry, type LinkKind } from '../storage/locations';
 import { appendAudit } from '../storage/audit-log';
 import { recordAudit } from './it';
 import { decorateItActor, requireScope as scopeFor } from './it-auth';
 
 const DeviceIdParam = Type.String({ minLength: 1, maxLength: 64 });
 const CountrySchema = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, upper case.' });
-const LinkKindSchema = Type.Union(LINK_KINDS.map((kind) => Type.Literal(kind)));
-
-export const FarmSchema = Type.Object({
-  clusterId: Type.Integer(),
-  openedAt: Type.Integer(),
-  updatedAt: Type.Integer(),
-  deviceCount: Type.Integer(),
-  devices: Type.Array(Type.Object({ deviceId: Type.String(), hostname: Type.String() })),
-  sharedSignals: Type.Array(Type.Object({ kind: LinkKindSchema, value: Type.String(), deviceIds: Type.Array(Type.String()) })),
-});
-export const FarmListSchema = Type.Object({ farms: Type.Array(FarmSchema), serverTime: Type.Integer() });
-
-export const DeviceLocationSchema = Type.Object({
-  deviceId: Type.String(),
-  seenAt: Type.Union([Type.Integer(), Type.Null()]),
-  gatewayHash: Type.Union([Type.String(), Type.Null()]),
-  bssidHash: Type.Union([Type.String(), Type.Null()]),
-  ssidHash: Type.Union([Type.String(), Type.Null()]),
-  subnetHash: Type.Union([Type.String(), Type.Null()]),
-  timezone: Type.Union([Type.String(), Type.Null()]),
-  utcOffsetMinutes: Type.Union([Type.Integer(), Type.Null()]),
-  defaultRouteTunnel: Type.Boolean(),
-  interfaceKind: Type.Union([Type.String(), Type.Null()]),
-  egress: Type.Union([
-    Type.Object({
-      ip: Type.String(),
-      asn: Type.Union([Type.Integer(), Type.Null()]),
-      organization: Type.Union([Type.String(), Type.Null()]),
-      country: Type.Union([Type.String(), Type.Null()]),
-      hostingOrVpn: Type.Boolean(),
-    }),
-    Type.Null(),
-  ]),
-  expectedCountry: Type.Union([Type.String(), Type.Null()]),
-});
-
 const ApprovedPlaceSchema = Type.Object(
   { kind: LinkKindSchema, value: Type.String({ minLength: 1, maxLength: 128 }), label: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },

@@ -2,11 +2,10 @@
  * The location tables (migration 003): each device's latest location, farm clusters and members,
  * approved places and expected countries. Bound SQL only; row mappers beside the queries.
  */
+import { LINK_KINDS, type LinkKind } from '../schemas';
 import { integer, integerOrNull, text, textOrNull, type Queryable, type Row } from './sql';
 
-/** Signals that link devices into a cluster. */
-export const LINK_KINDS = ['gateway', 'bssid', 'egress-ip'] as const;
-export type LinkKind = (typeof LINK_KINDS)[number];
+export { LINK_KINDS, type LinkKind };
 
 const LINK_COLUMN: Readonly<Record<LinkKind, string>> = { gateway: 'gateway_hash', bssid: 'bssid_hash', 'egress-ip': 'egress_ip' };
 
