@@ -161,11 +161,11 @@ async function loadFarms(): Promise<void> {
     .querySelector('tbody')!
     .replaceChildren(
       ...farms.map((farm) => {
-        const hosts = element('td');
-        farm.devices.forEach((device, index) => {
-          if (index > 0) hosts.append(', ');
-          hosts.append(button(device.hostname || device.deviceId, () => showDevice(device.deviceId), { className: 'link' }));
-        });
+        const hosts = element(
+          'td',
+          {},
+          farm.devices.map((device) => element('div', {}, [button(device.hostname || device.deviceId, () => showDevice(device.deviceId), { className: 'link' })])),
+        );
         return element('tr', { 'data-farm': String(farm.clusterId) }, [
           element('td', { text: String(farm.deviceCount) }),
           hosts,
