@@ -32,9 +32,11 @@ if (files.length === 0) {
 }
 const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--renderer-only', '--quiet'], { stdio: 'inherit', cwd: root });
 if (build.status !== 0) process.exit(build.status ?? 1);
+// A hung test fails after 10 minutes. The bound applies to a whole file too, and lab-relay's file runs
+// three real remote-control labs in one process: about 5 minutes on a busy 2-core machine.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=600000', ...files],
   { stdio: 'inherit', cwd: root, env: { ...process.env, TELLTALE_TEST: '1' } },
 );
 process.exit(result.status ?? 1);
