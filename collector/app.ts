@@ -16,6 +16,7 @@ import { agentRoutes } from './routes/agent';
 import { dashboardRoutes } from './routes/dashboard';
 import { enrollDevice, type EnrollInput } from './ingest/enroll';
 import { ingestReports } from './ingest/ingest';
+import { IngestWriter } from './ingest/writer-thread';
 import { everyInterval, startSilenceSweeps, type Schedule, type SilenceSweeps } from './ingest/silence';
 import { itRoutes } from './routes/it';
 import { SiemPusher } from './siem/push';
@@ -127,7 +128,11 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
 
   const correlation: CorrelationSettings = { ...DEFAULT_CORRELATION, windowMs: config.location.windowHours * 3_600_000, minDevices: config.location.minDevices };
   const asn = options.asn ?? loadAsnDatabase(config);
-  const queue = new CommitQueue((batch) => ingestReports(database, batch, correlation), config.queue);
+  const writer =
+    config.writerThread && database.dialect === 'sqlite' && typeof database.file === 'string'
+      ? new IngestWriter({ file: database.file, correlation, retryAfterSeconds: config.queue.retryAfterSeconds })
+      : null;
+  const queue = new CommitQueue((batch) => (writer ? writer.write(batch) : ingestReports(database, batch, correlation)), config.queue);
   const siem = config.siem ? new SiemPusher({ database, config: config.siem, clock, version: COLLECTOR_VERSION, log: app.log }) : null;
   const services: CollectorServices = {
     config,
@@ -264,6 +269,7 @@ export async function buildCollector(input: CollectorConfigInput | CollectorConf
     stopClusterSweeps();
     await sweeps?.stop();
     await queue.close();
+    await writer?.close();
     await pool?.close();
     await store.close();
   });

@@ -37,6 +37,13 @@ export const COLLECTOR_COMMAND = {
     'silent-after-minutes': { type: 'string', value: 'M', description: 'A device that sends nothing for this long is silent and gets a device-silent finding.', default: '60', env: 'TELLTALE_SILENT_AFTER_MINUTES' },
     'rate-per-ip': { type: 'string', value: 'N', description: 'Requests per minute per client address on every route but report delivery.', default: '600', env: 'TELLTALE_RATE_PER_IP' },
     'rate-per-device': { type: 'string', value: 'N', description: 'Report deliveries per minute per device.', default: '600', env: 'TELLTALE_RATE_PER_DEVICE' },
+    'writer-thread': {
+      type: 'string',
+      value: 'on|off',
+      description: 'SQLite: commit reports on a writer thread with its own connection (off: on the main thread).',
+      default: 'on',
+      env: 'TELLTALE_WRITER_THREAD',
+    },
     'verify-threads': { type: 'string', value: 'N', description: 'Worker threads verifying signatures; 0 verifies on the main thread.', default: 'one per core', env: 'TELLTALE_VERIFY_THREADS' },
     'trusted-proxy': {
       type: 'strings',
@@ -102,6 +109,7 @@ const SOURCES: Readonly<Record<string, string>> = {
   'rateLimit/perIp': '--rate-per-ip (TELLTALE_RATE_PER_IP)',
   'rateLimit/reportsPerDevice': '--rate-per-device (TELLTALE_RATE_PER_DEVICE)',
   verifyThreads: '--verify-threads (TELLTALE_VERIFY_THREADS)',
+  writerThread: '--writer-thread (TELLTALE_WRITER_THREAD)',
   logLevel: '--log-level (TELLTALE_LOG_LEVEL)',
   logFormat: '--log-format (TELLTALE_LOG_FORMAT)',
   storage: '--db or --pg (TELLTALE_COLLECTOR_DB, TELLTALE_COLLECTOR_PG_URL)',
@@ -150,6 +158,11 @@ export function collectorConfigFromCommandLine(values: Values, env: NodeJS.Proce
       queueDir: values['siem-queue'] ?? env.TELLTALE_SIEM_QUEUE ?? (pgUrl || file === ':memory:' ? 'telltale-siem-queue' : `${file}.siem-queue`),
       ...(token === undefined ? {} : { token }),
     };
+  }
+  const writerThread = values['writer-thread'] ?? env.TELLTALE_WRITER_THREAD;
+  if (writerThread !== undefined) {
+    if (writerThread !== 'on' && writerThread !== 'off') throw new UsageProblem(`--writer-thread (TELLTALE_WRITER_THREAD) must be on or off, got ${JSON.stringify(writerThread)}`);
+    raw.writerThread = writerThread === 'on';
   }
   const verifyThreads = number(values['verify-threads'] ?? env.TELLTALE_VERIFY_THREADS);
   if (verifyThreads !== undefined) raw.verifyThreads = verifyThreads;

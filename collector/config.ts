@@ -90,6 +90,11 @@ export const CollectorConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * SQLite: commit reports on a writer thread with its own connection (collector/ingest/writer-thread.ts),
+     * so statements and fsync stay off the event loop. false commits on the main thread.
+     */
+    writerThread: Type.Boolean({ default: true }),
     /** Worker threads verifying Ed25519 signatures (default: one per available core; 0: on the main thread). */
     verifyThreads: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
     /** Device public keys kept parsed in memory (per thread), least recently used evicted first. */

@@ -14,25 +14,15 @@
  */
 import type { KeyObject } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { decodeSignature, spkiOf, SIGNATURE_BYTES, verifySignatureBytes, type SignatureVerifier } from './report-crypto';
 import type { VerifyBatch, VerifyReply, VerifyWorkerData } from './verify-worker';
+import { siblingModule, startModuleWorker } from './worker-start';
 
-/** The worker's file beside this one, with this module's own extension (`.ts` from the sources, `.js` built). */
-const WORKER_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), `verify-worker${path.extname(fileURLToPath(import.meta.url))}`);
+const WORKER_FILE = siblingModule(import.meta.url, 'verify-worker');
 
-/**
- * Start the worker file. Node 20 does not apply the parent's module hooks to a worker's entry
- * module, so from the TypeScript sources (the collector runs under tsx) a one-line bootstrap
- * registers tsx in the worker and then imports the file.
- */
 function startWorker(workerData: VerifyWorkerData): Worker {
-  if (!WORKER_FILE.endsWith('.ts')) return new Worker(WORKER_FILE, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(WORKER_FILE).href)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
+  return startModuleWorker(WORKER_FILE, workerData);
 }
 
 export interface VerifierPoolOptions {

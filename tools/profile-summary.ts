@@ -20,6 +20,8 @@ const PROFILE_COMMAND = {
     file: { type: 'strings', value: 'FILE', description: 'A .cpuprofile file (repeatable: the profiles are added together).' },
     top: { type: 'string', value: 'N', description: 'Rows per table.', default: '25' },
     per: { type: 'string', value: 'N', description: 'Also show microseconds per unit of work, dividing by N (e.g. the requests answered).' },
+    from: { type: 'string', value: 'SECONDS', description: 'Count only samples taken this long after the profile started (skip start-up).', default: '0' },
+    to: { type: 'string', value: 'SECONDS', description: 'Count only samples taken before this long after the profile started.' },
   },
   examples: [
     ['npm run profile -- --file p.cpuprofile', 'Both tables, 25 rows each.'],
@@ -43,10 +45,15 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-/** Self time in µs per node id. */
-function selfTimes(profile: CpuProfile): Map<number, number> {
+/** Self time in µs per node id, of the samples taken between `from` and `to` µs into the profile. */
+function selfTimes(profile: CpuProfile, from: number, to: number): Map<number, number> {
   const self = new Map<number, number>();
-  profile.samples.forEach((id, index) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  let at = 0;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (at >= from && at < to) self.set(id, (self.get(id) ?? 0) + delta);
+  });
   return self;
 }
 
@@ -97,7 +104,7 @@ function main(): void {
       process.exit(1);
     }
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-    for (const [id, micros] of selfTimes(profile)) {
+    for (const [id, micros] of selfTimes(profile, Number(args.from ?? '0') * 1e6, args.to === undefined ? Infinity : Number(args.to) * 1e6)) {
       const frame = nodes.get(id)?.callFrame;
       if (!frame) continue;
       if (SPECIAL.has(frame.functionName)) {

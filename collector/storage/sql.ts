@@ -32,6 +32,8 @@ export interface Queryable {
 
 /** A database handle: queries outside a transaction, plus serialized write transactions. */
 export interface SqlDatabase extends Queryable {
+  /** The SQLite file behind this handle, so a second connection can open it (null in memory; absent for PostgreSQL). */
+  readonly file?: string | null;
   /**
    * Run `work` inside one write transaction and commit it; roll back if it throws.
    * Write transactions are serialized: a second call waits for the first to finish.

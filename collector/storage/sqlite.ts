@@ -54,7 +54,7 @@ export function openSqliteStorage(file: string, options: SqliteOpenOptions = {})
     if (error instanceof CollectorError) throw error;
     throw new CollectorError('STORAGE_UNAVAILABLE', `${file} is not a usable collector database: ${messageOf(error)}`, 500);
   }
-  return new SqliteDatabase(db);
+  return new SqliteDatabase(db, file === ':memory:' ? null : path.resolve(file));
 }
 
 /**
@@ -82,7 +82,10 @@ class SqliteDatabase implements SqlDatabase {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly lock = new SerialLock();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    readonly file: string | null,
+  ) {}
 
   private prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);

@@ -10,6 +10,8 @@
 import assert from 'node:assert/strict';
 import { CommitQueue } from '../../../../collector/commit-queue';
 import { ingestReports, type IngestOutcome, type VerifiedReport } from '../../../../collector/ingest/ingest';
+import { IngestWriter } from '../../../../collector/ingest/writer-thread';
+import { DEFAULT_CORRELATION } from '../../../../collector/location/correlate';
 import { insertDevice } from '../../../../collector/storage/devices';
 import type { Row } from '../../../../collector/storage/sql';
 import type { ReportBody, SignedReport } from '../../../../common/report';
@@ -108,14 +110,20 @@ function rowsOf(state: Record<string, Row[]>, deviceIds: ReadonlySet<string>): R
   return Object.fromEntries(Object.entries(state).map(([table, rows]) => [table, rows.filter((row) => deviceIds.has(String(row.device_id ?? row.id)))]));
 }
 
-async function poisonFailsAlone(kit: StorageKit): Promise<void> {
+async function poisonFailsAlone(kit: StorageKit, through: 'main thread' | 'writer thread'): Promise<void> {
   const [database, reference] = await Promise.all([kit.open(), kit.open()]);
+  if (through === 'writer thread' && (database.dialect !== 'sqlite' || typeof database.file !== 'string')) {
+    kit.t.skip('the writer thread commits SQLite files only');
+    return;
+  }
+  const writer = through === 'writer thread' ? new IngestWriter({ file: database.file!, correlation: DEFAULT_CORRELATION, retryAfterSeconds: 1 }) : null;
+  kit.t.after(() => writer?.close());
   const rand = seededRandom(SEED);
   let transactions = 0;
   const queue = new CommitQueue(
     (batch) => {
       transactions += 1;
-      return ingestReports(database, batch);
+      return writer ? writer.write(batch) : ingestReports(database, batch);
     },
     { maxPending: 10_000, maxBatch: 10_000, retryAfterSeconds: 1 },
   );
@@ -168,5 +176,6 @@ async function poisonFailsAlone(kit: StorageKit): Promise<void> {
 }
 
 export const ISOLATION_CASES: readonly StorageCase[] = [
-  { name: 'a poison report in a batch fails alone: valid reports of other devices keep their outcome and rows (seeded interleavings)', run: poisonFailsAlone },
+  { name: 'a poison report in a batch fails alone: valid reports of other devices keep their outcome and rows (seeded interleavings)', run: (kit) => poisonFailsAlone(kit, 'main thread') },
+  { name: 'a poison report fails alone on the SQLite writer thread too: errors cross the thread with their outcome', run: (kit) => poisonFailsAlone(kit, 'writer thread') },
 ];
