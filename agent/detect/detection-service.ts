@@ -1,5 +1,6 @@
 /**
- * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds, followed by the
+ * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds (skipped while the
+ * platform's change token, change/scan-change.ts, says nothing it looks at changed), followed by the
  * behaviour scan (protocol probes of listening sockets, forwarder attribution) and, on Windows, the
  * RDP host scan; and the hardware probe (displays, USB) at start, on change, and at most every
  * hardwareScanSeconds (minimum 60). Findings of sources `tool`, `behaviour`, `rdp-host`, `edid`,
@@ -30,6 +31,7 @@ import { tcpTableReaderFor } from './sockets/list-sockets';
 import { pathExists, scanTools, TOOL_SOURCE, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
 import { listUsbDevicesLinux } from './usb/linux';
 import { usbListerFor } from './usb/list-usb';
+import { scanChangeTokenFor, type ScanChangeToken } from './change/scan-change';
 
 export interface DetectionProbes extends ToolScanProbes {
   /** The machine's TCP table for the behaviour scan; absent: no behaviour scan. */
@@ -40,6 +42,11 @@ export interface DetectionProbes extends ToolScanProbes {
   readHardware(): Promise<HardwareSnapshot>;
   /** Cheap change token (a readdir or two), checked on every tool scan. */
   hardwareToken(): string;
+  /**
+   * Cheap token of what the tool and behaviour scans see (change/scan-change.ts): a scheduled scan
+   * is skipped while it is unchanged and the last scan found nothing. Absent: every period scans.
+   */
+  scanChangeToken?: ScanChangeToken;
 }
 
 export interface DetectionOptions {
@@ -67,7 +74,9 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   const readSigner = signerReaderFor(platform, run);
   // --- end per-OS hardware and signer probes ---
   const signerIdentifier = new SignerIdentifier(catalog, readSigner);
+  const scanChangeToken = scanChangeTokenFor(platform);
   return {
+    ...(scanChangeToken ? { scanChangeToken } : {}),
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),
@@ -108,6 +117,11 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
 
 /** While throttled, one scan per this many scan periods. */
 export const THROTTLED_SCAN_EVERY = 4;
+/**
+ * A full scan at least once per this many scan periods however quiet the change token is (5 minutes
+ * at the default 30 s): it bounds what the token cannot see (a process that execs in place).
+ */
+export const FULL_SCAN_EVERY = 10;
 
 export class DetectionService implements AgentService {
   readonly name = 'detection';
@@ -137,6 +151,11 @@ export class DetectionService implements AgentService {
   }
 
   private throttled = false;
+  /** The change token taken before the last full scan, and scheduled scans skipped since. */
+  private lastScanToken: string | null = null;
+  private unchangedSkips = 0;
+  /** Scheduled scans skipped because nothing had changed (for tests and the bench). */
+  skippedScans = 0;
   /** The unavailable X screen probe is logged once per run. */
   private loggedNoXScreen = false;
   private skippedTicks = 0;
@@ -146,7 +165,7 @@ export class DetectionService implements AgentService {
     this.toolTimer = setInterval(() => {
       // While the CPU watchdog throttles the agent, scan only every THROTTLED_SCAN_EVERY-th period.
       if (this.throttled && ++this.skippedTicks % THROTTLED_SCAN_EVERY !== 0) return;
-      void this.tick();
+      void this.scheduledTick();
     }, this.ctx.policy.intervals.scanSeconds * 1000);
     this.toolTimer.unref?.();
   }
@@ -180,6 +199,32 @@ export class DetectionService implements AgentService {
     return this.running;
   }
 
+  /**
+   * A period's scan: skipped (the hardware check still runs) when the change token is unchanged
+   * since the last full scan, that scan found no running tool and no behaviour finding, and the
+   * fallback period has not come round. A full scan would then reconcile the same findings; only
+   * the last-seen time of an installed-tool finding waits for the next full scan.
+   */
+  scheduledTick(): Promise<void> {
+    if (this.running) return this.running;
+    const token = this.probes.scanChangeToken?.() ?? null;
+    // Only installed-but-not-running tools may stand: nothing whose sessions or sockets move on their own.
+    const nothingRunning =
+      this.lastToolScan !== undefined &&
+      this.lastToolScan.tools.every((tool) => tool.processes.length === 0) &&
+      (this.lastBehaviourScan?.observations.length ?? 0) === 0;
+    if (token !== null && token === this.lastScanToken && nothingRunning && this.unchangedSkips < FULL_SCAN_EVERY - 1) {
+      this.unchangedSkips++;
+      this.skippedScans++;
+      this.running = this.runHardwareCheck().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    this.unchangedSkips = 0;
+    return this.tick();
+  }
+
   /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
   private async runBehaviourScan(otherFindings: readonly FindingObservation[]): Promise<void> {
     const probes = this.probes.behaviour;
@@ -199,6 +244,8 @@ export class DetectionService implements AgentService {
   /** Tool scan, then the hardware probe if it is due or the hardware changed. */
   async runOnce(): Promise<void> {
     const now = () => this.ctx.clock.now();
+    // Taken before the scan, so a change while it runs shows at the next period.
+    this.lastScanToken = this.probes.scanChangeToken?.() ?? null;
     try {
       this.lastToolScan = await scanTools({
         matcher: this.matcher,
@@ -224,6 +271,12 @@ export class DetectionService implements AgentService {
       }
     }
     await this.runBehaviourScan(rdpHost);
+    await this.runHardwareCheck();
+  }
+
+  /** The hardware probe, if it is due or the hardware change token moved. */
+  private async runHardwareCheck(): Promise<void> {
+    const now = () => this.ctx.clock.now();
     const token = this.probes.hardwareToken();
     const periodMs = Math.max(60, this.ctx.policy.intervals.hardwareScanSeconds) * 1000;
     const due = now() - this.lastHardwareScan >= periodMs;

@@ -1,8 +1,9 @@
 /**
  * The aggregator: InputEvents in, TimingWindows out.
  *
- * The hot path (`accept`) only appends numbers to arrays and bumps counters; every feature is
- * computed once, at flush. A window opens at its first event and is due after `windowSeconds` of
+ * The hot path (`accept`) only appends numbers to typed sample buffers (agent/input/sample-buffer.ts,
+ * kept across windows, so a steady window allocates nothing per event) and bumps counters; every
+ * feature is computed once, at flush. A window opens at its first event and is due after `windowSeconds` of
  * wall-clock time or `windowKeystrokes` completed keystrokes, whichever comes first. A window with
  * no events is never produced.
  *
@@ -22,6 +23,7 @@ import type { TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
 import { AttributionTally, type AttributionCounts } from './attribution/attribution-source';
+import { SampleBuffer } from './sample-buffer';
 import { coefficientOfVariation, countBetween, distributionOf, gapCounts, round3, shareBelow } from './stats';
 
 /** Down-to-down gaps above this (ms) are pauses, not flight. */
@@ -64,16 +66,16 @@ export class Aggregator {
   private keyDowns = 0;
   private rollovers = 0;
   private lastDownTime: number | null = null;
-  private dwells: number[] = [];
-  private flights: number[] = [];
+  private readonly dwells = new SampleBuffer();
+  private readonly flights = new SampleBuffer();
   /** Hook times of every key-down and key-up (coincidence counts, computed at flush). */
-  private keyEventTimes: number[] = [];
+  private readonly keyEventTimes = new SampleBuffer();
   private moves = 0;
   private clicks = 0;
   private wheels = 0;
   private lastMoveTime: number | null = null;
-  private steps: number[] = [];
-  private moveIntervals: number[] = [];
+  private readonly steps = new SampleBuffer();
+  private readonly moveIntervals = new SampleBuffer();
   /** Key events delivered late (STALL_DELIVERY_MS): counted, but kept out of the gap counts. */
   private stalledKeyEvents = 0;
   private compressedHolds = 0;
@@ -184,9 +186,12 @@ export class Aggregator {
   /** The open window's features; `closing` hands the attribution counts over to it. */
   private features(closing: boolean): TimingWindow | null {
     if (this.openedAt === null) return null;
+    const dwells = this.dwells.view();
+    const flights = this.flights.view();
+    const moveIntervals = this.moveIntervals.view();
     let activeMs = 0;
-    for (const interval of this.moveIntervals) activeMs += interval;
-    const gaps = gapCounts(this.keyEventTimes, SHORT_GAP_MS, Math.max(BUNCH_GAP_MS, this.clock.resolutionMs));
+    for (let i = 0; i < moveIntervals.length; i++) activeMs += moveIntervals[i]!;
+    const gaps = gapCounts(this.keyEventTimes.view(), SHORT_GAP_MS, Math.max(BUNCH_GAP_MS, this.clock.resolutionMs));
     const attributed = !this.attributionRunning ? null : closing ? this.attribution.take() : this.attribution.current();
     const window: TimingWindow = {
       startedAt: this.openedAt,
@@ -194,12 +199,12 @@ export class Aggregator {
       hookStart: this.hookStart,
       hookEnd: this.hookEnd,
       keys: {
-        keystrokes: this.dwells.length,
+        keystrokes: dwells.length,
         keyDowns: this.keyDowns,
-        dwell: distributionOf(this.dwells),
-        flight: distributionOf(this.flights),
-        nearSimultaneous5: shareBelow(this.flights, 5),
-        nearSimultaneous15: shareBelow(this.flights, 15),
+        dwell: distributionOf(dwells),
+        flight: distributionOf(flights),
+        nearSimultaneous5: shareBelow(flights, 5),
+        nearSimultaneous15: shareBelow(flights, 15),
         rolloverRate: this.keyDowns === 0 ? 0 : round3(this.rollovers / this.keyDowns),
         keyEvents: this.keyEventTimes.length + this.stalledKeyEvents,
         coincidentEvents: gaps.coincident,
@@ -215,12 +220,12 @@ export class Aggregator {
         moves: this.moves,
         clicks: this.clicks,
         wheels: this.wheels,
-        moveRateHz: activeMs === 0 ? 0 : round3(this.moveIntervals.length / (activeMs / 1000)),
-        step: distributionOf(this.steps),
-        interval: distributionOf(this.moveIntervals),
-        intervalCv: coefficientOfVariation(this.moveIntervals),
-        coincidentMoves: countBetween(this.moveIntervals, 0, 0),
-        fastMoves: countBetween(this.moveIntervals, 1, 2),
+        moveRateHz: activeMs === 0 ? 0 : round3(moveIntervals.length / (activeMs / 1000)),
+        step: distributionOf(this.steps.view()),
+        interval: distributionOf(moveIntervals),
+        intervalCv: coefficientOfVariation(moveIntervals),
+        coincidentMoves: countBetween(moveIntervals, 0, 0),
+        fastMoves: countBetween(moveIntervals, 1, 2),
         ...(attributed !== null
           ? {
               injectedPointerEvents: attributed.injectedPointerEvents,
@@ -246,15 +251,15 @@ export class Aggregator {
     this.keyDowns = 0;
     this.rollovers = 0;
     this.lastDownTime = null;
-    this.dwells = [];
-    this.flights = [];
-    this.keyEventTimes = [];
+    this.dwells.clear();
+    this.flights.clear();
+    this.keyEventTimes.clear();
     this.moves = 0;
     this.clicks = 0;
     this.wheels = 0;
     this.lastMoveTime = null;
-    this.steps = [];
-    this.moveIntervals = [];
+    this.steps.clear();
+    this.moveIntervals.clear();
     this.stalledKeyEvents = 0;
     this.compressedHolds = 0;
     this.maxDeliveryDelay = 0;

@@ -42,50 +42,59 @@ export interface BoundaryCounters {
 export class HookBoundary {
   /** keycode -> down time. Lives only here, only while the key is held. */
   private readonly held = new Map<number, number>();
-  private lastX: number | null = null;
+  /** Whether a pointer position has been seen (the first move has no step). */
+  private hasPosition = false;
+  private lastX = 0;
   private lastY = 0;
   readonly counters: BoundaryCounters = { repeats: 0, unpairedUps: 0 };
 
   constructor(private readonly listener: InputListener) {}
 
   /**
-   * Translate one raw event. O(1); called on the hook's hot path. `stamped` is the event's time and
-   * delivery delay from the platform's input clock (agent/input/input-clock.ts); without it the raw
-   * time is used and the delay is unknown.
+   * Translate one raw event. O(1); `stamped` is the event's time and delivery delay from the
+   * platform's input clock (agent/input/input-clock.ts); without it the raw time is used and the
+   * delay is unknown.
    */
   accept(raw: RawInputEvent, stamped?: StampedTime): void {
-    const time = stamped?.time ?? raw.time;
-    const delay = stamped?.deliveryDelayMs;
-    switch (raw.type) {
+    this.acceptFields(raw.type, stamped?.time ?? raw.time, raw.keycode, raw.x, raw.y, stamped?.deliveryDelayMs);
+  }
+
+  /**
+   * `accept` on the hook's hot path: the raw event's fields with the clock's time and delay already
+   * applied, so no stamp object is made per event. Allocates only the InputEvent it hands on.
+   */
+  acceptFields(type: number, time: number, keycode: number | undefined, x: number | undefined, y: number | undefined, delay: number | undefined): void {
+    switch (type) {
       case RawEventType.keyPressed: {
-        const keycode = raw.keycode ?? -1;
-        if (this.held.has(keycode)) {
+        const key = keycode ?? -1;
+        if (this.held.has(key)) {
           this.counters.repeats++;
           return;
         }
         const heldCount = this.held.size;
-        this.held.set(keycode, time);
+        this.held.set(key, time);
         this.listener({ kind: 'keyDown', time, heldCount }, delay);
         return;
       }
       case RawEventType.keyReleased: {
-        const keycode = raw.keycode ?? -1;
-        const downTime = this.held.get(keycode);
+        const key = keycode ?? -1;
+        const downTime = this.held.get(key);
         if (downTime === undefined) {
           this.counters.unpairedUps++;
           return;
         }
-        this.held.delete(keycode);
+        this.held.delete(key);
         this.listener({ kind: 'keystroke', downTime, upTime: time }, delay);
         return;
       }
       case RawEventType.mouseMoved:
       case RawEventType.mouseDragged: {
-        const x = raw.x ?? 0;
-        const y = raw.y ?? 0;
-        const distance = this.lastX === null ? null : Math.hypot(x - this.lastX, y - this.lastY);
-        this.lastX = x;
-        this.lastY = y;
+        const nextX = x ?? 0;
+        const nextY = y ?? 0;
+        const distance = this.hasPosition ? Math.hypot(nextX - this.lastX, nextY - this.lastY) : null;
+        this.hasPosition = true;
+        this.lastX = nextX;
+        this.lastY = nextY;
         this.listener({ kind: 'mouseMove', time, distance }, delay);
         return;
       }
@@ -104,7 +113,8 @@ export class HookBoundary {
   /** Forget held keys and the last position (on stop, so nothing lingers in memory). */
   reset(): void {
     this.held.clear();
-    this.lastX = null;
+    this.hasPosition = false;
+    this.lastX = 0;
     this.lastY = 0;
   }
 }

@@ -55,7 +55,11 @@ export class HookInputSource implements InputSource {
     const { uIOhook } = require('uiohook-napi') as UiohookModule;
     const boundary = new HookBoundary(listener);
     // The receive time is read first thing: it is the Windows event time and every clock's delivery check.
-    const handler = (event: RawInputEvent): void => boundary.accept(event, clock.stamp(event.time, performance.now()));
+    // Stamped without an object (stampTime, then the clock's last delay): this runs once per raw event.
+    const handler = (event: RawInputEvent): void => {
+      const time = clock.stampTime(event.time, performance.now());
+      boundary.acceptFields(event.type, time, event.keycode, event.x, event.y, clock.lastDeliveryDelayMs);
+    };
     uIOhook.on('input', handler);
     try {
       uIOhook.start();

@@ -21,8 +21,8 @@ import type { TimingWindow } from '../../common/timing';
 import type { AgentContext, AgentService } from '../context';
 import { storageHealth, type StorageHealth } from '../store/storage-health';
 import { insertTimingWindows } from '../store/timing-windows';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Aggregator } from './aggregator';
+import { LoopStallProbe } from './loop-stall-probe';
 import type { InputEvent, InputSource } from './input-source';
 import type { AttributionSource } from './attribution/attribution-source';
 
@@ -34,16 +34,14 @@ export const STORE_RETRY_MS = 15_000;
 export const MAX_PENDING_WINDOWS = 2880;
 /** How often the open window's features so far are offered to the detector (`windowProgress`), ms. */
 export const PROGRESS_MS = 5000;
-/** Sampling resolution of the event-loop delay monitor while a window is open, ms. */
-const LOOP_MONITOR_MS = 20;
 
 export class InputCaptureService implements AgentService {
   readonly name = 'input-capture';
   private readonly aggregator: Aggregator;
   private timer: NodeJS.Timeout | null = null;
   private progressTimer: NodeJS.Timeout | null = null;
-  /** Event-loop delay while a window is open (off while idle, so an idle agent is never woken). */
-  private loopMonitor: IntervalHistogram | null = null;
+  /** Event-loop stalls while a window is open (off while idle, so an idle agent is never woken). */
+  private readonly loopProbe = new LoopStallProbe();
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly health: StorageHealth;
   /** Windows taken but not yet stored (the disk refused them), oldest first. */
@@ -155,8 +153,7 @@ export class InputCaptureService implements AgentService {
   flush(): number | null {
     this.disarm();
     this.noteLoopDelay();
-    this.loopMonitor?.disable();
-    this.loopMonitor = null;
+    this.loopProbe.stop();
     const window = this.aggregator.take();
     if (window === null) {
       this.storeUnstored();
@@ -183,10 +180,10 @@ export class InputCaptureService implements AgentService {
     if (this.timer === null) {
       this.arm(this.ctx.policy.intervals.windowSeconds * 1000);
       this.armProgress();
-      if (this.loopMonitor === null) {
-        this.loopMonitor = monitorEventLoopDelay({ resolution: LOOP_MONITOR_MS });
-        this.loopMonitor.enable();
-      }
+      this.loopProbe.start();
+    } else {
+      // Each event is a loop turn the probe can measure, and keeps its timer from waking the loop.
+      this.loopProbe.touch(performance.now());
     }
     // Only a completed keystroke can trip the keystroke limit; time limits are the timer's job.
     if (event.kind === 'keystroke' && this.aggregator.isDue(now)) this.flush();
@@ -221,12 +218,10 @@ export class InputCaptureService implements AgentService {
     this.progressTimer.unref();
   }
 
-  /** Hand the longest event-loop stall since the last look to the aggregator (the histogram counts ns). */
+  /** Hand the longest event-loop stall since the last look to the aggregator. */
   private noteLoopDelay(): void {
-    if (this.loopMonitor === null || this.loopMonitor.count === 0) return;
-    // The monitor's own sampling interval is not a stall.
-    this.aggregator.noteLoopDelay(Math.max(0, this.loopMonitor.max / 1e6 - LOOP_MONITOR_MS));
-    this.loopMonitor.reset();
+    const longest = this.loopProbe.take();
+    if (longest !== null) this.aggregator.noteLoopDelay(longest);
   }
 
   /** Store every waiting window in one transaction; returns the last one's id, or null if refused. */

@@ -39,6 +39,13 @@ export interface InputClock {
   readonly stampResolutionMs: number;
   /** Stamp one event: `rawTime` is the hook's time field, `receivedMs` a monotonic ms clock read on receipt. */
   stamp(rawTime: number, receivedMs: number): StampedTime;
+  /**
+   * The same stamp without an object for the hook's hot path: returns the event time and leaves its
+   * delivery delay in `lastDeliveryDelayMs` until the next stamp.
+   */
+  stampTime(rawTime: number, receivedMs: number): number;
+  /** The delivery delay of the latest `stamp`/`stampTime`, ms (0 before the first). */
+  readonly lastDeliveryDelayMs: number;
 }
 
 /** Windows' default timer tick, ms (64 Hz). */
@@ -73,10 +80,16 @@ export class X11InputClock implements InputClock {
   readonly id = 'x11';
   readonly resolutionMs = 1;
   readonly stampResolutionMs = 1;
+  lastDeliveryDelayMs = 0;
   private readonly tracker = new DelayTracker();
 
   stamp(rawTime: number, receivedMs: number): StampedTime {
-    return { time: rawTime, deliveryDelayMs: this.tracker.delay(rawTime, receivedMs) };
+    return { time: this.stampTime(rawTime, receivedMs), deliveryDelayMs: this.lastDeliveryDelayMs };
+  }
+
+  stampTime(rawTime: number, receivedMs: number): number {
+    this.lastDeliveryDelayMs = this.tracker.delay(rawTime, receivedMs);
+    return rawTime;
   }
 }
 
@@ -85,12 +98,18 @@ export class WindowsInputClock implements InputClock {
   readonly id = 'windows';
   readonly resolutionMs = 1;
   readonly stampResolutionMs = WINDOWS_TICK_MS;
+  lastDeliveryDelayMs = 0;
   private readonly tracker = new DelayTracker();
 
   stamp(rawTime: number, receivedMs: number): StampedTime {
+    return { time: this.stampTime(rawTime, receivedMs), deliveryDelayMs: this.lastDeliveryDelayMs };
+  }
+
+  stampTime(rawTime: number, receivedMs: number): number {
     // The tick clock is up to one tick behind the moment of the event, so delays under a tick are noise.
     const delay = this.tracker.delay(rawTime, receivedMs);
-    return { time: Math.floor(receivedMs), deliveryDelayMs: Math.max(0, delay - WINDOWS_TICK_MS) };
+    this.lastDeliveryDelayMs = Math.max(0, delay - WINDOWS_TICK_MS);
+    return Math.floor(receivedMs);
   }
 }
 
@@ -99,6 +118,7 @@ export class MacInputClock implements InputClock {
   readonly id = 'macos';
   readonly resolutionMs = 1;
   readonly stampResolutionMs = 1;
+  lastDeliveryDelayMs = 0;
   private readonly tracker = new DelayTracker();
   private unitsPerMs = NANOSECONDS_PER_MS;
   private calibration: { raw: number; received: number } | null = null;
@@ -110,9 +130,13 @@ export class MacInputClock implements InputClock {
   }
 
   stamp(rawTime: number, receivedMs: number): StampedTime {
+    return { time: this.stampTime(rawTime, receivedMs), deliveryDelayMs: this.lastDeliveryDelayMs };
+  }
+
+  stampTime(rawTime: number, receivedMs: number): number {
     if (!this.calibrated) this.calibrate(rawTime, receivedMs);
-    const time = Math.floor(rawTime / this.unitsPerMs);
-    return { time, deliveryDelayMs: this.tracker.delay(rawTime / this.unitsPerMs, receivedMs) };
+    this.lastDeliveryDelayMs = this.tracker.delay(rawTime / this.unitsPerMs, receivedMs);
+    return Math.floor(rawTime / this.unitsPerMs);
   }
 
   /**

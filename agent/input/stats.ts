@@ -7,8 +7,11 @@
  */
 import type { Distribution } from '../../common/timing';
 
+/** A sample: a plain array or a typed array (the aggregator's windows use typed buffers). */
+export type Samples = ArrayLike<number>;
+
 /** Type-7 quantile of an ascending-sorted, non-empty array. */
-export function quantileSorted(sorted: readonly number[], p: number): number {
+export function quantileSorted(sorted: Samples, p: number): number {
   if (sorted.length === 0) throw new Error('quantileSorted of an empty sample');
   if (p < 0 || p > 1) throw new Error(`quantile probability out of range: ${p}`);
   const h = (sorted.length - 1) * p;
@@ -19,43 +22,43 @@ export function quantileSorted(sorted: readonly number[], p: number): number {
 }
 
 /** Median, IQR, p5 and p95 of a sample; null when it is empty. Does not modify `values`. */
-export function distributionOf(values: readonly number[]): Distribution | null {
+export function distributionOf(values: Samples): Distribution | null {
   if (values.length === 0) return null;
+  // A typed copy sorts numerically (a plain array's default sort compares strings).
   const sorted = Float64Array.from(values).sort();
-  const list = Array.from(sorted);
   return {
-    n: list.length,
-    median: round3(quantileSorted(list, 0.5)),
-    iqr: round3(quantileSorted(list, 0.75) - quantileSorted(list, 0.25)),
-    p5: round3(quantileSorted(list, 0.05)),
-    p95: round3(quantileSorted(list, 0.95)),
+    n: sorted.length,
+    median: round3(quantileSorted(sorted, 0.5)),
+    iqr: round3(quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25)),
+    p5: round3(quantileSorted(sorted, 0.05)),
+    p95: round3(quantileSorted(sorted, 0.95)),
   };
 }
 
 /** Population coefficient of variation (standard deviation / mean); null under two samples or a zero mean. */
-export function coefficientOfVariation(values: readonly number[]): number | null {
+export function coefficientOfVariation(values: Samples): number | null {
   if (values.length < 2) return null;
   let sum = 0;
-  for (const value of values) sum += value;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
   const mean = sum / values.length;
   if (mean === 0) return null;
   let squares = 0;
-  for (const value of values) squares += (value - mean) ** 2;
+  for (let i = 0; i < values.length; i++) squares += (values[i]! - mean) ** 2;
   return round3(Math.sqrt(squares / values.length) / mean);
 }
 
 /** Share of values strictly below `limit` (0..1); 0 for an empty sample. */
-export function shareBelow(values: readonly number[], limit: number): number {
+export function shareBelow(values: Samples, limit: number): number {
   if (values.length === 0) return 0;
   let count = 0;
-  for (const value of values) if (value < limit) count++;
+  for (let i = 0; i < values.length; i++) if (values[i]! < limit) count++;
   return round3(count / values.length);
 }
 
 /** How many of `values` lie in [low, high] (inclusive). */
-export function countBetween(values: readonly number[], low: number, high: number): number {
+export function countBetween(values: Samples, low: number, high: number): number {
   let count = 0;
-  for (const value of values) if (value >= low && value <= high) count++;
+  for (let i = 0; i < values.length; i++) if (values[i]! >= low && values[i]! <= high) count++;
   return count;
 }
 
@@ -73,9 +76,11 @@ export interface GapCounts {
   readonly bunchRuns: number;
 }
 
-/** Count the gaps between consecutive values of `times` once sorted (integer ms expected). Does not modify `times`. */
-/** `bunchMs` is the largest gap that counts as bunched. */
-export function gapCounts(times: readonly number[], shortMs: number, bunchMs: number): GapCounts {
+/**
+ * Count the gaps between consecutive values of `times` once sorted (integer ms expected). Does not
+ * modify `times`. `bunchMs` is the largest gap that counts as bunched.
+ */
+export function gapCounts(times: Samples, shortMs: number, bunchMs: number): GapCounts {
   const sorted = Float64Array.from(times).sort();
   let coincident = 0;
   let short = 0;

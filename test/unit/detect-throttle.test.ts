@@ -35,6 +35,8 @@ describe('detection under the CPU watchdog', () => {
       pathExists: () => false,
       readHardware: async () => ({ connectors: [], usb: [], xScreens: [] }) as never,
       hardwareToken: () => 'same',
+      // Every period scans here: the change gate has its own test (detect-scan-change.test.ts).
+      scanChangeToken: undefined,
     };
     const context = {
       db,

@@ -1,0 +1,77 @@
+/**
+ * Linux scan change token: one readdir of /proc and one read each of /proc/net/tcp{,6}, against the
+ * full scan's several reads per process and per open file descriptor.
+ *
+ * It changes when a process starts or exits (the set of pids, which /proc lists without threads),
+ * when a listening TCP socket opens or closes, and when a connection into a listening port starts
+ * or ends (an inbound remote session). It does not see a process that execs another program in
+ * place, nor outbound connections (browsers churn them): the scan's fallback period covers those,
+ * and a machine where the last scan found a tool is always scanned in full.
+ *
+ * The kernel's proc connector (netlink process events) would report exec too, but needs
+ * CAP_NET_ADMIN, which the agent does not run with, and a native socket Node does not offer.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** TCP states in /proc/net/tcp (include/net/tcp_states.h). */
+const ESTABLISHED = '01';
+const LISTEN = '0A';
+
+/** The change token, or null when /proc cannot be read (the caller then scans). */
+export function scanChangeTokenLinux(procRoot = '/proc'): string | null {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(procRoot);
+  } catch {
+    return null;
+  }
+  // Order-independent digest of the pid set: count, sum and a mixed sum (collisions need two sets
+  // with equal count and sums, which a start or exit between scans does not make).
+  let count = 0;
+  let sum = 0;
+  let mixed = 0;
+  for (const entry of entries) {
+    const code = entry.charCodeAt(0);
+    if (code < 48 || code > 57) continue;
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    count++;
+    sum += pid;
+    mixed = (mixed + Math.imul(pid, 0x9e3779b1)) | 0;
+  }
+  return `${count}.${sum}.${mixed >>> 0}|${tcpDigest(procRoot)}`;
+}
+
+/** Listening socket inodes and inbound connections (local port is a listening port), as text. */
+function tcpDigest(procRoot: string): string {
+  const listening: string[] = [];
+  const listenPorts = new Set<string>();
+  const established: { local: string; inode: string }[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(procRoot, 'net', file), 'latin1');
+    } catch {
+      continue;
+    }
+    let start = text.indexOf('\n') + 1;
+    while (start > 0 && start < text.length) {
+      const end = text.indexOf('\n', start);
+      const line = text.slice(start, end < 0 ? text.length : end);
+      start = end < 0 ? text.length : end + 1;
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const state = fields[3]!.toUpperCase();
+      const localPort = fields[1]!.slice(fields[1]!.lastIndexOf(':') + 1);
+      if (state === LISTEN) {
+        listening.push(fields[9]!);
+        listenPorts.add(localPort);
+      } else if (state === ESTABLISHED) {
+        established.push({ local: localPort, inode: fields[9]! });
+      }
+    }
+  }
+  const inbound = established.filter((row) => listenPorts.has(row.local)).map((row) => row.inode);
+  return `${listening.sort().join(',')}/${inbound.sort().join(',')}`;
+}

@@ -1,0 +1,134 @@
+/**
+ * The scan change gate: a scheduled scan is skipped while the platform's change token stays the
+ * same and the last full scan found nothing running; a changed token, a running tool or the
+ * fallback period scans in full. Linux's token is read from a /proc-shaped folder of real files.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { scanChangeTokenLinux } from '../../agent/detect/change/linux';
+import { defaultProbes, DetectionService, FULL_SCAN_EVERY } from '../../agent/detect/detection-service';
+import type { ProcessInfo } from '../../agent/detect/processes/process-info';
+import { AgentEvents } from '../../agent/events';
+import { openDatabase } from '../../agent/store/database';
+import { DEFAULT_POLICY } from '../../common/policy';
+
+const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+function tcpRow(local: string, remote: string, state: string, inode: number): string {
+  return `   0: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+}
+
+function fakeProc(t: TestContext): { root: string; pids(list: number[]): void; tcp(rows: string[]): void } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-scan-change-'));
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(root, 'net'));
+  fs.writeFileSync(path.join(root, 'net', 'tcp6'), TCP_HEADER);
+  return {
+    root,
+    pids(list) {
+      for (const entry of fs.readdirSync(root)) if (/^\d+$/.test(entry)) fs.rmSync(path.join(root, entry), { recursive: true });
+      for (const pid of list) fs.mkdirSync(path.join(root, String(pid)));
+    },
+    tcp(rows) {
+      fs.writeFileSync(path.join(root, 'net', 'tcp'), TCP_HEADER + rows.join(''));
+    },
+  };
+}
+
+describe('scan change token (Linux)', () => {
+  it('changes with the pid set, listening sockets and inbound connections, not with outbound ones', (t) => {
+    const proc = fakeProc(t);
+    proc.pids([1, 200, 3000]);
+    proc.tcp([tcpRow('0100007F:170C', '00000000:0000', '0A', 11), tcpRow('0A000002:D431', '08080808:01BB', '01', 12)]);
+    const base = scanChangeTokenLinux(proc.root);
+    assert.ok(base !== null);
+    assert.equal(scanChangeTokenLinux(proc.root), base, 'nothing changed');
+    // Outbound connection churn (a browser) leaves it alone.
+    proc.tcp([tcpRow('0100007F:170C', '00000000:0000', '0A', 11), tcpRow('0A000002:D499', '08080404:01BB', '01', 13)]);
+    assert.equal(scanChangeTokenLinux(proc.root), base, 'outbound connections are not in the token');
+    proc.pids([1, 200, 3000, 3001]);
+    const started = scanChangeTokenLinux(proc.root);
+    assert.notEqual(started, base, 'a process started');
+    proc.pids([1, 200, 3001]);
+    assert.notEqual(scanChangeTokenLinux(proc.root), started, 'a process exited (same count)');
+    proc.pids([1, 200, 3000]);
+    assert.equal(scanChangeTokenLinux(proc.root), base, 'back to the same set');
+    // A viewer connects to the listening port 5900 (0x170C): an inbound session.
+    proc.tcp([tcpRow('0100007F:170C', '00000000:0000', '0A', 11), tcpRow('0A000002:D499', '08080404:01BB', '01', 13), tcpRow('0100007F:170C', '0100007F:C350', '01', 14)]);
+    assert.notEqual(scanChangeTokenLinux(proc.root), base, 'an inbound connection');
+    proc.tcp([tcpRow('0100007F:170C', '00000000:0000', '0A', 11), tcpRow('0100007F:1770', '00000000:0000', '0A', 15)]);
+    assert.notEqual(scanChangeTokenLinux(proc.root), base, 'a new listening socket');
+    assert.equal(scanChangeTokenLinux(path.join(proc.root, 'missing')), null, 'unreadable /proc: cannot tell');
+  });
+});
+
+describe('detection scan gate', () => {
+  async function rig(t: TestContext, processes: () => ProcessInfo[]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-gate-'));
+    const db = openDatabase(path.join(dir, 'agent.db'));
+    t.after(() => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const state = { token: 'a' as string | null, scans: 0, hardwareTokens: 0 };
+    const probes = {
+      ...defaultProbes('linux'),
+      listProcesses: async () => {
+        state.scans++;
+        return processes();
+      },
+      listSockets: async () => [],
+      behaviour: undefined,
+      pathExists: () => false,
+      readHardware: async () => ({ connectors: [], usb: [], xScreens: [] }) as never,
+      hardwareToken: () => {
+        state.hardwareTokens++;
+        return 'same';
+      },
+      scanChangeToken: () => state.token,
+    };
+    const context = {
+      db,
+      policy: DEFAULT_POLICY,
+      clock: { now: () => 1_000_000 },
+      logger: { log: () => undefined },
+      dataDir: dir,
+      agentVersion: 'test',
+      events: new AgentEvents(),
+    };
+    return { state, service: new DetectionService(context, { platform: 'linux', probes }) };
+  }
+
+  it('skips a period while nothing changed, scans when the token moves, and in full once per FULL_SCAN_EVERY periods', async (t) => {
+    const { state, service } = await rig(t, () => []);
+    await service.tick();
+    assert.equal(state.scans, 1);
+    await service.scheduledTick();
+    assert.equal(state.scans, 1, 'unchanged: skipped');
+    assert.equal(service.skippedScans, 1);
+    assert.equal(state.hardwareTokens, 2, 'the hardware check still runs in a skipped period');
+    state.token = 'b';
+    await service.scheduledTick();
+    assert.equal(state.scans, 2, 'changed: scanned');
+    for (let i = 0; i < FULL_SCAN_EVERY - 1; i++) await service.scheduledTick();
+    assert.equal(state.scans, 2, `${FULL_SCAN_EVERY - 1} quiet periods skipped`);
+    await service.scheduledTick();
+    assert.equal(state.scans, 3, 'the fallback period scans in full');
+    state.token = null;
+    await service.scheduledTick();
+    assert.equal(state.scans, 4, 'a platform that cannot tell always scans');
+  });
+
+  it('always scans while the last scan found a running tool (its sessions move without a new process)', async (t) => {
+    const x11vnc: ProcessInfo = { pid: 4242, ppid: 1, uid: 1000, name: 'x11vnc', exe: '/usr/bin/x11vnc', argv0: null, script: null, startedAt: 1 };
+    const { state, service } = await rig(t, () => [x11vnc]);
+    await service.tick();
+    assert.equal(service.lastToolScan?.tools.some((tool) => tool.processes.length > 0), true, 'the catalog knows x11vnc');
+    await service.scheduledTick();
+    await service.scheduledTick();
+    assert.equal(state.scans, 3);
+    assert.equal(service.skippedScans, 0);
+  });
+});
