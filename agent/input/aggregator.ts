@@ -18,7 +18,7 @@
  * attributed since the previous one, and an event attributed a few ms after its window closed is
  * counted in the next. They are carried only once attribution runs (`attributionRunning`).
  */
-import type { TimingWindow } from '../../common/timing';
+import { pointerIntervalBucket, POINTER_INTERVAL_BUCKETS, WIDE_STEP_PX, type TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
 import { AttributionTally, type AttributionCounts } from './attribution/attribution-source';
@@ -74,6 +74,12 @@ export class Aggregator {
   private lastMoveTime: number | null = null;
   private steps: number[] = [];
   private moveIntervals: number[] = [];
+  /**
+   * Pointer updates per interval bucket, all and wide steps only (common/timing.ts): preallocated and
+   * cleared in place, so counting adds no allocation to the input path.
+   */
+  private readonly updateIntervals = new Uint32Array(POINTER_INTERVAL_BUCKETS);
+  private readonly wideStepIntervals = new Uint32Array(POINTER_INTERVAL_BUCKETS);
   /** Key events delivered late (STALL_DELIVERY_MS): counted, but kept out of the gap counts. */
   private stalledKeyEvents = 0;
   private compressedHolds = 0;
@@ -135,7 +141,14 @@ export class Aggregator {
         if (event.distance !== null) this.steps.push(event.distance);
         if (this.lastMoveTime !== null) {
           const interval = event.time - this.lastMoveTime;
-          if (interval >= 0 && interval <= MOVE_GAP_MS) this.moveIntervals.push(interval);
+          if (interval >= 0 && interval <= MOVE_GAP_MS) {
+            this.moveIntervals.push(interval);
+            if (event.distance !== null) {
+              const bucket = pointerIntervalBucket(interval);
+              this.updateIntervals[bucket]!++;
+              if (event.distance >= WIDE_STEP_PX) this.wideStepIntervals[bucket]!++;
+            }
+          }
         }
         this.lastMoveTime = event.time;
         return;
@@ -221,6 +234,8 @@ export class Aggregator {
         intervalCv: coefficientOfVariation(this.moveIntervals),
         coincidentMoves: countBetween(this.moveIntervals, 0, 0),
         fastMoves: countBetween(this.moveIntervals, 1, 2),
+        updateIntervals: Array.from(this.updateIntervals),
+        wideStepIntervals: Array.from(this.wideStepIntervals),
         ...(attributed !== null
           ? {
               injectedPointerEvents: attributed.injectedPointerEvents,
@@ -255,6 +270,8 @@ export class Aggregator {
     this.lastMoveTime = null;
     this.steps = [];
     this.moveIntervals = [];
+    this.updateIntervals.fill(0);
+    this.wideStepIntervals.fill(0);
     this.stalledKeyEvents = 0;
     this.compressedHolds = 0;
     this.maxDeliveryDelay = 0;
