@@ -10,11 +10,12 @@
  *    shrink against the median). The share of down-to-down intervals under 15 ms is not a
  *    feature: on the tuning users its local values have the heaviest tail of any candidate (z 4.4
  *    at the 99.9th percentile) while a 20 ms relay moves its median z by under 0.5;
- *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
- *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
- *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed),
- *    and updates land in the same millisecond (the one pointer feature that also sees FreeRDP,
- *    which forwards every update uncoalesced). Interval irregularity (the aggregator's
+ *  - mouse: viewers coalesce motion into a few tens of updates per second, so steps of several
+ *    pixels arrive two or more of the device's report periods apart, which a device reporting on
+ *    its own period never does (coalescedSteps, judged against the device's learned period, not a
+ *    population); with jitter updates land in the same millisecond (the one pointer feature that
+ *    also sees FreeRDP, which forwards every update uncoalesced). Rate, step size, interval and
+ *    implied speed are kept as weight-0 evidence (POPULATION_POINTER_WEIGHT). Interval irregularity (the aggregator's
  *    intervalCv) is not a feature: measured in the lab, relayed motion is more regular than a
  *    local device's, whose updates skip whenever the position does not change.
  * Everything here is pure and works on timing features only.
