@@ -2,7 +2,7 @@
  * `npm run bench:detect`: how well the timing detector tells relayed input from local input,
  * measured on real remote-desktop sessions in the lab (lab/).
  *
- *   npm run bench:detect                     full grid (about 11 minutes of real-time replay)
+ *   npm run bench:detect                     full grid (about 17 minutes of real-time replay)
  *   npm run bench:detect -- --quick          CI-size grid (about 3 minutes)
  *   npm run bench:detect -- --fresh          replay again instead of re-scoring cached captures
  *   npm run bench:detect -- --replay         no live lab: one table per OS input-clock model (bench/detect-replay.ts)
@@ -18,6 +18,7 @@
  * rolling last 60 s of windows. "cold" = a new device (population prior only); "warm" = a device
  * whose baseline learned from that typist's own earlier sessions (sessions 0-2, offline).
  */
+import { pointerCapturePlan, printPointerTable } from './detect-pointer';
 import { runReplay } from './detect-replay';
 import { parseOrExit, type CommandSpec, type FlagSpec } from '../common/command-line';
 import { initialBaseline, updateBaseline, type DeviceBaseline } from '../agent/timing-detector/baseline-model';
@@ -223,7 +224,7 @@ export const DETECT_COMMAND = {
     'Xvfb displays, and prints ROC AUC, true-positive rate at 1 % false positives and time to finding per condition. ' +
     'Captures are cached under test-output/lab-captures/ and re-scored on the next run. Progress goes to stderr; ' +
     'Ctrl-C or SIGTERM stops the lab and its children. The population prior it scores against is derived by tools/derive-prior.ts, not here.',
-  duration: 'about 11 minutes of real-time replay for the full grid, about 3 with --quick; seconds when every capture is cached',
+  duration: 'about 17 minutes of real-time replay for the full grid (6 of them the pointer rows), about 4 with --quick; seconds when every capture is cached',
   flags: {
     quick: { type: 'boolean', description: 'The CI-size grid.' },
     fresh: { type: 'boolean', description: 'Replay again instead of re-scoring cached captures.' },
@@ -347,6 +348,9 @@ async function runBench(quick: boolean, fresh: boolean): Promise<void> {
   }
   console.log('');
   printSimulated(sessions, heldOutUsers, cold, coldThr.keys, negatives.keys, negativesWarm);
+  console.log('');
+  // The pointer rows, cold and warm, tuning and held-out seeds apart (bench/detect-pointer.ts).
+  printPointerTable(await runCaptures(pointerCapturePlan(quick), { fresh, verbose: true, ...(process.env.TELLTALE_LAB_CAPTURES ? { cacheDir: process.env.TELLTALE_LAB_CAPTURES } : {}) }), quick);
   console.log('');
   printKeyboardClocks(sessions, cold);
   console.log('');

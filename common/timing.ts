@@ -83,6 +83,33 @@ export const KeyFeaturesSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Buckets of the time between consecutive pointer updates: one per millisecond from 0 to
+ * POINTER_INTERVAL_FINE_MS - 1, then [FINE, 2 * FINE) and [2 * FINE, the movement gap]. Millisecond
+ * resolution up to 32 ms is what it takes to tell a device's own report period (1-12.5 ms) from a
+ * viewer that coalesces motion (TigerVNC sends at most one update per 17 ms).
+ */
+export const POINTER_INTERVAL_FINE_MS = 32;
+/** How many interval buckets a pointer histogram has. */
+export const POINTER_INTERVAL_BUCKETS = POINTER_INTERVAL_FINE_MS + 2;
+/** A pointer step at least this long (px) is a wide step: the pointer moved several pixels since the last report. */
+export const WIDE_STEP_PX = 3;
+
+/** The histogram bucket of a pointer-update interval, ms (>= 0). Allocation-free: it sits on the input path. */
+export function pointerIntervalBucket(intervalMs: number): number {
+  if (intervalMs < POINTER_INTERVAL_FINE_MS) return Math.floor(intervalMs);
+  return intervalMs < 2 * POINTER_INTERVAL_FINE_MS ? POINTER_INTERVAL_FINE_MS : POINTER_INTERVAL_FINE_MS + 1;
+}
+
+/** Lowest interval (ms) a bucket holds. */
+export function pointerBucketStartMs(bucket: number): number {
+  return bucket <= POINTER_INTERVAL_FINE_MS ? bucket : 2 * POINTER_INTERVAL_FINE_MS;
+}
+
+/** Counts of pointer updates per interval bucket (pointerIntervalBucket); carried whole, not a flat table field. */
+const intervalHistogram = (title: string) =>
+  Type.Array(count('pointer updates'), { ...annotate(title, 'count'), minItems: POINTER_INTERVAL_BUCKETS, maxItems: POINTER_INTERVAL_BUCKETS });
+
 export const MouseFeaturesSchema = Type.Object(
   {
     moves: count('pointer movements'),
@@ -97,6 +124,14 @@ export const MouseFeaturesSchema = Type.Object(
     ),
     coincidentMoves: Type.Optional(count('consecutive pointer updates in the same millisecond')),
     fastMoves: Type.Optional(count('consecutive pointer updates 1 to 2 ms apart')),
+    /**
+     * How long after the previous update each pointer update came (per-millisecond buckets, see
+     * pointerIntervalBucket), for every update and for wide steps only (WIDE_STEP_PX or more). A
+     * device reports on its own period; a relay that coalesces motion sends wide steps a viewer
+     * period apart. Counts only: no position, no direction.
+     */
+    updateIntervals: Type.Optional(intervalHistogram('pointer updates by time since the previous update (1 ms buckets up to 32 ms)')),
+    wideStepIntervals: Type.Optional(intervalHistogram('pointer steps of 3 px or more by time since the previous update (1 ms buckets up to 32 ms)')),
     injectedPointerEvents: Type.Optional(count('pointer movements and wheel turns injected by a program')),
     devicePointerEvents: Type.Optional(count('pointer movements and wheel turns from a pointing device')),
     injectedClicks: Type.Optional(count('clicks injected by a program')),
@@ -154,6 +189,8 @@ function objectOf(schema: TSchema): TObject | null {
 }
 
 function collectFields(schema: TSchema, path: readonly string[], parent: Annotated | null, out: TimingField[]): void {
+  // A histogram is carried whole (reports, storage) but is not one number for a table or a log line.
+  if (KindGuard.IsArray(schema)) return;
   const object = objectOf(schema);
   if (object !== null) {
     const properties = object.properties;

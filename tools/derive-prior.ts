@@ -68,7 +68,7 @@ function derivePrior(): { features: PopulationPrior; provenance: Record<string, 
     features: features as PopulationPrior,
     provenance: {
       keys: `Monaco free_text, even user ids, ${keyPools.length} rolling 60 s pools`,
-      mouse: `generated minimum-jerk pointing at ${POINTER_RATES.join('/')} Hz, even seeds, ${mousePools.length} pools`,
+      mouse: `generated minimum-jerk pointing at ${POINTER_RATES.join('/')} Hz, even seeds, ${mousePools.length} pools; only for pointer features of weight 0 (shown, not scored: docs/detection/pointer.md)`,
       derivedBy: 'npx tsx tools/derive-prior.ts',
     },
   };

@@ -19,7 +19,7 @@
  * attributed since the previous one, and an event attributed a few ms after its window closed is
  * counted in the next. They are carried only once attribution runs (`attributionRunning`).
  */
-import type { TimingWindow } from '../../common/timing';
+import { pointerIntervalBucket, POINTER_INTERVAL_BUCKETS, WIDE_STEP_PX, type TimingWindow } from '../../common/timing';
 import { assertNever } from '../../common/result';
 import type { InputEvent } from './input-source';
 import { AttributionTally, type AttributionCounts } from './attribution/attribution-source';
@@ -76,6 +76,12 @@ export class Aggregator {
   private lastMoveTime: number | null = null;
   private readonly steps = new SampleBuffer();
   private readonly moveIntervals = new SampleBuffer();
+  /**
+   * Pointer updates per interval bucket, all and wide steps only (common/timing.ts): preallocated and
+   * cleared in place, so counting adds no allocation to the input path.
+   */
+  private readonly updateIntervals = new Uint32Array(POINTER_INTERVAL_BUCKETS);
+  private readonly wideStepIntervals = new Uint32Array(POINTER_INTERVAL_BUCKETS);
   /** Key events delivered late (STALL_DELIVERY_MS): counted, but kept out of the gap counts. */
   private stalledKeyEvents = 0;
   private compressedHolds = 0;
@@ -137,7 +143,14 @@ export class Aggregator {
         if (event.distance !== null) this.steps.push(event.distance);
         if (this.lastMoveTime !== null) {
           const interval = event.time - this.lastMoveTime;
-          if (interval >= 0 && interval <= MOVE_GAP_MS) this.moveIntervals.push(interval);
+          if (interval >= 0 && interval <= MOVE_GAP_MS) {
+            this.moveIntervals.push(interval);
+            if (event.distance !== null) {
+              const bucket = pointerIntervalBucket(interval);
+              this.updateIntervals[bucket]!++;
+              if (event.distance >= WIDE_STEP_PX) this.wideStepIntervals[bucket]!++;
+            }
+          }
         }
         this.lastMoveTime = event.time;
         return;
@@ -226,6 +239,8 @@ export class Aggregator {
         intervalCv: coefficientOfVariation(moveIntervals),
         coincidentMoves: countBetween(moveIntervals, 0, 0),
         fastMoves: countBetween(moveIntervals, 1, 2),
+        updateIntervals: Array.from(this.updateIntervals),
+        wideStepIntervals: Array.from(this.wideStepIntervals),
         ...(attributed !== null
           ? {
               injectedPointerEvents: attributed.injectedPointerEvents,
@@ -260,6 +275,8 @@ export class Aggregator {
     this.lastMoveTime = null;
     this.steps.clear();
     this.moveIntervals.clear();
+    this.updateIntervals.fill(0);
+    this.wideStepIntervals.fill(0);
     this.stalledKeyEvents = 0;
     this.compressedHolds = 0;
     this.maxDeliveryDelay = 0;

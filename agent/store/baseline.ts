@@ -6,9 +6,11 @@
  * detector starts again from the population prior: a broken baseline must not silently mis-score.
  * A feature the stored value lacks (it was saved by an older agent, before the feature existed)
  * starts from the prior while the learned features are kept, so an upgrade does not throw away
- * what the device has learned of its user.
+ * what the device has learned of its user. The pointer profile (the device's own report period,
+ * baseline-model.ts) is optional: absent or damaged, only the pointer starts cold again.
  */
-import type { DeviceBaseline } from '../timing-detector/baseline-model';
+import { POINTER_INTERVAL_BUCKETS } from '../../common/timing';
+import type { DeviceBaseline, PointerProfile } from '../timing-detector/baseline-model';
 import { FEATURES } from '../timing-detector/features';
 import type { Db } from './database';
 import { getValue, setValue } from './kv';
@@ -32,7 +34,18 @@ export function loadBaseline(db: Db, fallback?: DeviceBaseline): DeviceBaseline 
       return undefined;
     }
   }
-  return { ...stored, features };
+  // A damaged pointer profile costs only the learned report period: the pointer starts cold again.
+  const { pointer, ...rest } = stored;
+  return { ...rest, features, ...(pointer !== undefined && isPointerProfile(pointer) ? { pointer } : {}) };
+}
+
+/** Whether a stored pointer profile has the shape and finite, non-negative counts the detector reads. */
+function isPointerProfile(value: unknown): value is PointerProfile {
+  if (typeof value !== 'object' || value === null) return false;
+  const profile = value as Record<string, unknown>;
+  const counts = (list: unknown): boolean =>
+    Array.isArray(list) && list.length === POINTER_INTERVAL_BUCKETS && list.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
+  return counts(profile.updateIntervals) && counts(profile.wideStepIntervals) && typeof profile.updates === 'number' && Number.isFinite(profile.updates) && profile.updates >= 0;
 }
 
 export function saveBaseline(db: Db, baseline: DeviceBaseline): void {

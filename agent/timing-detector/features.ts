@@ -10,16 +10,17 @@
  *    shrink against the median). The share of down-to-down intervals under 15 ms is not a
  *    feature: on the tuning users its local values have the heaviest tail of any candidate (z 4.4
  *    at the 99.9th percentile) while a 20 ms relay moves its median z by under 0.5;
- *  - mouse: viewers coalesce motion into a few tens of updates per second: fewer updates, further
- *    apart in time and larger in distance than from a 125-1000 Hz device; with jitter those coarse
- *    updates then arrive bunched, so large steps come milliseconds apart (an absurd implied speed),
- *    and updates land in the same millisecond (the one pointer feature that also sees FreeRDP,
- *    which forwards every update uncoalesced). Interval irregularity (the aggregator's
+ *  - mouse: viewers coalesce motion into a few tens of updates per second, so steps of several
+ *    pixels arrive two or more of the device's report periods apart, which a device reporting on
+ *    its own period never does (coalescedSteps, judged against the device's learned period, not a
+ *    population); with jitter updates land in the same millisecond (the one pointer feature that
+ *    also sees FreeRDP, which forwards every update uncoalesced). Rate, step size, interval and
+ *    implied speed are kept as weight-0 evidence (POPULATION_POINTER_WEIGHT). Interval irregularity (the aggregator's
  *    intervalCv) is not a feature: measured in the lab, relayed motion is more regular than a
  *    local device's, whose updates skip whenever the position does not change.
  * Everything here is pure and works on timing features only.
  */
-import type { TimingWindow } from '../../common/timing';
+import { POINTER_INTERVAL_BUCKETS, pointerBucketStartMs, type TimingWindow } from '../../common/timing';
 
 export type Modality = 'keys' | 'mouse';
 
@@ -60,6 +61,105 @@ export interface PooledWindow {
   readonly holdChances: number;
   /** Windows left out of the pool because the agent was stalled while they were collected. */
   readonly stalledWindows: number;
+  /**
+   * Pointer updates per interval bucket (common/timing.ts pointerIntervalBucket), all and wide steps
+   * only, summed over the windows that carry them; null when none does.
+   */
+  readonly updateIntervals: readonly number[] | null;
+  readonly wideStepIntervals: readonly number[] | null;
+}
+
+/**
+ * What the scorer knows of the device itself, beyond feature centers: the report periods of the
+ * pointing devices it has shown in local motion (baseline-model.ts PointerProfile), empty until
+ * they are learned.
+ */
+export interface DeviceContext {
+  /** Report periods of the device's own pointing devices, ms (empty: not learned yet). */
+  readonly pointerPeriodsMs: readonly number[];
+}
+
+/**
+ * The slowest report period an ordinary pointing device has, ms: 125 Hz, the rate USB mice are
+ * polled at by default (a full-speed HID endpoint's 8-10 ms interval, which host controllers serve
+ * every 8 ms). Not a population statistic but a hardware bound: a cold device is judged by what no
+ * ordinary pointing device does rather than by what a typical one does.
+ */
+export const COLD_POINTER_PERIOD_MS = 8;
+
+/** The cold device context: nothing learned. */
+export const COLD_DEVICE: DeviceContext = { pointerPeriodsMs: [] };
+
+/**
+ * Share of a span's (or a profile's) update intervals an interval bucket of at most
+ * COLD_POINTER_PERIOD_MS + 1 ms must hold to count as a pointing device's report period. Local
+ * motion puts most of its updates on its period (lab: 60-85 %); a relay that coalesces at 17 ms and
+ * more has no such bucket, and one that jitters spreads its updates thin over every bucket.
+ */
+export const PERIOD_SHARE = 0.1;
+
+/** The report periods (ms) a histogram of update intervals shows: buckets 1..COLD+1 ms holding PERIOD_SHARE of the non-tied updates. */
+export function reportPeriodsMs(updateIntervals: readonly number[]): number[] {
+  let total = 0;
+  for (let bucket = 1; bucket < updateIntervals.length; bucket++) total += updateIntervals[bucket]!;
+  const periods: number[] = [];
+  if (total === 0) return periods;
+  for (let bucket = 1; bucket <= COLD_POINTER_PERIOD_MS + 1 && bucket < updateIntervals.length; bucket++) {
+    if (updateIntervals[bucket]! >= PERIOD_SHARE * total) periods.push(bucket);
+  }
+  return periods;
+}
+
+/**
+ * The report period a span's wide steps are judged against, ms: the slowest of the device's learned
+ * periods and of the periods the span itself shows (a laptop whose user picks up the touchpad after
+ * a 1000 Hz mouse shows the touchpad's 8 ms in that very span), never slower than the cold bound,
+ * and the cold bound when neither shows one. So a device that learned its 1000 Hz mouse judges a
+ * relay's coalesced steps against 1 ms, while its own slower touchpad is never taken for a relay.
+ */
+export function judgedPeriodMs(updateIntervals: readonly number[] | null, device: DeviceContext): number {
+  const periods = [...device.pointerPeriodsMs, ...(updateIntervals === null ? [] : reportPeriodsMs(updateIntervals))];
+  return periods.length === 0 ? COLD_POINTER_PERIOD_MS : Math.min(COLD_POINTER_PERIOD_MS, Math.max(...periods));
+}
+
+/**
+ * The shortest interval (ms) after which a wide step is inconsistent with a device reporting every
+ * `periodMs`: twice its period, and at least three milliseconds past it (clock wobble). A device
+ * reports on every period while its position changes, so a step of several pixels comes one period
+ * after the last report; only a sender that held motion back (a viewer coalescing updates) lands a
+ * wide step two or more periods later.
+ */
+export function coalesceLimitMs(periodMs: number): number {
+  return Math.max(2 * periodMs, periodMs + 3);
+}
+
+/** Fewest wide steps a pool needs before its share of coalesced steps is read. */
+export const COALESCED_MIN_STEPS = 30;
+/** Floor of the coalesced-step baseline's spread: the share a device is allowed above its center (local stalls). */
+export const COALESCED_MIN_SPREAD = 0.05;
+
+/** Element-wise sum of the histograms the windows carry, or null when none carries one. */
+function sumHistograms(windows: readonly TimingWindow[], read: (w: TimingWindow) => readonly number[] | undefined): number[] | null {
+  let total: number[] | null = null;
+  for (const w of windows) {
+    const counts = read(w);
+    if (counts === undefined || counts.length !== POINTER_INTERVAL_BUCKETS) continue;
+    total ??= new Array<number>(POINTER_INTERVAL_BUCKETS).fill(0);
+    for (let i = 0; i < POINTER_INTERVAL_BUCKETS; i++) total[i]! += counts[i]!;
+  }
+  return total;
+}
+
+/** Wide steps in a pooled histogram, and how many of them came at least `limitMs` after the update before. */
+export function coalescedCounts(wideStepIntervals: readonly number[], limitMs: number): { readonly steps: number; readonly coalesced: number } {
+  let steps = 0;
+  let coalesced = 0;
+  for (let bucket = 0; bucket < wideStepIntervals.length; bucket++) {
+    const n = wideStepIntervals[bucket]!;
+    steps += n;
+    if (pointerBucketStartMs(bucket) >= limitMs) coalesced += n;
+  }
+  return { steps, coalesced };
 }
 
 /** How many samples a modality needs in the pool before it is scored at all. */
@@ -130,6 +230,8 @@ export function poolWindows(all: readonly TimingWindow[]): PooledWindow {
     compressedHolds: sum(windows, (w) => w.keys.compressedHolds),
     holdChances: sum(windows, (w) => (w.keys.compressedHolds === undefined ? 0 : w.keys.keystrokes)),
     stalledWindows: all.length - windows.length,
+    updateIntervals: sumHistograms(windows, (w) => w.mouse.updateIntervals),
+    wideStepIntervals: sumHistograms(windows, (w) => w.mouse.wideStepIntervals),
   };
 }
 
@@ -144,7 +246,8 @@ export type FeatureId =
   | 'stepSize'
   | 'moveInterval'
   | 'pointerSpeed'
-  | 'pointerCoincidence';
+  | 'pointerCoincidence'
+  | 'coalescedSteps';
 
 /** One feature's definition. */
 export interface FeatureSpec {
@@ -170,8 +273,8 @@ export interface FeatureSpec {
   readonly weight: number;
   /** Smallest baseline spread, in the feature's scored units: keeps a very steady device from alarming on noise. */
   readonly minSpread: number;
-  /** Value and sample count from a pool, or null when absent. */
-  read(pool: PooledWindow): { readonly value: number; readonly samples: number } | null;
+  /** Value and sample count from a pool (judged against `device`, cold when not given), or null when absent. */
+  read(pool: PooledWindow, device?: DeviceContext): { readonly value: number; readonly samples: number } | null;
 }
 
 /** Fewest short gaps a pool needs before its coincidence rate is read at all. */
@@ -194,6 +297,23 @@ export const HOLDS_MIN_SPREAD = 0.01;
  * in the evidence but adds nothing and explains nothing.
  */
 export const FEATURE_WEIGHTS = { coincidence: 1, bunching: 2, bunchRuns: 2, compressedHolds: 0 } as const;
+
+/**
+ * Weight of the pointer features that can only be compared with a population (update rate, step
+ * size, update interval, implied speed): none. No shippable recording of real pointing at the
+ * device's own report rate was found to derive that population from (docs/detection/pointer.md),
+ * and a generated one put a typical step at 2.1 px where real-rate mice step about 4.5 px, so relays
+ * were flagged for the wrong reason and a learned mouse would have hidden them. They stay in the
+ * evidence IT sees; the pointer score rests on the device's own report period (coalescedSteps) and
+ * same-millisecond updates.
+ */
+export const POPULATION_POINTER_WEIGHT = 0;
+
+/**
+ * Score points per unit of z of the coalesced-step share: fixed on the lab's tuning seeds (even
+ * seeds of each pointer condition) before the held-out seeds were scored (bench:detect).
+ */
+export const COALESCED_WEIGHT = 1;
 
 const present = (value: number | null, samples: number): { value: number; samples: number } | null =>
   value === null || samples === 0 ? null : { value, samples };
@@ -297,7 +417,7 @@ export const FEATURES: readonly FeatureSpec[] = [
     direction: -1,
     scale: 'log2',
     unit: 'Hz',
-    weight: 1,
+    weight: POPULATION_POINTER_WEIGHT,
     minSpread: 0.15,
     read: (pool) => present(pool.moveRateHz === null ? null : Math.max(pool.moveRateHz, 1), pool.moveIntervals),
   },
@@ -308,7 +428,7 @@ export const FEATURES: readonly FeatureSpec[] = [
     direction: 1,
     scale: 'log2',
     unit: 'px',
-    weight: 1,
+    weight: POPULATION_POINTER_WEIGHT,
     minSpread: 0.15,
     read: (pool) => present(pool.stepMedian === null ? null : Math.max(pool.stepMedian, 0.5), pool.moveIntervals),
   },
@@ -319,7 +439,7 @@ export const FEATURES: readonly FeatureSpec[] = [
     direction: 1,
     scale: 'log2',
     unit: 'ms',
-    weight: 1,
+    weight: POPULATION_POINTER_WEIGHT,
     minSpread: 0.15,
     // A 1 ms floor: a 1000 Hz device's median is 1 ms, and log2 of 0 would be meaningless.
     read: (pool) => present(pool.intervalMedian === null ? null : Math.max(pool.intervalMedian, 1), pool.moveIntervals),
@@ -333,7 +453,7 @@ export const FEATURES: readonly FeatureSpec[] = [
     unit: 'px/s',
     // Wide floor: the lab's generated pointing has a narrow speed range, real people vary by
     // multiples between tasks, so only a speed several times the usual counts for much.
-    weight: 1,
+    weight: POPULATION_POINTER_WEIGHT,
     minSpread: 0.7,
     // A jittered relay releases coalesced updates in bunches: large steps arriving milliseconds apart,
     // an implied speed no hand produces. Device-independent: a 1000 Hz mouse takes small steps often.
@@ -358,6 +478,27 @@ export const FEATURES: readonly FeatureSpec[] = [
       pool.moveIntervals < MIN_SAMPLES.mouse || pool.fastMoves >= pool.coincidentMoves
         ? null
         : { value: pool.coincidentMoves / pool.moveIntervals, samples: pool.moveIntervals },
+  },
+  {
+    id: 'coalescedSteps',
+    modality: 'mouse',
+    label: "pointer steps of 3 px or more arriving two report periods or more after the update before (share of such steps)",
+    direction: 1,
+    scale: 'rate',
+    unit: '%',
+    weight: COALESCED_WEIGHT,
+    minSpread: COALESCED_MIN_SPREAD,
+    // Speed, step and the device's report period must agree: a device moving several pixels per
+    // report reports every period, so its wide steps come one period apart. A viewer that coalesces
+    // motion (TigerVNC sends at most every 17 ms) turns a 125-1000 Hz device's motion into wide steps
+    // 17-25 ms apart: fewer, larger steps than the device's rate gives at that speed. Judged against
+    // the device's own learned period, so learning a real mouse sharpens the test instead of
+    // absorbing the relay.
+    read: (pool, device = COLD_DEVICE) => {
+      if (pool.wideStepIntervals === null) return null;
+      const { steps, coalesced } = coalescedCounts(pool.wideStepIntervals, coalesceLimitMs(judgedPeriodMs(pool.updateIntervals, device)));
+      return steps < COALESCED_MIN_STEPS ? null : { value: coalesced / steps, samples: steps };
+    },
   },
 ];
 

@@ -13,7 +13,7 @@
  * tuning runs, never on the held-out users the bench reports.
  */
 import { FEATURES, MIN_SAMPLES, rawValue, scoredValue, type FeatureId, type Modality, type PooledWindow } from './features';
-import type { DeviceBaseline } from './baseline-model';
+import { deviceContext, type DeviceBaseline } from './baseline-model';
 
 /** Cap on one feature's contribution, so a single extreme feature cannot dominate forever. */
 export const Z_CAP = 8;
@@ -55,6 +55,7 @@ export interface ModalityScore {
 /** Score every modality that has enough samples in the pool. */
 export function scorePool(pool: PooledWindow, baseline: DeviceBaseline, thresholds = ALARM_THRESHOLD): ModalityScore[] {
   const scores: ModalityScore[] = [];
+  const device = deviceContext(baseline);
   for (const modality of ['keys', 'mouse'] as const) {
     const samples = modality === 'keys' ? pool.keystrokes : pool.moveIntervals;
     if (samples < MIN_SAMPLES[modality]) continue;
@@ -63,7 +64,7 @@ export function scorePool(pool: PooledWindow, baseline: DeviceBaseline, threshol
     const values: Partial<Record<FeatureId, number>> = {};
     for (const spec of FEATURES) {
       if (spec.modality !== modality) continue;
-      const read = spec.read(pool);
+      const read = spec.read(pool, device);
       if (read === null) continue;
       const value = scoredValue(spec, read.value);
       values[spec.id] = value;

@@ -96,7 +96,8 @@ export class TimingDetectorService implements AgentService {
       if (score.alarm) {
         this.alarms.set(score.modality, { lastAlarmHook: pool.hookEnd, observation: this.observe(score, spanMs) });
       } else if (score.local && mayLearn) {
-        this.baseline = updateBaseline(this.baseline, score.values);
+        // A local pointer span also teaches the device's own report period (baseline-model.ts PointerProfile).
+        this.baseline = updateBaseline(this.baseline, score.values, score.modality === 'mouse' ? pool : undefined);
         learned = true;
       }
     }

@@ -13,4 +13,5 @@ export const TEST_PRIOR: PopulationPrior = {
   moveInterval: { center: 2, spread: 1 },
   pointerSpeed: { center: 20, spread: 1 },
   pointerCoincidence: { center: 0, spread: 0.02 },
+  coalescedSteps: { center: 0, spread: 0.05 },
 };

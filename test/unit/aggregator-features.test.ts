@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Aggregator, FLIGHT_PAUSE_MS } from '../../agent/input/aggregator';
+import { POINTER_INTERVAL_BUCKETS, POINTER_INTERVAL_FINE_MS } from '../../common/timing';
 import { FakeInputSource } from '../helpers/fake-input-source';
+
+/** A pointer-interval histogram with the given bucket counts, zero elsewhere. */
+function histogram(counts: Record<number, number>): number[] {
+  return Array.from({ length: POINTER_INTERVAL_BUCKETS }, (_, bucket) => counts[bucket] ?? 0);
+}
 
 const LIMITS = { windowSeconds: 30, windowKeystrokes: 1000 };
 
@@ -150,9 +156,28 @@ describe('aggregator', () => {
       intervalCv: 0.202,
       coincidentMoves: 0,
       fastMoves: 0,
+      // Histograms by interval bucket: two 10 ms updates and one 15 ms, all steps of 3 px or more.
+      updateIntervals: histogram({ 10: 2, 15: 1 }),
+      wideStepIntervals: histogram({ 10: 2, 15: 1 }),
     });
     assert.equal(window.keys.dwell, null);
     assert.equal(window.keys.flight, null);
+  });
+
+  it('counts pointer updates per interval bucket, wide steps apart, and clears the counts for the next window', async () => {
+    const { source, aggregator } = await rig();
+    source.move(0, 0, 1000);
+    source.move(1, 0, 1008); // 8 ms, step 1: an update, not a wide step
+    source.move(4, 0, 1016); // 8 ms, step 3: wide
+    source.move(24, 0, 1040); // 24 ms, step 20: wide
+    source.move(24, 40, 1090); // 50 ms: the [32, 64) bucket
+    source.move(24, 41, 1200); // 110 ms: the [64, 250] bucket, step 1
+    const window = aggregator.take();
+    assert.deepEqual(window?.mouse.updateIntervals, histogram({ 8: 2, 24: 1, [POINTER_INTERVAL_FINE_MS]: 1, [POINTER_INTERVAL_FINE_MS + 1]: 1 }));
+    assert.deepEqual(window?.mouse.wideStepIntervals, histogram({ 8: 1, 24: 1, [POINTER_INTERVAL_FINE_MS]: 1 }));
+    source.move(30, 41, 1300);
+    source.move(31, 41, 1302);
+    assert.deepEqual(aggregator.take()?.mouse.updateIntervals, histogram({ 2: 1 }), 'the next window starts from zero');
   });
 
   it('counts pointer updates in the same millisecond and 1-2 ms apart', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Distribution, TimingWindow } from '../../common/timing';
 import { initialBaseline } from '../../agent/timing-detector/baseline-model';
-import { FEATURE_WEIGHTS, FEATURES, poolWindows, rawValue, scoredValue } from '../../agent/timing-detector/features';
+import { FEATURE_WEIGHTS, FEATURES, poolWindows, POPULATION_POINTER_WEIGHT, rawValue, scoredValue } from '../../agent/timing-detector/features';
 import { RollingWindows } from '../../agent/timing-detector/rolling';
 import { effectiveThreshold, explainScore, formatValue, normalQuantile, rateZ, scorePool, Z_CAP } from '../../agent/timing-detector/scorer';
 import { TEST_PRIOR } from '../helpers/test-prior';
@@ -110,19 +110,30 @@ describe('timing-detector features', () => {
     assert.equal(calmer!.alarm, false);
   });
 
+  it('keeps the population-compared pointer features as evidence without scoring them', () => {
+    const baseline = initialBaseline(PRIOR);
+    // A 16 Hz sender with 32 px steps, 1024 ms apart: far from the prior on rate, step and interval,
+    // yet without interval histograms there is no report-period evidence, so nothing counts.
+    const relayed = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 1024 })]), baseline)[0]!;
+    assert.equal(relayed.score, 0);
+    assert.equal(relayed.contributions.find((c) => c.feature === 'moveRate')!.z, 3, 'the z is still shown: (7 - 4) / 1');
+    assert.equal(relayed.contributions.find((c) => c.feature === 'stepSize')!.z, 4);
+    for (const id of ['moveRate', 'stepSize', 'moveInterval', 'pointerSpeed'] as const) {
+      assert.equal(FEATURES.find((f) => f.id === id)!.weight, POPULATION_POINTER_WEIGHT);
+    }
+    assert.equal(POPULATION_POINTER_WEIGHT, 0);
+  });
+
   it('ignores movement against the relay direction and caps each feature', () => {
     const baseline = initialBaseline(PRIOR);
-    // Pointer: a 1000 Hz device (faster than usual: negative z, contributes 0), tiny steps, 1 ms apart.
-    const local = scorePool(poolWindows([window({ moves: 501, rateHz: 1024, step: 0.5, interval: 1 })]), baseline)[0]!;
-    assert.equal(local.score, 0);
-    assert.equal(local.local, true);
-    // A 16 Hz relay: log2 16 = 4, z = (7 - 4) / 1 = 3; step 32 px: z = (5 - 1) / 1 = 4;
-    // 1024 ms between updates: log2 = 10, z = (10 - 2) / 1 = 8 = Z_CAP; 4096 ms would still count 8.
-    const relayed = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 1024 })]), baseline)[0]!;
-    assert.equal(relayed.score, 3 + 4 + Z_CAP);
-    const extreme = scorePool(poolWindows([window({ moves: 101, rateHz: 16, step: 32, interval: 4096 })]), baseline)[0]!;
-    assert.equal(extreme.score, 3 + 4 + Z_CAP);
-    assert.equal(relayed.alarm, true);
+    // Ties: 60 of 200 updates in one millisecond, none 1-2 ms apart, against the usual 0 + 0.02: far past the cap.
+    const bunched = scorePool(poolWindows([{ ...window({ moves: 201, interval: 8 }), mouse: { ...window({ moves: 201 }).mouse, coincidentMoves: 60, fastMoves: 0 } }]), baseline)[0]!;
+    assert.equal(bunched.contributions.find((c) => c.feature === 'pointerCoincidence')!.z, Z_CAP);
+    assert.equal(bunched.score, Z_CAP);
+    // None: below the usual rate, a z of 0 and nothing added.
+    const calm = scorePool(poolWindows([{ ...window({ moves: 201, interval: 8 }), mouse: { ...window({ moves: 201 }).mouse, coincidentMoves: 0, fastMoves: 0 } }]), baseline)[0]!;
+    assert.equal(calm.score, 0);
+    assert.equal(calm.local, true);
   });
 
   it('reads the shortest holds relative to the median hold, pooled by keystrokes', () => {
