@@ -35,13 +35,12 @@ import type { Modality, PooledWindow } from '../agent/timing-detector/features';
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
 import { ALARM_THRESHOLD, COLD_FACTOR, effectiveThreshold, scorePool } from '../agent/timing-detector/scorer';
 import { isStalledWindow } from '../agent/timing-detector/features';
-import { capturedStamped, describeLink, describeTool, runCaptures, type Capture, type CaptureItem } from '../lab/captures';
+import { captureWindows, describeLink, describeTool, runCaptures, type Capture, type CaptureItem } from '../lab/captures';
 import { stopAllLabs, type RemoteTool, type VncViewer, type X11vncMode } from '../lab/lab';
 import type { JitterKind } from '../lab/relay-model';
 import { isHeldOutUser, loadFineTypingSessions, typingSchedule, type TypingSession } from '../lab/schedules';
 import { relaySchedule, reportClockSchedule } from '../lab/relay-model';
-import { AGGREGATOR_LIMITS, eventsFromSchedule, pointerPools, POINTER_RATES, rollingPools, schedulePools, sessionPools, windowsFromEvents, windowsFromStamped } from '../lab/windows';
-import type { TimingWindow } from '../common/timing';
+import { eventsFromSchedule, pointerPools, POINTER_RATES, rollingPools, schedulePools, sessionPools, windowsFromEvents } from '../lab/windows';
 
 /** The remote conditions: a cross through (110 ms, 20 ms) over jitter and over delay. */
 export const REMOTE_CONDITIONS: readonly { delayMs: number; jitterMs: number }[] = [
@@ -330,11 +329,6 @@ function stopLabOnSignals(): void {
       void stopAllLabs().finally(() => process.exit(code));
     });
   }
-}
-
-/** A capture's windows as the agent builds them, its load guard's inputs (delivery delays, loop stalls) included. */
-function captureWindows(capture: Capture): TimingWindow[] {
-  return windowsFromStamped(capturedStamped(capture), AGGREGATOR_LIMITS);
 }
 
 /** A warm pointer baseline: generated local motion at `rateHz` (seeds apart from every scored one), offline. */

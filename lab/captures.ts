@@ -6,11 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InputEvent } from '../agent/input/input-source';
+import type { TimingWindow } from '../common/timing';
 import type { StampedEvent } from './clock-models';
 import type { LinkDelay } from './delay-proxy';
 import { startLab, type LoopDelay, type RemoteTool, type Route, type VncViewer, type X11vncMode } from './lab';
 import type { JitterKind } from './relay-model';
 import { loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from './schedules';
+import { AGGREGATOR_LIMITS, windowsFromStamped } from './windows';
 
 export type Modality = 'keys' | 'mouse';
 
@@ -91,6 +93,11 @@ export function capturedStamped(capture: Pick<Capture, 'events' | 'deliveryDelay
 }
 
 export const CAPTURE_DIR = path.resolve(import.meta.dirname, '../test-output/lab-captures');
+
+/** A capture's windows as the agent builds them, its load guard's inputs (delivery delays, loop stalls) included. */
+export function captureWindows(capture: Pick<Capture, 'events' | 'deliveryDelaysMs' | 'loopDelays'>): TimingWindow[] {
+  return windowsFromStamped(capturedStamped(capture), AGGREGATOR_LIMITS);
+}
 
 /** The remote tool of a capture as the tables name it. */
 export function describeTool(item: Pick<CaptureItem, 'tool' | 'x11vnc' | 'route'>): string {
