@@ -23,10 +23,9 @@ import { testContext } from '../helpers/agent-context';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process';
 import { tempDir } from '../helpers/temp-dir';
 import { requireTools } from '../helpers/tools';
-import { runCaptures, type Capture, type CaptureItem } from '../../lab/captures';
+import { captureWindows, runCaptures, type Capture, type CaptureItem } from '../../lab/captures';
 import { LAB_TOOLS, RDP_TOOLS, startLab, type Lab } from '../../lab/lab';
 import { loadFineTypingSessions, typingSchedule } from '../../lab/schedules';
-import { windowsFromEvents } from '../../lab/windows';
 
 const LINK = { delayMs: 110, jitterMs: 20 };
 const PLAN: CaptureItem[] = [
@@ -64,13 +63,17 @@ function assertTimingFinding(findings: readonly Finding[], modality: 'keys' | 'm
   assert.ok(finding.explanation.length > 0, `${what}: explained`);
 }
 
-/** Feed a capture's windows to a fresh detector (new device: population prior) and return what it found. */
+/**
+ * Feed a capture's windows to a fresh detector (new device: population prior) and return what it
+ * found. The windows carry what the agent's load guard reads (delivery delays, loop stalls), so a
+ * busy CI machine is discounted here as the agent would discount it.
+ */
 function detect(t: { after(fn: () => void): void }, capture: Capture): { findings: Finding[]; service: TimingDetectorService } {
   const ctx = testContext(t, { clock: { now: () => Date.now() } });
   const { db, events } = ctx;
   const service = new TimingDetectorService(ctx);
   service.start();
-  windowsFromEvents(capture.events).forEach((window, id) => events.emit('windowFlushed', { id, window }));
+  captureWindows(capture).forEach((window, id) => events.emit('windowFlushed', { id, window }));
   service.stop();
   return { findings: listOpenFindings(db).filter((f) => f.kind === 'relayed-input-timing'), service };
 }
