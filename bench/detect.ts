@@ -2,7 +2,7 @@
  * `npm run bench:detect`: how well the timing detector tells relayed input from local input,
  * measured on real remote-desktop sessions in the lab (lab/).
  *
- *   npm run bench:detect                     full grid (about 25 minutes of real-time replay)
+ *   npm run bench:detect                     full grid (about 37 minutes on a shared 2-core machine)
  *   npm run bench:detect -- --quick          CI-size grid (about 4 minutes)
  *   npm run bench:detect -- --fresh          replay again instead of re-scoring cached captures
  *   npm run bench:detect -- --replay         no live lab: one table per OS input-clock model (bench/detect-replay.ts)
@@ -289,7 +289,7 @@ export const DETECT_COMMAND = {
     'Captures are cached under test-output/lab-captures/ and re-scored on the next run. Progress goes to stderr; ' +
     'Ctrl-C or SIGTERM stops the lab and its children. The population prior it scores against is derived by tools/derive-prior.ts, not here.',
   duration:
-    'about 25 minutes of real-time replay for the full grid (measured on a shared, busy 2-core machine), about 4 with --quick; seconds when every capture is cached',
+    'about 37 minutes for the full grid (measured on a shared 2-core machine at load average 7-22; 32 minutes of it replaying schedules in real time), about 4 with --quick; seconds when every capture is cached',
   flags: {
     quick: { type: 'boolean', description: 'The CI-size grid.' },
     fresh: { type: 'boolean', description: 'Replay again instead of re-scoring cached captures.' },
@@ -479,7 +479,7 @@ function printLocal(
     const maxDelivery = Math.max(0, ...(capture.deliveryDelaysMs ?? []));
     const maxLoop = Math.max(0, ...(capture.loopDelays ?? []).map((d) => d.ms));
     console.log(
-      `| ${capture.modality} | ${capture.cpuHog === true ? 'CPU hog, every core' : 'idle lab'} | ${who} | ${coldScores.length} | ${coldAlarms}/${coldScores.length} | ${warmAlarms}/${warmScores.length} | ${Math.max(-Infinity, ...coldScores).toFixed(1)} / ${coldThr[capture.modality]} | ${windows.filter(isStalledWindow).length}/${windows.length} | ${maxDelivery.toFixed(0)} | ${maxLoop.toFixed(0)} | ${(capture.maxLateUs / 1000).toFixed(1)} | ${capture.loadAverage?.toFixed(1) ?? '-'} |`,
+      `| ${capture.modality} | ${capture.cpuHog === true ? 'CPU hog, every core' : 'idle lab'} | ${who} | ${coldScores.length} | ${coldAlarms}/${coldScores.length} | ${warmAlarms}/${warmScores.length} | ${coldScores.length === 0 ? 'none' : Math.max(...coldScores).toFixed(1)} / ${coldThr[capture.modality]} | ${windows.filter(isStalledWindow).length}/${windows.length} | ${maxDelivery.toFixed(0)} | ${maxLoop.toFixed(0)} | ${(capture.maxLateUs / 1000).toFixed(1)} | ${capture.loadAverage?.toFixed(1) ?? '-'} |`,
     );
   }
   console.log(`load case total: ${totals.cold}/${totals.decisions} cold false alarms, ${totals.warm}/${totals.decisions} warm (target: zero)`);
