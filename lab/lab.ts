@@ -120,9 +120,13 @@ export function x11vncArgs(mode: X11vncMode): string[] {
  * stands in for a laptop whose input path is not starved by six concurrent test suites; without
  * this, X server timestamps on a loaded 2-core machine bunch local input the way a relay does.
  * Returns whether it took (it needs CAP_SYS_NICE; without it the lab still runs, noisier).
+ * Reset on fork (-R): what a boosted process starts (an agent under test, its tsx/esbuild service,
+ * a CPU hog) runs at normal scheduling unless boosted itself. A node process and its esbuild
+ * service both at real-time priority were seen spinning on both cores for over half an hour,
+ * starving the whole machine.
  */
 export function boostPriority(pid: number): boolean {
-  return spawnSync('chrt', ['-a', '-f', '-p', '20', String(pid)], { stdio: 'ignore' }).status === 0;
+  return spawnSync('chrt', ['-a', '-R', '-f', '-p', '20', String(pid)], { stdio: 'ignore' }).status === 0;
 }
 
 /** Undo boostPriority (the parent process returns to normal scheduling when the lab stops). */
