@@ -19,7 +19,7 @@ import { initialBaseline, updateBaseline, type DeviceBaseline } from '../agent/t
 import type { Modality, PooledWindow } from '../agent/timing-detector/features';
 import { POPULATION_PRIOR } from '../agent/timing-detector/prior';
 import { ALARM_THRESHOLD, COLD_FACTOR, effectiveThreshold, scorePool } from '../agent/timing-detector/scorer';
-import { CAPTURE_DIR, type Capture } from '../lab/captures';
+import { CAPTURE_DIR, describeLink, describeTool, type Capture } from '../lab/captures';
 import { CLOCK_MODELS, clockModelLabel, clockResolutionMs, clockStamper, fineCaptureEvents, restampEvents, type ClockModelId } from '../lab/clock-models';
 import { relaySchedule, reportClockSchedule, type JitterKind, type ServerPacing } from '../lab/relay-model';
 import { isHeldOutUser, loadFineTypingSessions, typingSchedule, type TypingSession } from '../lab/schedules';
@@ -116,7 +116,9 @@ function captureStamped(capture: Capture, clock: ClockModelId): ReturnType<typeo
 }
 
 function toolOf(capture: Capture): string {
-  return capture.tool === 'rdp' ? 'FreeRDP' : capture.x11vnc === 'default' ? 'x11vnc default' : 'x11vnc tuned';
+  if (capture.route === 'local') return capture.cpuHog === true ? 'local, CPU hog' : '-';
+  const link = describeLink(capture);
+  return `${describeTool(capture)}${capture.viewer === 'tightvnc' ? ', TightVNC' : ''}${link.cap === '-' ? '' : `, ${link.cap}`}`;
 }
 
 /** Print one table per clock model. `clocks` narrows the models (tests and quick looks). */
@@ -205,7 +207,7 @@ export function runReplay(clocks: readonly ClockModelId[] = CLOCK_MODELS, condit
         const firstAlarm = progressPools(stamped, clockResolutionMs(clock)).find(({ pool }) => scorePool(pool, cold).some((s) => s.modality === capture.modality && s.alarm));
         const who = capture.modality === 'keys' ? `u${capture.user}` : `${capture.rateHz} Hz`;
         console.log(
-          `| ${capture.modality} ${capture.route} | ${capture.route === 'local' ? '-' : toolOf(capture)} | ${capture.delayMs} | ${capture.jitterMs} | ${who} | ${got.length} | ${got.filter((s) => s.score >= coldThr[capture.modality]).length}/${got.length} | ${firstAlarm === undefined ? 'none' : (firstAlarm.at / 1000).toFixed(1)} |`,
+          `| ${capture.modality} ${capture.route} | ${toolOf(capture)} | ${capture.delayMs} | ${describeLink(capture).jitter} | ${who} | ${got.length} | ${got.filter((s) => s.score >= coldThr[capture.modality]).length}/${got.length} | ${firstAlarm === undefined ? 'none' : (firstAlarm.at / 1000).toFixed(1)} |`,
         );
       }
     }

@@ -6,8 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InputEvent } from '../agent/input/input-source';
-import { startLab, type RemoteTool, type Route, type X11vncMode } from './lab';
+import type { TimingWindow } from '../common/timing';
+import type { StampedEvent } from './clock-models';
+import type { LinkDelay } from './delay-proxy';
+import { startLab, type LoopDelay, type RemoteTool, type Route, type VncViewer, type X11vncMode } from './lab';
+import type { JitterKind } from './relay-model';
 import { loadFineTypingSessions, pointerSchedule, typingSchedule, type TypingSession } from './schedules';
+import { AGGREGATOR_LIMITS, windowsFromStamped } from './windows';
 
 export type Modality = 'keys' | 'mouse';
 
@@ -29,16 +34,30 @@ export interface CaptureItem {
   readonly x11vnc?: X11vncMode;
   /** The remote-desktop tool (default 'vnc': x11vnc + TigerVNC; 'rdp': FreeRDP shadow server + xfreerdp). */
   readonly tool?: RemoteTool;
+  /** The VNC viewer on the remote route (default 'tigervnc'; VNC only). */
+  readonly viewer?: VncViewer;
+  /** Shape of the link's jitter (default 'exponential'). */
+  readonly jitter?: JitterKind;
+  /** The link's bandwidth cap, kbit/s, both directions (absent: uncapped). */
+  readonly rateKbps?: number;
+  /** Local route with a busy loop on every core (lab.ts RunOptions.cpuHog). */
+  readonly cpuHog?: boolean;
 }
 
 /** Bumped when typing schedules change meaning: 'fine-clock' = fixture sessions de-quantized (schedules.ts dequantizeSession). */
 export const SCHEDULE_VERSION = 'fine-clock';
 
 /** The fields that define a replay: a cached capture is reused only when all of them match. */
-const IDENTITY_FIELDS = ['modality', 'route', 'delayMs', 'jitterMs', 'user', 'session', 'rateHz', 'seed', 'durationMs', 'x11vnc', 'tool'] as const;
+const IDENTITY_FIELDS = ['modality', 'route', 'delayMs', 'jitterMs', 'user', 'session', 'rateHz', 'seed', 'durationMs', 'x11vnc', 'tool', 'viewer', 'jitter', 'rateKbps', 'cpuHog'] as const;
 
-/** Defaults of identity fields that older captures lack (they were all VNC with tuned x11vnc). */
-const IDENTITY_DEFAULTS: Partial<Record<(typeof IDENTITY_FIELDS)[number], string>> = { x11vnc: 'tuned', tool: 'vnc' };
+/** Defaults of identity fields that older captures lack (they were all VNC with tuned x11vnc, TigerVNC, exponential jitter, uncapped, unloaded). */
+const IDENTITY_DEFAULTS: Partial<Record<(typeof IDENTITY_FIELDS)[number], string | boolean>> = {
+  x11vnc: 'tuned',
+  tool: 'vnc',
+  viewer: 'tigervnc',
+  jitter: 'exponential',
+  cpuHog: false,
+};
 
 /** Whether a cached capture is the replay `item` asks for. */
 export function sameReplay(cached: CaptureItem, item: CaptureItem): boolean {
@@ -50,15 +69,58 @@ export interface Capture extends CaptureItem {
   /** The schedule generation it replayed (SCHEDULE_VERSION); older captures lack it. */
   readonly schedule?: string;
   readonly events: readonly InputEvent[];
+  /** Each event's delivery delay, ms (older captures lack them: read as 0). */
+  readonly deliveryDelaysMs?: readonly number[];
+  /** The capture process's event-loop stalls (older captures lack them). */
+  readonly loopDelays?: readonly LoopDelay[];
   readonly maxLateUs: number;
+  /** The 1-minute load average when the replay ended (older captures lack it). */
+  readonly loadAverage?: number;
   readonly capturedAt: string;
+}
+
+/**
+ * A capture's events with what the agent's load guard reads beside them (delivery delay, loop
+ * stalls), ready for lab/windows.ts windowsFromStamped: scored as the agent would score them.
+ */
+export function capturedStamped(capture: Pick<Capture, 'events' | 'deliveryDelaysMs' | 'loopDelays'>): StampedEvent[] {
+  const stalls = new Map<number, number>();
+  for (const { index, ms } of capture.loopDelays ?? []) stalls.set(index, Math.max(ms, stalls.get(index) ?? 0));
+  return capture.events.map((event, i) => {
+    const loopDelayMs = stalls.get(i);
+    return { event, deliveryDelayMs: capture.deliveryDelaysMs?.[i] ?? 0, ...(loopDelayMs === undefined ? {} : { loopDelayMs }) };
+  });
 }
 
 export const CAPTURE_DIR = path.resolve(import.meta.dirname, '../test-output/lab-captures');
 
+/** A capture's windows as the agent builds them, its load guard's inputs (delivery delays, loop stalls) included. */
+export function captureWindows(capture: Pick<Capture, 'events' | 'deliveryDelaysMs' | 'loopDelays'>): TimingWindow[] {
+  return windowsFromStamped(capturedStamped(capture), AGGREGATOR_LIMITS);
+}
+
+/** The remote tool of a capture as the tables name it. */
+export function describeTool(item: Pick<CaptureItem, 'tool' | 'x11vnc' | 'route'>): string {
+  if (item.route === 'local') return '-';
+  return item.tool === 'rdp' ? 'FreeRDP' : item.x11vnc === 'default' ? 'x11vnc default' : 'x11vnc tuned';
+}
+
+/** A capture's link as the tables name it: jitter ("20 exponential") and cap ("256 kbit/s", "-"). */
+export function describeLink(item: Pick<CaptureItem, 'jitterMs' | 'jitter' | 'rateKbps'>): { jitter: string; cap: string } {
+  return {
+    jitter: item.jitterMs === 0 ? '0' : `${item.jitterMs} ${item.jitter ?? 'exponential'}`,
+    cap: item.rateKbps === undefined ? '-' : item.rateKbps >= 1000 ? `${item.rateKbps / 1000} Mbit/s` : `${item.rateKbps} kbit/s`,
+  };
+}
+
 /** Stable label for a remote or local condition. */
 export function conditionLabel(route: Route, delayMs: number, jitterMs: number): string {
   return route === 'local' ? 'local' : `d${delayMs}-j${jitterMs}`;
+}
+
+/** An item's link, both directions alike. */
+function linkOf(item: CaptureItem): LinkDelay {
+  return { delayMs: item.delayMs, jitterMs: item.jitterMs, ...(item.jitter ? { jitter: item.jitter } : {}), ...(item.rateKbps ? { rateKbps: item.rateKbps } : {}) };
 }
 
 function findSession(sessions: readonly TypingSession[], user: number, session: number): TypingSession {
@@ -89,28 +151,36 @@ export async function runCaptures(
       pending.push(item);
     }
   }
-  // One lab per tool and x11vnc mode (the server's settings are fixed at start).
-  for (const [tool, mode] of [['vnc', 'tuned'], ['vnc', 'default'], ['rdp', 'tuned']] as const) {
-    const group = pending.filter((item) => (item.tool ?? 'vnc') === tool && (tool === 'rdp' || (item.x11vnc ?? 'tuned') === mode));
-    if (group.length > 0) await replay(group, tool, mode, fileOf, results, options.verbose ?? false);
+  // One lab per tool, x11vnc mode and viewer (fixed at start).
+  const setups = [
+    ['vnc', 'tuned', 'tigervnc'],
+    ['vnc', 'default', 'tigervnc'],
+    ['vnc', 'tuned', 'tightvnc'],
+    ['vnc', 'default', 'tightvnc'],
+    ['rdp', 'tuned', 'tigervnc'],
+  ] as const;
+  for (const [tool, mode, viewer] of setups) {
+    const group = pending.filter(
+      (item) => (item.tool ?? 'vnc') === tool && (tool === 'rdp' || ((item.x11vnc ?? 'tuned') === mode && (item.viewer ?? 'tigervnc') === viewer)),
+    );
+    if (group.length > 0) await replay(group, { tool, mode, viewer }, fileOf, results, options.verbose ?? false);
   }
   return items.map((item) => results.get(item.label)!);
 }
 
 async function replay(
   pending: readonly CaptureItem[],
-  tool: RemoteTool,
-  mode: X11vncMode,
+  { tool, mode, viewer }: { tool: RemoteTool; mode: X11vncMode; viewer: VncViewer },
   fileOf: (item: CaptureItem) => string,
   results: Map<string, Capture>,
   verbose: boolean,
 ): Promise<void> {
   const sessions = loadFineTypingSessions();
   const first = pending[0]!;
-  const lab = await startLab({ upstream: { delayMs: first.delayMs, jitterMs: first.jitterMs }, seed: 7, verbose, x11vnc: mode, tool });
+  const lab = await startLab({ upstream: linkOf(first), seed: 7, verbose, x11vnc: mode, tool, viewer });
   try {
     for (const item of pending) {
-      lab.setLink({ delayMs: item.delayMs, jitterMs: item.jitterMs });
+      lab.setLink(linkOf(item));
       let lines: string[];
       if (item.modality === 'keys') {
         const session = findSession(sessions, item.user ?? 1, item.session ?? 0);
@@ -125,8 +195,17 @@ async function replay(
         }).lines;
       }
       if (verbose) process.stderr.write(`lab: replaying ${item.label} (${(item.durationMs / 1000).toFixed(0)} s)\n`);
-      const run = await lab.run(lines, item.route);
-      const capture: Capture = { ...item, schedule: SCHEDULE_VERSION, events: run.events, maxLateUs: run.maxLateUs, capturedAt: new Date().toISOString() };
+      const run = await lab.run(lines, item.route, { cpuHog: item.cpuHog === true });
+      const capture: Capture = {
+        ...item,
+        schedule: SCHEDULE_VERSION,
+        events: run.events,
+        deliveryDelaysMs: run.deliveryDelaysMs,
+        loopDelays: run.loopDelays,
+        maxLateUs: run.maxLateUs,
+        loadAverage: run.loadAverage,
+        capturedAt: new Date().toISOString(),
+      };
       fs.writeFileSync(fileOf(item), JSON.stringify(capture));
       results.set(item.label, capture);
     }

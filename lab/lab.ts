@@ -3,10 +3,11 @@
  * server, and an operator display whose client reaches the target through a delay-and-jitter proxy.
  *
  *   operator Xvfb ── injector (XTEST) ──> vncviewer ──> delay proxy ──> x11vnc ──> target Xvfb
+ *                              (or xtightvncviewer ──> delay proxy ──> x11vnc)
  *                                    (or  xfreerdp  ──> delay proxy ──> freerdp-shadow-cli)
  *                                                                                   ├─ xterm (focus)
  *                                                                                   └─ capture (uiohook)
- *   local baseline: injector (XTEST) ──> target Xvfb directly
+ *   local baseline: injector (XTEST) ──> target Xvfb directly (optionally with a CPU hog on every core)
  *
  * Everything is on loopback. Times come from the target X server's own event `time` (via the hook),
  * never from when Node received an event, so a busy machine delays delivery but not measurement.
@@ -15,6 +16,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { InputEvent } from '../agent/input/input-source';
@@ -27,9 +29,14 @@ import { freePort } from './free-port';
 export const LAB_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'vncviewer', 'gcc'] as const;
 /** Tools the RDP variant needs, in place of x11vnc and vncviewer (Debian: freerdp2-shadow-x11, freerdp2-x11). */
 export const RDP_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'freerdp-shadow-cli', 'xfreerdp', 'gcc'] as const;
+/** Tools the TightVNC-viewer variant needs (Debian: xtightvncviewer). */
+export const TIGHTVNC_TOOLS = ['Xvfb', 'xterm', 'xdotool', 'x11vnc', 'xtightvncviewer', 'gcc'] as const;
 
 /** Which real remote-desktop tool relays the operator's input. */
 export type RemoteTool = 'vnc' | 'rdp';
+
+/** Which VNC viewer the operator uses with x11vnc: TigerVNC's (the default) or TightVNC's. */
+export type VncViewer = 'tigervnc' | 'tightvnc';
 
 const TARGET_SIZE = { width: 1024, height: 768 };
 const OPERATOR_SIZE = { width: 1280, height: 1024 };
@@ -40,8 +47,30 @@ export type Route = 'local' | 'remote';
 export interface LabRun {
   /** Events the capture saw during the run, in arrival order (hook times are the target X server's). */
   readonly events: readonly InputEvent[];
+  /** Each event's delivery delay as the agent's input clock measured it, ms (same order as `events`). */
+  readonly deliveryDelaysMs: readonly number[];
+  /** The capture process's event-loop stalls, each noted before the event at `index` of `events`. */
+  readonly loopDelays: readonly LoopDelay[];
   /** The injector's worst wake-up lateness, µs: large values mean the machine was overloaded. */
   readonly maxLateUs: number;
+  /** The 1-minute load average when the run ended. */
+  readonly loadAverage: number;
+}
+
+/** An event-loop stall of the capture process, ms, noted before event `index` of its run. */
+export interface LoopDelay {
+  readonly index: number;
+  readonly ms: number;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /**
+   * Saturate every core with a busy loop at normal priority for the run, and run the target's X
+   * server and the capture at normal priority too, as on a laptop busy with a build: the injector
+   * (the person at the keyboard) keeps its real-time priority. Local route only.
+   */
+  readonly cpuHog?: boolean;
 }
 
 export interface Lab {
@@ -53,7 +82,7 @@ export interface Lab {
   /** Change the proxy's delay and jitter (applies to chunks arriving from now on). */
   setLink(upstream: LinkDelay, downstream?: LinkDelay): void;
   /** Replay a schedule on the chosen route and return what the capture saw. */
-  run(lines: readonly ScheduleLine[], route: Route): Promise<LabRun>;
+  run(lines: readonly ScheduleLine[], route: Route, options?: RunOptions): Promise<LabRun>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +96,8 @@ export interface LabOptions {
   readonly x11vnc?: X11vncMode;
   /** The remote-desktop tool: x11vnc + TigerVNC (default) or FreeRDP's shadow server + xfreerdp. */
   readonly tool?: RemoteTool;
+  /** The VNC viewer (VNC only; default TigerVNC's). */
+  readonly viewer?: VncViewer;
 }
 
 /**
@@ -89,9 +120,13 @@ export function x11vncArgs(mode: X11vncMode): string[] {
  * stands in for a laptop whose input path is not starved by six concurrent test suites; without
  * this, X server timestamps on a loaded 2-core machine bunch local input the way a relay does.
  * Returns whether it took (it needs CAP_SYS_NICE; without it the lab still runs, noisier).
+ * Reset on fork (-R): what a boosted process starts (an agent under test, its tsx/esbuild service,
+ * a CPU hog) runs at normal scheduling unless boosted itself. A node process and its esbuild
+ * service both at real-time priority were seen spinning on both cores for over half an hour,
+ * starving the whole machine.
  */
 export function boostPriority(pid: number): boolean {
-  return spawnSync('chrt', ['-a', '-f', '-p', '20', String(pid)], { stdio: 'ignore' }).status === 0;
+  return spawnSync('chrt', ['-a', '-R', '-f', '-p', '20', String(pid)], { stdio: 'ignore' }).status === 0;
 }
 
 /** Undo boostPriority (the parent process returns to normal scheduling when the lab stops). */
@@ -147,18 +182,34 @@ async function injectOn(display: XDisplay, lines: readonly ScheduleLine[], stopp
   }
 }
 
-/** Each tool's client on the operator display: command, arguments for a server at 127.0.0.1:port, window class. */
-const VIEWERS: Record<RemoteTool, { command: string; args: (port: number) => string[]; windowClass: string }> = {
-  vnc: {
+/** A client on the operator display: command, arguments for a server at 127.0.0.1:port, and how to find its window. */
+interface ViewerSpec {
+  readonly command: string;
+  readonly args: (port: number) => string[];
+  /** xdotool's search flag and the value it matches. */
+  readonly search: readonly ['--class' | '--classname', string];
+}
+
+/** Each client on the operator display. */
+const VIEWERS: Record<VncViewer | 'xfreerdp', ViewerSpec> = {
+  tigervnc: {
     command: 'vncviewer',
     args: (port) => ['-Shared', '-SecurityTypes', 'None', '-AcceptClipboard=0', '-SendClipboard=0', '-SendPrimary=0', '-RemoteResize=0', '-geometry', '+0+0', `127.0.0.1::${port}`],
-    windowClass: 'TigerVNC',
+    search: ['--class', 'TigerVNC'],
   },
-  rdp: {
+  tightvnc: {
+    // On loopback the TightVNC viewer would pick raw encoding ("same machine"); a remote operator's
+    // viewer negotiates Tight, so that order is asked for. Its window class is plain "Vncviewer",
+    // hence the instance name.
+    command: 'xtightvncviewer',
+    args: (port) => ['-shared', '-encodings', 'copyrect tight hextile zlib corre rre raw', '-geometry', '+0+0', `127.0.0.1::${port}`],
+    search: ['--classname', 'xtightvncviewer'],
+  },
+  xfreerdp: {
     // Loopback lab: the shadow server's self-signed certificate is accepted, and it asks for no password (-auth).
     command: 'xfreerdp',
     args: (port) => [`/v:127.0.0.1:${port}`, '/cert:ignore', '/u:lab', '/p:lab', `/size:${TARGET_SIZE.width}x${TARGET_SIZE.height}`, '-clipboard', '/audio-mode:2'],
-    windowClass: 'xfreerdp',
+    search: ['--class', 'xfreerdp'],
   },
 };
 
@@ -176,6 +227,29 @@ async function startServer(tool: RemoteTool, target: XDisplay, mode: X11vncMode,
   if (server.pid !== undefined) boostPriority(server.pid);
   await waitUntil(() => canConnect(port), 15_000, `${command} port`);
   return { name: command, port };
+}
+
+/**
+ * A busy machine: one busy loop per core at normal priority (nice 0), with the given processes (the
+ * target's X server, the capture) put back to normal scheduling so they compete with it as on a
+ * laptop. `stop` ends the loops and boosts those processes again.
+ */
+function startCpuHog(pids: readonly (number | null)[], track: (c: ChildProcess) => void): { stop(): Promise<void> } {
+  const normal = pids.filter((pid): pid is number => pid !== null);
+  for (const pid of normal) dropPriority(pid);
+  const loops = Array.from({ length: os.availableParallelism() }, () => {
+    // Normal scheduling explicitly: a child inherits this process's real-time class, and a
+    // real-time busy loop would starve the whole machine, not load it.
+    const child = spawn('chrt', ['-o', '0', 'nice', '-n', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+    track(child);
+    return child;
+  });
+  return {
+    async stop() {
+      for (const child of loops) await stopChild(child);
+      for (const pid of normal) boostPriority(pid);
+    },
+  };
 }
 
 /** The stop functions of labs running in this process, for stopAllLabs. */
@@ -200,6 +274,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   let proxy: DelayProxy | null = null;
   let stopping = false;
   const events: InputEvent[] = [];
+  const deliveryDelays: number[] = [];
+  const loopDelays: LoopDelay[] = [];
   const track = (child: ChildProcess): void => {
     children.add(child);
     child.once('exit', () => children.delete(child));
@@ -225,7 +301,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     displays.push(operator);
     // Priority for every process on the input path (the injector asks for its own).
     const boosted = [xServerPid(target), xServerPid(operator), process.pid].every((pid) => pid !== null && boostPriority(pid));
-    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}, ${options.tool === 'rdp' ? 'rdp' : `x11vnc ${options.x11vnc ?? 'tuned'}`}`);
+    log(`target ${target.display}, operator ${operator.display}, real-time priority ${boosted ? 'on' : 'unavailable'}, ${options.tool === 'rdp' ? 'rdp' : `x11vnc ${options.x11vnc ?? 'tuned'}, ${options.viewer ?? 'tigervnc'} viewer`}`);
 
     // Capture: the agent's real hook in its own process, on the target display.
     const capture = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'capture-child.ts')], {
@@ -236,14 +312,20 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     if (capture.pid !== undefined) boostPriority(capture.pid);
     let ready = false;
     readline.createInterface({ input: capture.stdout! }).on('line', (line) => {
-      const parsed = JSON.parse(line) as InputEvent | { kind: 'ready' };
+      const parsed = JSON.parse(line) as (InputEvent & { deliveryDelayMs?: number }) | { kind: 'ready' } | { kind: 'loopDelay'; ms: number };
       if (parsed.kind === 'ready') ready = true;
-      else events.push(parsed);
+      else if (parsed.kind === 'loopDelay') loopDelays.push({ index: events.length, ms: parsed.ms });
+      else {
+        const { deliveryDelayMs = 0, ...event } = parsed;
+        events.push(event as InputEvent);
+        deliveryDelays.push(deliveryDelayMs);
+      }
     });
     await waitUntil(() => ready || capture.exitCode !== null, 20_000, 'capture ready');
     if (!ready) throw new Error('lab: capture process exited before it was ready');
 
     const tool = options.tool ?? 'vnc';
+    const viewerSpec = VIEWERS[tool === 'rdp' ? 'xfreerdp' : (options.viewer ?? 'tigervnc')];
     const server = await startServer(tool, target, options.x11vnc ?? 'tuned', track);
     proxy = await startDelayProxy({
       targetPort: server.port,
@@ -259,7 +341,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     const seen: string[] = [];
     const findViewer = (): boolean => {
       seen.length = 0;
-      const found = spawnSync('xdotool', ['search', '--onlyvisible', '--class', VIEWERS[tool].windowClass], { env: operator.env, encoding: 'utf8' });
+      const found = spawnSync('xdotool', ['search', '--onlyvisible', ...viewerSpec.search], { env: operator.env, encoding: 'utf8' });
       for (const id of found.stdout.trim().split('\n').filter(Boolean)) {
         const geometry = spawnSync('xdotool', ['getwindowgeometry', '--shell', id], { env: operator.env, encoding: 'utf8' }).stdout;
         const width = Number(/WIDTH=(\d+)/.exec(geometry)?.[1] ?? 0);
@@ -274,7 +356,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       return false;
     };
     for (let attempt = 1; ; attempt++) {
-      const viewer = spawn(VIEWERS[tool].command, VIEWERS[tool].args(proxy.port), { env: operator.env, stdio: 'ignore' });
+      const viewer = spawn(viewerSpec.command, viewerSpec.args(proxy.port), { env: operator.env, stdio: 'ignore' });
       track(viewer);
       if (viewer.pid !== undefined) boostPriority(viewer.pid);
       try {
@@ -282,7 +364,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         break;
       } catch (error) {
         const status = viewer.exitCode ?? viewer.signalCode ?? 'running';
-        if (attempt >= 2) throw new Error(`${(error as Error).message} (${attempt} viewers started; last exit status ${status}; windows of class ${VIEWERS[tool].windowClass}: ${seen.join(', ') || 'none'})`);
+        if (attempt >= 2) throw new Error(`${(error as Error).message} (${attempt} viewers started; last exit status ${status}; windows matching ${viewerSpec.search.join(' ')}: ${seen.join(', ') || 'none'})`);
         log(`viewer window did not appear (exit status ${status}; windows: ${seen.join(', ') || 'none'}); starting the viewer again`);
         await stopChild(viewer);
       }
@@ -290,7 +372,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     // No window manager: give the viewer keyboard focus explicitly and put the pointer inside it.
     spawnSync('xdotool', ['windowfocus', '--sync', viewerId], { env: operator.env });
     spawnSync('xdotool', ['mousemove', String(origin.x + 500), String(origin.y + 400)], { env: operator.env });
-    log(`${VIEWERS[tool].command} ${viewerId} at ${origin.x},${origin.y} via proxy :${proxy.port} -> ${server.name} :${server.port}`);
+    log(`${viewerSpec.command} ${viewerId} at ${origin.x},${origin.y} via proxy :${proxy.port} -> ${server.name} :${server.port}`);
 
     const lab: Lab = {
       target,
@@ -300,9 +382,16 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       setLink(upstream, downstream) {
         proxy!.setLinks(upstream, downstream ?? upstream);
       },
-      async run(lines, route) {
+      async run(lines, route, runOptions = {}) {
         const from = events.length;
-        const maxLateUs = await injectOn(route === 'local' ? target : operator, lines, () => stopping, track);
+        const loopFrom = loopDelays.length;
+        const hog = runOptions.cpuHog === true ? startCpuHog([xServerPid(target), capture.pid ?? null], track) : null;
+        let maxLateUs: number;
+        try {
+          maxLateUs = await injectOn(route === 'local' ? target : operator, lines, () => stopping, track);
+        } finally {
+          await hog?.stop();
+        }
         // Let the relay drain: wait until nothing new has arrived for a while.
         let count = events.length;
         let quietSince = Date.now();
@@ -317,7 +406,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           60_000,
           'relay to drain',
         );
-        return { events: events.slice(from), maxLateUs };
+        return {
+          events: events.slice(from),
+          deliveryDelaysMs: deliveryDelays.slice(from),
+          loopDelays: loopDelays.slice(loopFrom).map((d) => ({ index: d.index - from, ms: d.ms })),
+          maxLateUs,
+          loadAverage: os.loadavg()[0]!,
+        };
       },
       stop,
     };

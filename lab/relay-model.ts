@@ -14,7 +14,7 @@
  * message per X key event, with TCP_NODELAY).
  */
 import { assertNever } from '../common/result';
-import { seededRandom } from './delay-proxy';
+import { seededRandom } from '../agent/sync/backoff';
 import type { ScheduleLine } from './injector';
 
 /**

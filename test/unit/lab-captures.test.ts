@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sameReplay, type CaptureItem } from '../../lab/captures';
+import { capturedStamped, describeLink, sameReplay, type CaptureItem } from '../../lab/captures';
 import { x11vncArgs } from '../../lab/lab';
 
 const ITEM: CaptureItem = { label: 'keys-d110-j20-u21-45s', modality: 'keys', route: 'remote', delayMs: 110, jitterMs: 20, user: 21, session: 4, durationMs: 45_000 };
@@ -15,6 +15,26 @@ describe('lab capture cache', () => {
     assert.equal(sameReplay(ITEM, { ...ITEM, tool: 'rdp' }), false);
     assert.equal(sameReplay(ITEM, { ...ITEM, jitterMs: 10 }), false);
     assert.equal(sameReplay(ITEM, { ...ITEM, user: 19 }), false);
+    assert.equal(sameReplay(ITEM, { ...ITEM, viewer: 'tigervnc', jitter: 'exponential', cpuHog: false }), true, 'older captures: TigerVNC, exponential jitter, no hog');
+    assert.equal(sameReplay(ITEM, { ...ITEM, viewer: 'tightvnc' }), false);
+    assert.equal(sameReplay(ITEM, { ...ITEM, jitter: 'normal' }), false);
+    assert.equal(sameReplay(ITEM, { ...ITEM, rateKbps: 256 }), false);
+    assert.equal(sameReplay(ITEM, { ...ITEM, cpuHog: true }), false);
+  });
+
+  it("names links and keeps the load guard's inputs beside each captured event", () => {
+    assert.deepEqual(describeLink({ jitterMs: 25, jitter: 'normal', rateKbps: 256 }), { jitter: '25 normal', cap: '256 kbit/s' });
+    assert.deepEqual(describeLink({ jitterMs: 0, rateKbps: 1000 }), { jitter: '0', cap: '1 Mbit/s' });
+    const events = [
+      { kind: 'mouseMove', time: 10, distance: null },
+      { kind: 'mouseMove', time: 18, distance: 3 },
+    ] as const;
+    const stamped = capturedStamped({ events, deliveryDelaysMs: [0, 70], loopDelays: [{ index: 1, ms: 40 }, { index: 1, ms: 150 }] });
+    assert.deepEqual(stamped, [
+      { event: events[0], deliveryDelayMs: 0 },
+      { event: events[1], deliveryDelayMs: 70, loopDelayMs: 150 },
+    ]);
+    assert.deepEqual(capturedStamped({ events }).map((s) => s.deliveryDelayMs), [0, 0], 'older captures: no delays known');
   });
 
   it('runs x11vnc latency-tuned or at its own input defaults', () => {
