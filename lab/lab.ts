@@ -54,6 +54,11 @@ export interface Lab {
   setLink(upstream: LinkDelay, downstream?: LinkDelay): void;
   /** Replay a schedule on the chosen route and return what the capture saw. */
   run(lines: readonly ScheduleLine[], route: Route): Promise<LabRun>;
+  /**
+   * Run `action` and return what the capture saw from its start until the relay drained. Processes
+   * handed to `adopt` are the lab's: `stop()` ends them too, also on a signal.
+   */
+  record<T>(action: (adopt: (child: ChildProcess) => void) => Promise<T>): Promise<{ readonly value: T; readonly events: readonly InputEvent[] }>;
   stop(): Promise<void>;
 }
 
@@ -301,8 +306,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         proxy!.setLinks(upstream, downstream ?? upstream);
       },
       async run(lines, route) {
+        const { value, events: seen } = await lab.record(() => injectOn(route === 'local' ? target : operator, lines, () => stopping, track));
+        return { events: seen, maxLateUs: value };
+      },
+      async record(action) {
         const from = events.length;
-        const maxLateUs = await injectOn(route === 'local' ? target : operator, lines, () => stopping, track);
+        const value = await action(track);
         // Let the relay drain: wait until nothing new has arrived for a while.
         let count = events.length;
         let quietSince = Date.now();
@@ -317,7 +326,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           60_000,
           'relay to drain',
         );
-        return { events: events.slice(from), maxLateUs };
+        return { value, events: events.slice(from) };
       },
       stop,
     };
