@@ -222,7 +222,8 @@ int main(int argc, char **argv) {
   double move_start = 0, move_duration = 0, from_x = 0, from_y = 0, to_x = 0, to_y = 0, bend = 0;
   double next_report = 0, next_frame = 0;
   double settle_since = 0, last_seen_cursor_x = -1e9, last_seen_cursor_y = -1e9, move_seen_x = 0, move_seen_y = 0;
-  int still_frames = 0, corrections = 0;
+  double still_since = 0, update_interval = 1000.0 / 60;
+  int corrections = 0;
   long frames = 0;
   double grab_total_us = 0;
   const double report_ms = 1000.0 / p.rate, frame_ms = 1000.0 / p.fps;
@@ -238,7 +239,13 @@ int main(int argc, char **argv) {
       if (next_frame < t) next_frame = t + frame_ms;
       if (frame.cursor_seen) {
         int still = fabs(frame.cursor_x - last_seen_cursor_x) < 1.5 && fabs(frame.cursor_y - last_seen_cursor_y) < 1.5;
-        still_frames = still ? still_frames + 1 : 0;
+        if (!still) {
+          /* How often the remote picture changes while the cursor moves: a person watching a
+           * choppy screen learns it, and judges "stopped" against it. */
+          double interval = t - still_since;
+          if (still_since >= move_start && interval < 600) update_interval = 0.8 * update_interval + 0.2 * interval;
+          still_since = t;
+        }
         last_seen_cursor_x = frame.cursor_x;
         last_seen_cursor_y = frame.cursor_y;
       }
@@ -282,6 +289,10 @@ int main(int argc, char **argv) {
         if (state == VERIFY && fabs(dx) < size / 2 - margin && fabs(dy) < size / 2 - margin) {
           XTestFakeButtonEvent(dpy, 1, True, CurrentTime);
           XFlush(dpy);
+          /* The square clicked is the one seen now: with no delay the next one may already show
+           * before the button is released. */
+          clicked_x = seen.target_x;
+          clicked_y = seen.target_y;
           state = HOLD;
           until = t + jittered(p.hold, p.hold * 0.2, 40);
           break;
@@ -338,17 +349,19 @@ int main(int argc, char **argv) {
         if (tau >= 1) {
           state = SETTLE;
           settle_since = t;
-          still_frames = 0;
         }
         break;
       }
       case SETTLE: {
         /* vnc: the own cursor is seen at once. kvm: wait until the cursor in the video has moved
-         * (or a long while passed) and then stood still for two frames. */
+         * (or a long while passed) and then stood still for 100 ms, or longer on a choppy screen:
+         * VNC over a long round trip shows a few pictures a second, so a picture or two without
+         * change does not yet mean the cursor stopped. */
         int settled = !kvm;
         if (kvm) {
           int moved = hypot(seen.cursor_x - move_seen_x, seen.cursor_y - move_seen_y) > 1.5 || t - settle_since > 600;
-          settled = moved && still_frames >= 2;
+          double enough = 1.5 * update_interval > 100 ? 1.5 * update_interval : 100;
+          settled = moved && t - still_since >= enough;
         }
         if (settled) {
           state = VERIFY;
@@ -362,8 +375,6 @@ int main(int argc, char **argv) {
         XFlush(dpy);
         printf("trial %d\n", corrections);
         fflush(stdout);
-        clicked_x = seen.target_x;
-        clicked_y = seen.target_y;
         clicked_at = t;
         state = WAIT_TARGET;
         break;
