@@ -31,7 +31,7 @@ export const LOOP_COMMAND = {
     'it picks the content-free pointer feature that best separates the delay from 0 ms on tuning seeds and prints how it ' +
     'does on held-out seeds (other simulated people): AUC, TPR at 1 % and 5 % FPR, and the tuned threshold\'s rates, with ' +
     'the load average of the runs. Runs are cached under test-output/loop-runs/. Ctrl-C or SIGTERM stops the lab and its children.',
-  duration: 'about 1 minute per run; the default grid is 2 variants × 2 delays × 8 seeds (about 30 minutes); --quick about 6 minutes',
+  duration: '40-90 s per run on a busy 2-core machine; the default grid (2 variants × 0 and 110 ms × 8 seeds) about 30 minutes, --quick about 8',
   flags: {
     quick: { type: 'boolean', description: 'A small grid: 2 tuning and 2 held-out seeds, 12 movements per run.' },
     fresh: { type: 'boolean', description: 'Run again instead of re-scoring cached runs.' },
