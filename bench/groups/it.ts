@@ -27,7 +27,8 @@ const ROWS: readonly RowSpec[] = STORES.flatMap((store) => QUERIES.map((query) =
 
 const PG_URL = process.env.TELLTALE_BENCH_PG_URL ?? process.env.TELLTALE_TEST_PG_URL ?? '';
 
-async function seed(database: SqlDatabase, devices: number, now: number): Promise<void> {
+/** Seed a fleet of `devices` devices (see the header), in one transaction. */
+export async function seedFleet(database: SqlDatabase, devices: number, now: number): Promise<void> {
   const numbers =
     database.dialect === 'sqlite' ? 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) ' : '';
   const from = database.dialect === 'sqlite' ? 'FROM n' : 'FROM generate_series(1, ?::int) AS n(i)';
@@ -128,7 +129,7 @@ export const itGroup: Group = {
         const now = Date.now();
         const once = async (database: SqlDatabase) => {
           const seeded = Date.now();
-          await seed(database, devices, now);
+          await seedFleet(database, devices, now);
           if (database.dialect === 'postgres') await database.run('ANALYZE');
           context.log(`it ${store} run ${run + 1}: seeded ${devices} devices in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
           return measure(database, now, iterations);

@@ -197,6 +197,17 @@ export interface WorkloadOptions {
   readonly flavor?: BuildFlavor;
 }
 
+/**
+ * With BENCH_CPU_PROF set to a folder, every workload child writes V8 CPU profiles (one per thread)
+ * into a folder of its own there when it exits (open it in Chrome DevTools or summarize it with tools/profile-summary.ts).
+ */
+function profileArgs(name: string): string[] {
+  const folder = process.env.BENCH_CPU_PROF;
+  if (folder === undefined || folder === '') return [];
+  // A folder per child: Node names each thread's profile itself (tsx's loader runs on its own thread).
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(path.resolve(folder), `${name}-${Date.now()}`)}`];
+}
+
 /** A running workload child with a request/response channel. */
 export class Workload {
   private nextId = 1;
@@ -228,7 +239,7 @@ export class Workload {
     const entry = tsx ? path.join(REPO_ROOT, 'bench', 'workloads', `${name}.ts`) : built.file;
     const child = fork(entry, [...(options.args ?? [])], {
       cwd: REPO_ROOT,
-      execArgv: tsx ? ['--import', 'tsx'] : ['--enable-source-maps'],
+      execArgv: [...(tsx ? ['--import', 'tsx'] : ['--enable-source-maps']), ...profileArgs(name)],
       env: { ...process.env, ...options.env, BENCH_MAX_LIFETIME_MS: String(options.maxLifetimeMs ?? 600_000) },
       // stdout 'ignore' sends a workload's logging to /dev/null: the writes still cost what they cost.
       stdio: ['ignore', options.stdout ?? 'inherit', 'pipe', 'ipc'],

@@ -43,7 +43,10 @@ export const BENCH_COMMAND = {
     'fuzz-inputs': { type: 'string', value: 'N', description: 'Inputs per store for the fuzz group, 100-1000000.', default: `${FUZZ_INPUTS.full}, or ${FUZZ_INPUTS.quick} with --quick` },
     pg: { type: 'boolean', description: 'Also fuzz PostgreSQL (at TELLTALE_TEST_PG_URL or its default) without the variable set.' },
   },
-  environment: [['TELLTALE_TEST_PG_URL', 'PostgreSQL for the collector rows. Default: postgres://telltale:telltale@127.0.0.1:5432/telltale_test.']],
+  environment: [
+    ['TELLTALE_TEST_PG_URL', 'PostgreSQL for the collector rows. Default: postgres://telltale:telltale@127.0.0.1:5432/telltale_test.'],
+    ['BENCH_CPU_PROF', 'A folder: every workload child writes a V8 CPU profile there when it exits (summarize with npm run profile -- FILE).'],
+  ],
   examples: [
     ['npm run bench -- --quick', 'Every group, short.'],
     ['npm run bench -- --only crypto,store --runs 3', 'Two groups.'],

@@ -109,6 +109,71 @@ export function likeContains(term: string): string {
   return `%${term.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 }
 
+/**
+ * Devices whose shown risk is one of `levels`, written on the stored `risk_rank` so the
+ * devices_risk_order index answers it: a silent device shows at least SILENT_RANK (see SHOWN_RANK).
+ */
+function shownRiskCondition(levels: readonly RiskLevel[], silentBefore: number): SqlCondition {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  for (const rank of new Set(levels.map((level) => RISK_RANK[level]))) {
+    if (rank > SILENT_RANK) {
+      parts.push('d.risk_rank = ?');
+      params.push(rank);
+    } else if (rank === SILENT_RANK) {
+      parts.push('(d.risk_rank = ? OR (d.risk_rank < ? AND d.last_seen_at < ?))');
+      params.push(rank, rank, silentBefore);
+    } else {
+      parts.push('(d.risk_rank = ? AND d.last_seen_at >= ?)');
+      params.push(rank, silentBefore);
+    }
+  }
+  return { where: `(${parts.join(' OR ')})`, params };
+}
+
+/** Most devices the trigram index may hand to the list query; a term matching more is a common one. */
+export const SEARCH_CANDIDATES = 1000;
+
+/**
+ * The search term as a condition. A term of three characters or more first asks the trigram index
+ * (migration 004) which devices can match. When that is at most SEARCH_CANDIDATES devices, the list
+ * reads just those by primary key and sorts them. A commoner term, or a shorter one the index cannot
+ * help with, is tested on rows as the list reads them in its sort order, which for a common term
+ * fills a page after a few hundred rows. The LIKE test applies either way: the index only narrows
+ * which rows are read, never what matches.
+ */
+async function searchCondition(db: Queryable, term: string): Promise<SqlCondition> {
+  const pattern = likeContains(term);
+  const matches: SqlCondition = {
+    // The tag match is one uncorrelated subquery (evaluated once), not a lookup per device row.
+    where: `(lower(d.hostname) LIKE ? ESCAPE '\\' OR lower(d.id) LIKE ? ESCAPE '\\' OR d.id IN (SELECT st.device_id FROM device_tags st WHERE lower(st.tag) LIKE ? ESCAPE '\\'))`,
+    params: [pattern, pattern, pattern],
+  };
+  if ([...term].length < 3) return matches;
+  const candidates = await searchCandidates(db, term, pattern);
+  if (candidates === null) return matches;
+  if (candidates.length === 0) return { where: '1 = 0', params: [] };
+  return { where: `d.id IN (${candidates.map(() => '?').join(', ')}) AND ${matches.where}`, params: [...candidates, ...matches.params] };
+}
+
+/** Devices that may match `term` (a superset), or null when more than SEARCH_CANDIDATES do. */
+async function searchCandidates(db: Queryable, term: string, pattern: string): Promise<string[] | null> {
+  const limit = SEARCH_CANDIDATES + 1;
+  const byName =
+    db.dialect === 'sqlite'
+      ? await db.all('SELECT device_id AS id FROM device_search WHERE device_search MATCH ? LIMIT ?', [ftsPhrase(term), limit])
+      : await db.all(`SELECT id FROM devices WHERE lower(hostname) LIKE ? ESCAPE '\\' OR lower(id) LIKE ? ESCAPE '\\' LIMIT ?`, [pattern, pattern, limit]);
+  if (byName.length > SEARCH_CANDIDATES) return null;
+  const byTag = await db.all(`SELECT DISTINCT device_id AS id FROM device_tags WHERE lower(tag) LIKE ? ESCAPE '\\' LIMIT ?`, [pattern, limit]);
+  const ids = new Set([...byName, ...byTag].map((row) => text(row, 'id')));
+  return ids.size > SEARCH_CANDIDATES ? null : [...ids];
+}
+
+/** `term` as one FTS5 phrase: with the trigram tokenizer, a case-insensitive substring of a column. */
+export function ftsPhrase(term: string): string {
+  return `"${term.replace(/"/g, '""')}"`;
+}
+
 /** One page of the device list. */
 export async function listDevicePage(db: Queryable, query: DeviceQuery): Promise<Page<DeviceListRow>> {
   const sort = SORTS[query.sort];
@@ -116,7 +181,7 @@ export async function listDevicePage(db: Queryable, query: DeviceQuery): Promise
   if (query.retired === 'exclude') conditions.push({ where: 'd.retired_at IS NULL', params: [] });
   if (query.retired === 'only') conditions.push({ where: 'd.retired_at IS NOT NULL', params: [] });
   if (query.risk && query.risk.length > 0) {
-    conditions.push({ where: `(${SHOWN_RANK}) IN (${query.risk.map(() => '?').join(', ')})`, params: [query.silentBefore, ...query.risk.map((level) => RISK_RANK[level])] });
+    conditions.push(shownRiskCondition(query.risk, query.silentBefore));
   }
   if (query.kind !== undefined) {
     conditions.push({ where: 'EXISTS (SELECT 1 FROM findings kf WHERE kf.kind = ? AND kf.device_id = d.id AND kf.closed_at IS NULL)', params: [query.kind] });
@@ -126,14 +191,7 @@ export async function listDevicePage(db: Queryable, query: DeviceQuery): Promise
     conditions.push({ where: query.silent ? silent : `NOT ${silent}`, params: [query.silentBefore] });
   }
   if (query.tag !== undefined) conditions.push({ where: 'EXISTS (SELECT 1 FROM device_tags tt WHERE tt.tag = ? AND tt.device_id = d.id)', params: [query.tag] });
-  if (query.search !== undefined && query.search !== '') {
-    const pattern = likeContains(query.search);
-    conditions.push({
-      // The tag match is one uncorrelated subquery (evaluated once), not a lookup per device row.
-      where: `(lower(d.hostname) LIKE ? ESCAPE '\\' OR lower(d.id) LIKE ? ESCAPE '\\' OR d.id IN (SELECT st.device_id FROM device_tags st WHERE lower(st.tag) LIKE ? ESCAPE '\\'))`,
-      params: [pattern, pattern, pattern],
-    });
-  }
+  if (query.search !== undefined && query.search !== '') conditions.push(await searchCondition(db, query.search));
   conditions.push(...query.extra);
   if (query.cursor !== null) {
     const after = decodeCursor(query.cursor, query.sort === 'host' ? ['string', 'string'] : query.sort === 'risk' ? ['number', 'number', 'string'] : ['number', 'string']);

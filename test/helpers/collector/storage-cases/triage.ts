@@ -9,6 +9,8 @@ import { Value } from '@sinclair/typebox/value';
 import { DeviceAuditFeedSchema, type AuditEntry, type DeviceAuditFeed } from '../../../../common/audit';
 import { deviceFilters, registerDeviceFilter } from '../../../../collector/device-filters';
 import { verifyAuditChain } from '../../../../collector/storage/audit-log';
+import { deleteDevice } from '../../../../collector/storage/devices';
+import { listDevicePage, SEARCH_CANDIDATES, type DeviceQuery } from '../../../../collector/storage/fleet';
 import { signDeviceAuditRequest, verifyAuditFeed } from '../../../../protocol/report-crypto';
 import { ManualSchedule, startTestCollector, TEST_IT_TOKEN, TEST_TRIAGE_ACTOR, type TestCollector } from '../harness';
 import { sampleFinding, type TestDevice } from '../make-reports';
@@ -265,8 +267,56 @@ async function deviceFetchesItsOwnSignedAudit(kit: StorageKit): Promise<void> {
   assert.ok(verifyAuditFeed((await fetchFeed(mine, 0)).json<DeviceAuditFeed>(), feedKey), 'pinned key still matches');
 }
 
+/**
+ * Search through the trigram index (migration 004) must answer exactly what reading every row
+ * answers: rare terms (narrowed by the index), terms matching more than SEARCH_CANDIDATES devices and
+ * terms too short for trigrams (read in sort order), case, LIKE wildcards and quotes; a renamed or
+ * deleted device is found under its new name only, or not at all.
+ */
+async function searchAnswersLikeReadingEveryRow(kit: StorageKit): Promise<void> {
+  const database = await kit.open();
+  const count = SEARCH_CANDIDATES + 200;
+  const names = new Map<string, string>();
+  const now = Date.now();
+  const rows: [string, string][] = [];
+  for (let index = 0; index < count; index++) {
+    const id = `dev-${index.toString(16).padStart(5, '0')}`;
+    const hostname = index === 7 ? 'Quote"Host%_7' : `host-${index.toString().padStart(5, '0')}`;
+    names.set(id, hostname);
+    rows.push([id, hostname]);
+  }
+  await database.transaction(async (tx) => {
+    for (let start = 0; start < rows.length; start += 200) {
+      const part = rows.slice(start, start + 200);
+      await tx.run(
+        `INSERT INTO devices (id, public_key, hostname, platform, agent_version, enrolled_at, last_seen_at, head_seq, head_hash) VALUES ${part.map(() => "(?, ?, ?, 'linux', '0.1.0', ?, ?, 0, NULL)").join(', ')}`,
+        part.flatMap(([id, hostname]) => [id, `key-${id}`, hostname, now, now]),
+      );
+    }
+  });
+  const base: DeviceQuery = { sort: 'host', retired: 'exclude', extra: [], cursor: null, limit: 50, silentBefore: now - 3_600_000 };
+  const search = async (term: string): Promise<string[]> => (await listDevicePage(database, { ...base, search: term })).items.map((item) => item.hostname);
+  const expected = (term: string): string[] =>
+    [...names.entries()]
+      .filter(([id, hostname]) => hostname.toLowerCase().includes(term.toLowerCase()) || id.includes(term.toLowerCase()))
+      .map(([, hostname]) => hostname)
+      .sort()
+      .slice(0, base.limit);
+  for (const term of ['host-0042', 'HOST-0119', '00042', 'dev-0003', 'host', 'ho', '7', 'ote"h', '%_7', '"', 'no-such-name']) {
+    assert.deepEqual(await search(term), expected(term), `search ${JSON.stringify(term)}`);
+  }
+  await database.run("UPDATE devices SET hostname = 'renamed-laptop' WHERE id = 'dev-00010'");
+  names.set('dev-00010', 'renamed-laptop');
+  assert.deepEqual(await search('renamed'), ['renamed-laptop'], 'found under the new name');
+  assert.deepEqual(await search('host-00016'), expected('host-00016'), 'not under the old one');
+  await database.transaction((tx) => deleteDevice(tx, 'dev-00011'));
+  names.delete('dev-00011');
+  assert.deepEqual(await search('host-00017'), [], 'a deleted device is not found');
+}
+
 export const TRIAGE_CASES: readonly StorageCase[] = [
   { name: 'device list: keyset pages sorted by risk, last seen or host; filters by risk, kind, silence, tag, a registered filter; search; retired devices', run: deviceListSortsFiltersAndPages },
+  { name: 'device search: the trigram index narrows rare terms and answers exactly what reading every row does; renames and deletes keep it in step', run: searchAnswersLikeReadingEveryRow },
   { name: 'incident queue: open findings newest change first, a new finding is always on the first page, paging sees each once', run: incidentQueueNewestFirst },
   { name: 'triage loop: acknowledge, assign, resolve, reopen, suppress by tag and device with expiry, notes; each audited by token name in a verifiable chain', run: triageLoopIsAudited },
   { name: 'device audit feed: a device-signed request gets only its own entries, signed by the collector key stored in the database', run: deviceFetchesItsOwnSignedAudit },
