@@ -68,16 +68,24 @@ const WORK_DIR = path.join(os.tmpdir(), 'telltale-lab');
  * concurrent processes); returns the binary's path. Needs gcc, libx11-dev and libxtst-dev.
  */
 export function buildInjector(): string {
-  const hash = crypto.createHash('sha256').update(fs.readFileSync(INJECTOR_SOURCE)).digest('hex').slice(0, 12);
-  const binary = path.join(WORK_DIR, `injector-${hash}`);
+  return buildLabProgram(INJECTOR_SOURCE, ['-lXtst', '-lX11']);
+}
+
+/**
+ * Compile one of the lab's C programs once per source version (cached by hash in the temp dir,
+ * shared by concurrent processes) and return the binary's path; `libraries` are gcc's -l flags.
+ */
+export function buildLabProgram(source: string, libraries: readonly string[]): string {
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(source)).digest('hex').slice(0, 12);
+  const binary = path.join(WORK_DIR, `${path.basename(source, '.c')}-${hash}`);
   if (fs.existsSync(binary)) return binary;
   fs.mkdirSync(WORK_DIR, { recursive: true });
   // Built under a private name and renamed, so a concurrent run never executes a half-written binary.
   const partial = `${binary}.${process.pid}.tmp`;
-  const result = spawnSync('gcc', ['-O2', '-Wall', INJECTOR_SOURCE, '-o', partial, '-lXtst', '-lX11'], { encoding: 'utf8' });
+  const result = spawnSync('gcc', ['-O2', '-Wall', source, '-o', partial, ...libraries], { encoding: 'utf8' });
   if (result.error || result.status !== 0) {
     fs.rmSync(partial, { force: true });
-    throw new Error(`injector build failed (needs gcc, libx11-dev, libxtst-dev): ${(result.stderr || result.error?.message || '').trim()}`);
+    throw new Error(`${path.basename(source)} build failed (needs gcc, libx11-dev, libxtst-dev, libxext-dev): ${(result.stderr || result.error?.message || '').trim()}`);
   }
   fs.renameSync(partial, binary);
   return binary;

@@ -57,6 +57,9 @@ export interface LabRun {
   readonly loadAverage: number;
 }
 
+/** What `Lab.record` saw while its action ran: the action's value and the capture's side of a run. */
+export type Recorded<T> = Omit<LabRun, 'maxLateUs'> & { readonly value: T };
+
 /** An event-loop stall of the capture process, ms, noted before event `index` of its run. */
 export interface LoopDelay {
   readonly index: number;
@@ -83,6 +86,11 @@ export interface Lab {
   setLink(upstream: LinkDelay, downstream?: LinkDelay): void;
   /** Replay a schedule on the chosen route and return what the capture saw. */
   run(lines: readonly ScheduleLine[], route: Route, options?: RunOptions): Promise<LabRun>;
+  /**
+   * Run `action` and return what the capture saw from its start until the relay drained. Processes
+   * handed to `adopt` are the lab's: `stop()` ends them too, also on a signal.
+   */
+  record<T>(action: (adopt: (child: ChildProcess) => void) => Promise<T>): Promise<Recorded<T>>;
   stop(): Promise<void>;
 }
 
@@ -383,15 +391,21 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         proxy!.setLinks(upstream, downstream ?? upstream);
       },
       async run(lines, route, runOptions = {}) {
+        const hog = runOptions.cpuHog === true ? startCpuHog([xServerPid(target), capture.pid ?? null], track) : null;
+        const recorded = await lab.record(async () => {
+          try {
+            return await injectOn(route === 'local' ? target : operator, lines, () => stopping, track);
+          } finally {
+            await hog?.stop();
+          }
+        });
+        const { value: maxLateUs, ...seen } = recorded;
+        return { ...seen, maxLateUs };
+      },
+      async record(action) {
         const from = events.length;
         const loopFrom = loopDelays.length;
-        const hog = runOptions.cpuHog === true ? startCpuHog([xServerPid(target), capture.pid ?? null], track) : null;
-        let maxLateUs: number;
-        try {
-          maxLateUs = await injectOn(route === 'local' ? target : operator, lines, () => stopping, track);
-        } finally {
-          await hog?.stop();
-        }
+        const value = await action(track);
         // Let the relay drain: wait until nothing new has arrived for a while.
         let count = events.length;
         let quietSince = Date.now();
@@ -407,10 +421,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           'relay to drain',
         );
         return {
+          value,
           events: events.slice(from),
           deliveryDelaysMs: deliveryDelays.slice(from),
           loopDelays: loopDelays.slice(loopFrom).map((d) => ({ index: d.index - from, ms: d.ms })),
-          maxLateUs,
           loadAverage: os.loadavg()[0]!,
         };
       },

@@ -22,6 +22,7 @@ const COMMANDS: readonly { entry: string; usage: string; flags: readonly string[
   { entry: 'scripts/demo.ts', usage: 'npm run demo --', flags: ['duration-seconds', 'keep-data'] },
   { entry: 'bench/run.ts', usage: 'npm run bench --', flags: Object.keys(BENCH_COMMAND.flags) },
   { entry: 'bench/detect.ts', usage: 'npm run bench:detect --', flags: ['quick', 'fresh'] },
+  { entry: 'bench/loop.ts', usage: 'npm run bench:loop --', flags: ['quick', 'fresh', 'delays', 'variants', 'tune', 'test', 'targets', 'window'] },
   { entry: 'tools/catalog/generate.ts', usage: 'npm run catalog --', flags: ['import', 'check'] },
   { entry: 'tools/derive-prior.ts', usage: 'npm run prior --', flags: ['check'] },
 ];
