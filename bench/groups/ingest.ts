@@ -25,8 +25,20 @@ const LABEL: Record<ServerKind, string> = {
   postgres: 'collector, PostgreSQL',
 };
 
+/** The issue's targets, at 10 connections: reports per second as a share of hello-world's requests, and SQLite's p99. */
+const RATE_TARGETS = { sqlite: 0.1, postgres: 0.05 } as const;
+const SQLITE_P99_TARGET_MS = 25;
+
+function targetSpecs(): RowSpec[] {
+  return [
+    { name: `Ingest c=10: ${LABEL.sqlite} against hello-world`, targetText: `ratio ≥ ${RATE_TARGETS.sqlite}` },
+    { name: `Ingest c=10: ${LABEL.sqlite}, p99 latency (target)`, targetText: `≤ ${SQLITE_P99_TARGET_MS} ms` },
+    { name: `Ingest c=10: ${LABEL.postgres} against hello-world`, targetText: `ratio ≥ ${RATE_TARGETS.postgres}` },
+  ];
+}
+
 function rowSpecs(): RowSpec[] {
-  return LEVELS.flatMap((level) => [
+  return [...targetSpecs(), ...LEVELS.flatMap((level) => [
     { name: `Ingest c=${level}: ${LABEL.hello}`, targetText: '— (ceiling)' },
     { name: `Ingest c=${level}: ${LABEL.json}`, targetText: '— (rate; vs hello)' },
     ...(['sqlite', 'postgres'] as const).flatMap((kind) => [
@@ -35,7 +47,7 @@ function rowSpecs(): RowSpec[] {
       { name: `Ingest c=${level}: ${LABEL[kind]}, p99 latency`, targetText: '— (vs JSON parse)' },
       { name: `Ingest c=${level}: ${LABEL[kind]}, server CPU per 1,000 reports`, targetText: '— (vs JSON parse)' },
     ]),
-  ]);
+  ])];
 }
 
 export const ingestGroup: Group = {
@@ -109,8 +121,20 @@ export const ingestGroup: Group = {
         return list ? spreadOf(list.map(pick)) : null;
       };
       const rows: Row[] = [];
+      const [sqliteRate, sqliteP99, postgresRate] = targetSpecs() as [RowSpec, RowSpec, RowSpec];
+      const hello10 = of('hello', 10, (r) => r.requestsPerSecond)!;
+      for (const [spec, kind] of [[sqliteRate, 'sqlite'], [postgresRate, 'postgres']] as const) {
+        const rate = of(kind, 10, (r) => r.requestsPerSecond);
+        rows.push(
+          rate === null
+            ? unavailable('ingest', spec, `missing: ${pgMissing ?? kind}`)
+            : { status: 'measured', group: 'ingest', name: spec.name, unit: 'reports/s', figure: rate, baselineName: 'hello', baseline: hello10, target: { kind: 'ratioAtLeast', value: RATE_TARGETS[kind] }, notes },
+        );
+      }
+      const p99 = of('sqlite', 10, (r) => r.p99);
+      rows.splice(1, 0, p99 === null ? unavailable('ingest', sqliteP99, 'missing: sqlite') : { status: 'measured', group: 'ingest', name: sqliteP99.name, unit: 'ms', figure: p99, baselineName: null, baseline: null, target: { kind: 'atMost', value: SQLITE_P99_TARGET_MS, unit: 'ms' }, notes });
       const specs = rowSpecs();
-      let specIndex = 0;
+      let specIndex = targetSpecs().length;
       for (const level of LEVELS) {
         const hello = of('hello', level, (r) => r.requestsPerSecond)!;
         const json = of('json', level, (r) => r.requestsPerSecond)!;

@@ -22,10 +22,12 @@ export function spreadOf(values: readonly number[]): Spread {
 
 /**
  * A target the figure is checked against.
- * `ratioAtMost`: figure / baseline must not exceed the value; `atMost`: the figure itself must not.
+ * `ratioAtMost`: figure / baseline must not exceed the value (costs); `ratioAtLeast`: it must reach
+ * the value (rates); `atMost`: the figure itself must not exceed it.
  */
 export type Target =
   | { readonly kind: 'ratioAtMost'; readonly value: number }
+  | { readonly kind: 'ratioAtLeast'; readonly value: number }
   | { readonly kind: 'atMost'; readonly value: number; readonly unit: string }
   | { readonly kind: 'info' };
 
@@ -67,6 +69,8 @@ export function targetText(row: Row): string {
   switch (row.target.kind) {
     case 'ratioAtMost':
       return `ratio ≤ ${row.target.value}`;
+    case 'ratioAtLeast':
+      return `ratio ≥ ${row.target.value}`;
     case 'atMost':
       return `≤ ${row.target.value} ${row.target.unit}`;
     case 'info':
@@ -84,6 +88,10 @@ export function metOf(row: Row): boolean | null {
     case 'ratioAtMost': {
       const ratio = ratioOf(row);
       return ratio === null ? null : ratio <= row.target.value;
+    }
+    case 'ratioAtLeast': {
+      const ratio = ratioOf(row);
+      return ratio === null ? null : ratio >= row.target.value;
     }
     case 'atMost':
       return row.figure.median <= row.target.value;

@@ -25,6 +25,7 @@ const COMMANDS: readonly { entry: string; usage: string; flags: readonly string[
   { entry: 'bench/loop.ts', usage: 'npm run bench:loop --', flags: ['quick', 'fresh', 'delays', 'variants', 'tune', 'test', 'targets', 'window'] },
   { entry: 'tools/catalog/generate.ts', usage: 'npm run catalog --', flags: ['import', 'check'] },
   { entry: 'tools/derive-prior.ts', usage: 'npm run prior --', flags: ['check'] },
+  { entry: 'tools/profile-summary.ts', usage: 'npm run profile --', flags: ['file', 'top', 'per', 'from', 'to'] },
 ];
 
 /** Files whose bytes and modification time must not change. */
