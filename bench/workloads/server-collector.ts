@@ -94,6 +94,8 @@ const app = await buildCollector(
     enrollmentSecret: BENCH_ENROLLMENT_SECRET,
     rateLimit: { perIp: 1_000_000_000, reportsPerIp: 1_000_000_000, reportsPerDevice: 1_000_000_000 },
     logLevel: 'silent',
+    // BENCH_WRITER_THREAD=off measures SQLite commits on the main thread, for an A/B in one machine state.
+    writerThread: process.env.BENCH_WRITER_THREAD !== 'off',
   },
   { database },
 );
