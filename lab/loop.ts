@@ -18,7 +18,7 @@ import readline from 'node:readline';
 import type { InputEvent } from '../agent/input/input-source';
 import { seededRandom } from '../agent/sync/backoff';
 import { buildLabProgram } from './injector';
-import type { Lab } from './lab';
+import { stopChild, type Lab } from './lab';
 
 /** How the operator knows where its cursor is. */
 export type LoopVariant = 'vnc' | 'kvm';
@@ -124,15 +124,6 @@ function spawnLines(command: string, args: readonly string[], env: NodeJS.Proces
   return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /**
  * One pointing run in a started lab: the task on the target display, the operator on the operator
  * display, until `targets` squares were clicked (or the timeout). The link is whatever the lab has.
@@ -176,10 +167,10 @@ export async function runLoop(lab: Lab, options: LoopRunOptions): Promise<LoopRu
       const timer = setTimeout(finished, options.timeoutMs ?? options.targets * 4000 + 20_000);
       await done;
       clearTimeout(timer);
-      await stopProcess(operator);
+      await stopChild(operator);
     });
     return { hits, corrections, events, load: os.loadavg()[0]!, grabUs };
   } finally {
-    for (const child of children) await stopProcess(child);
+    for (const child of children) await stopChild(child);
   }
 }
