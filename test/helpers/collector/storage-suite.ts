@@ -13,12 +13,13 @@ import { ISOLATION_CASES } from './storage-cases/isolation';
 import { REJECTION_CASES } from './storage-cases/rejections';
 import { SILENCE_CASES } from './storage-cases/silence';
 import { TRIAGE_CASES } from './storage-cases/triage';
-import { StorageKit, type OpenStorage } from './storage-kit';
+import { StorageKit, type OpenStorage, type StorageCase } from './storage-kit';
 
 export type { OpenStorage } from './storage-kit';
 
-export async function runStorageSuite(t: TestContext, openStorage: OpenStorage): Promise<void> {
-  for (const storageCase of [...CHAIN_CASES, ...REJECTION_CASES, ...IT_API_CASES, ...SILENCE_CASES, ...BATCH_CASES, ...ISOLATION_CASES, ...EDGE_CASES, ...DEVICE_CASES, ...TRIAGE_CASES]) {
+/** Every case against `openStorage`, plus `extra` cases that apply to this storage only. */
+export async function runStorageSuite(t: TestContext, openStorage: OpenStorage, extra: readonly StorageCase[] = []): Promise<void> {
+  for (const storageCase of [...CHAIN_CASES, ...REJECTION_CASES, ...IT_API_CASES, ...SILENCE_CASES, ...BATCH_CASES, ...ISOLATION_CASES, ...EDGE_CASES, ...DEVICE_CASES, ...TRIAGE_CASES, ...extra]) {
     await t.test(storageCase.name, (t) => storageCase.run(new StorageKit(t, openStorage)));
   }
 }
