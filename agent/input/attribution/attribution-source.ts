@@ -45,6 +45,12 @@ export interface AttributionCounts {
   readonly deviceClicks: number;
 }
 
+/** The six counts in AttributionCounts' field order (the helper's line order too) as the named shape. */
+export function countsOf(values: readonly number[]): AttributionCounts {
+  const [injectedKeyPresses = 0, deviceKeyPresses = 0, injectedPointerEvents = 0, devicePointerEvents = 0, injectedClicks = 0, deviceClicks = 0] = values;
+  return { injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks };
+}
+
 /** Counts attributed events between two takes. O(1) per event. */
 export class AttributionTally {
   private counts = [0, 0, 0, 0, 0, 0];
@@ -90,14 +96,6 @@ export class AttributionTally {
 
   /** The counts since the last take, counting on (an open window's features so far). */
   current(): AttributionCounts {
-    const [injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks] = this.counts as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    return { injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks };
+    return countsOf(this.counts);
   }
 }

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fail, ok, type Result } from '../../../common/result';
-import type { AttributionCounts, AttributionListener, AttributionSource } from './attribution-source';
+import { countsOf, type AttributionCounts, type AttributionListener, type AttributionSource } from './attribution-source';
 
 /** The helper's file name under dist/native/. */
 export const X11_HELPER_NAME = 'telltale-xi2';
@@ -31,15 +31,7 @@ const READY_TIMEOUT_MS = 5000;
 export function parseX11Line(line: string): AttributionCounts | null {
   const match = /^n (\d{1,9}) (\d{1,9}) (\d{1,9}) (\d{1,9}) (\d{1,9}) (\d{1,9})$/.exec(line);
   if (match === null) return null;
-  const [injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks] = match.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { injectedKeyPresses, deviceKeyPresses, injectedPointerEvents, devicePointerEvents, injectedClicks, deviceClicks };
+  return countsOf(match.slice(1).map(Number));
 }
 
 /**
