@@ -44,7 +44,7 @@ export const COLLECTOR_COMMAND = {
       default: 'on',
       env: 'TELLTALE_WRITER_THREAD',
     },
-    'verify-threads': { type: 'string', value: 'N', description: 'Worker threads verifying signatures; 0 verifies on the main thread.', default: 'one per core', env: 'TELLTALE_VERIFY_THREADS' },
+    'verify-threads': { type: 'string', value: 'N', description: 'Worker threads verifying signatures; 0 verifies on the main thread.', default: 'one per core beyond two (none on 2 cores)', env: 'TELLTALE_VERIFY_THREADS' },
     'trusted-proxy': {
       type: 'strings',
       value: 'ADDR',

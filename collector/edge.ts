@@ -6,10 +6,13 @@
  * both stores the same 400, naming the field.
  */
 import type { FastifyRequest } from 'fastify';
-import { findBadText, hasLoneSurrogate } from '../common/text';
+import { anyText, findBadText, hasLoneSurrogate } from '../common/text';
 import { CollectorError } from './errors';
 
 const hasNul = (text: string): boolean => text.includes('\u0000');
+/** NUL or any surrogate code unit (a valid pair too, which the exact checks then let through). */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+const suspect = (text: string): boolean => SUSPECT.test(text);
 
 /** The JSON-pointer-like path of the first string or key holding U+0000 in `value`, or null. */
 export function findNul(value: unknown, root: string): string | null {
@@ -23,6 +26,8 @@ export function findLoneSurrogate(value: unknown, root: string): string | null {
 
 /** preValidation hook: refuse a request whose body, query or parameters hold a NUL or a lone surrogate (400 PAYLOAD_INVALID). */
 export async function refuseBadText(request: FastifyRequest): Promise<void> {
+  // Nearly every request holds neither; the exact checks below build a path for every value.
+  if (!anyText(request.params, suspect) && !anyText(request.query, suspect) && !anyText(request.body, suspect)) return;
   const nul = findNul(request.params, 'params') ?? findNul(request.query, 'query') ?? findNul(request.body, 'body');
   if (nul !== null) {
     throw new CollectorError('PAYLOAD_INVALID', `${nul} contains a NUL character (\\u0000); no field may hold one.`, 400);

@@ -29,6 +29,29 @@ export function toWellFormedDeep<T>(value: T): T {
 }
 
 /**
+ * Whether any string or property name in `value` passes `suspect`. The allocation-free first pass
+ * of a check whose failure message needs a path: only when this says yes does `findBadText` build one.
+ */
+export function anyText(value: unknown, suspect: (text: string) => boolean): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (suspect(current)) return true;
+    } else if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (current !== null && typeof current === 'object') {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        if (suspect(key)) return true;
+        stack.push((current as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * The path (`root/a/0/b`) of the first string or property name in `value` that fails `bad`, or
  * null. Iterative, because request bodies may nest deeply.
  */

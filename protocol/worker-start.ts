@@ -19,5 +19,6 @@ export function startModuleWorker(file: string, workerData: unknown): Worker {
   if (!file.endsWith('.ts')) return new Worker(file, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
+  // The parent's own flags load tsx's hooks, which a worker cannot take; its profiling flags still apply.
+  return new Worker(bootstrap, { eval: true, execArgv: process.execArgv.filter((flag) => flag.startsWith('--cpu-prof')), workerData });
 }

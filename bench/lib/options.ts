@@ -46,6 +46,7 @@ export const BENCH_COMMAND = {
   environment: [
     ['TELLTALE_TEST_PG_URL', 'PostgreSQL for the collector rows. Default: postgres://telltale:telltale@127.0.0.1:5432/telltale_test.'],
     ['BENCH_WRITER_THREAD', 'off: the SQLite collector rows commit on the main thread instead of the writer thread (an A/B).'],
+    ['BENCH_VERIFY_THREADS', 'N: the collector rows verify signatures on N worker threads (0: on the main thread) instead of the collector default (an A/B).'],
     ['BENCH_CPU_PROF', 'A folder: every workload child writes a V8 CPU profile there when it exits (summarize with npm run profile -- FILE).'],
   ],
   examples: [

@@ -35,8 +35,13 @@ function timingWindow(startedAt: number, index: number): TimingWindow {
   };
 }
 
-/** A report body with the given chain position; about 2 KB as canonical JSON. */
-export function reportBody(deviceId: string, seq: number, prevHash: string, createdAt: number): ReportBody {
+/**
+ * A report body with the given chain position; about 2 KB as canonical JSON. Its two findings were
+ * first seen an hour and two before `since` (by default the report's own time): a chain passes its
+ * start, so, as from a real agent, every report of a device carries the same two open findings
+ * (same identity, new last-seen time) rather than two new ones.
+ */
+export function reportBody(deviceId: string, seq: number, prevHash: string, createdAt: number, since = createdAt): ReportBody {
   return {
     v: PROTOCOL_VERSION,
     deviceId,
@@ -53,7 +58,7 @@ export function reportBody(deviceId: string, seq: number, prevHash: string, crea
         title: 'AnyDesk is installed',
         explanation: 'A remote-control program is installed on this laptop. It can let someone else see and control the screen.',
         evidence: { path: '/usr/bin/anydesk', package: 'anydesk', version: '6.3.2' },
-        firstSeenAt: createdAt - 3_600_000,
+        firstSeenAt: since - 3_600_000,
         lastSeenAt: createdAt,
         closedAt: null,
       },
@@ -64,7 +69,7 @@ export function reportBody(deviceId: string, seq: number, prevHash: string, crea
         title: 'A display without a physical monitor',
         explanation: 'The system reports a display output that does not identify a real monitor, as dummy plugs do.',
         evidence: { connector: 'HDMI-2', edid: null, width: 1920, height: 1080 },
-        firstSeenAt: createdAt - 7_200_000,
+        firstSeenAt: since - 7_200_000,
         lastSeenAt: createdAt,
         closedAt: null,
       },
@@ -91,7 +96,7 @@ export function reportChain(deviceId: string, keys: DeviceKeys, count: number, s
   const out: string[] = [];
   let prevHash = GENESIS_HASH;
   for (let seq = 1; seq <= count; seq++) {
-    const signed = sealReport(reportBody(deviceId, seq, prevHash, startAt + seq * 120_000), keys.privateKey);
+    const signed = sealReport(reportBody(deviceId, seq, prevHash, startAt + seq * 120_000, startAt), keys.privateKey);
     out.push(JSON.stringify(signed.report));
     prevHash = signed.hash;
   }

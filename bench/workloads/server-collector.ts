@@ -96,6 +96,7 @@ const app = await buildCollector(
     logLevel: 'silent',
     // BENCH_WRITER_THREAD=off measures SQLite commits on the main thread, for an A/B in one machine state.
     writerThread: process.env.BENCH_WRITER_THREAD !== 'off',
+    ...(process.env.BENCH_VERIFY_THREADS ? { verifyThreads: Number(process.env.BENCH_VERIFY_THREADS) } : {}),
   },
   { database },
 );

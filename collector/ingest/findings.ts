@@ -10,6 +10,7 @@ import { reserve } from '../storage/counters';
 import type { DeviceRow } from '../storage/devices';
 import { closeFinding, insertFindingOnce, listOpenFindingsOfKind, upsertAgentFinding, type NewFinding } from '../storage/findings';
 import type { Queryable } from '../storage/sql';
+import { canonicalize } from '../../protocol/canonical-json';
 
 export const FINDING_CURSOR = 'finding_cursor';
 export const CHAIN_GAP_KIND: CollectorFindingKind = 'chain-gap';
@@ -27,7 +28,8 @@ export function agentFinding(deviceId: string, seq: number, finding: ReportBody[
     severity: finding.severity,
     title: finding.title,
     explanation: finding.explanation,
-    evidence: JSON.stringify(finding.evidence),
+    // Canonical, so a finding's row is the same whichever thread parsed the body (see writer-thread.ts).
+    evidence: canonicalize(finding.evidence),
     firstSeenAt: finding.firstSeenAt,
     lastSeenAt: finding.lastSeenAt,
     closedAt: finding.closedAt,

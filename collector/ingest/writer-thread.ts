@@ -8,7 +8,8 @@
  * connection still writes the rare rest (enrolment, IT triage, sweeps); SQLite's lock orders those
  * against the writer's transactions (busy_timeout), and every write is one transaction either way.
  *
- * Batches travel by structured clone, so a report arrives exactly as verified (BigInt included).
+ * A report crosses as its canonical text (the signed bytes) and is parsed back on the thread, so it
+ * arrives exactly as verified.
  * Errors come back as data (wire form below) and are rebuilt with the code that storage/faults.ts
  * and the route read. If the thread dies, every batch it held is answered 503 STORAGE_UNAVAILABLE
  * (whether it committed is unknown: the agent sends it again, and a report already stored is then
@@ -21,6 +22,8 @@ import type { CorrelationSettings } from '../location/correlate';
 import type { BatchOutcome, VerifiedReport } from './ingest';
 
 const WORKER_FILE = siblingModule(import.meta.url, 'writer-worker');
+/** How long close() waits for the thread to exit by itself before terminating it. */
+const CLOSE_WAIT_MS = 5_000;
 
 /** An error as it crosses the thread boundary. */
 export type WireError =
@@ -30,10 +33,15 @@ export type WireError =
 /** A batch outcome as it crosses the thread boundary. */
 export type WireOutcome = Exclude<BatchOutcome, { status: 'failed' }> | { readonly status: 'failed'; readonly error: WireError };
 
-export interface WriterRequest {
-  readonly id: number;
-  readonly batch: readonly VerifiedReport[];
-}
+/**
+ * A verified report as it crosses to the thread: its canonical text stands for the body (the thread
+ * parses it back), because structured-cloning a parsed body costs the main thread several times
+ * what copying one string does, and the canonical text is exactly what was verified.
+ */
+export type WireReport = Omit<VerifiedReport, 'body'>;
+
+/** A batch to commit, or the request to close the connection and exit. */
+export type WriterRequest = { readonly id: number; readonly batch: readonly WireReport[] } | { readonly close: true };
 
 export type WriterReply = { readonly id: number; readonly outcomes: readonly WireOutcome[] } | { readonly id: number; readonly error: WireError };
 
@@ -56,6 +64,15 @@ export function toWireError(error: unknown): WireError {
 export function fromWireError(wire: WireError): Error {
   if (wire.kind === 'collector') return new CollectorError(wire.code, wire.message, wire.statusCode, wire.retryAfterSeconds);
   return Object.assign(new Error(wire.message), { name: wire.name, ...(wire.code === undefined ? {} : { code: wire.code }) });
+}
+
+export function toWireReport(report: VerifiedReport): WireReport {
+  return { canonical: report.canonical, hash: report.hash, sig: report.sig, receivedAt: report.receivedAt, egress: report.egress ?? null };
+}
+
+/** The verified report again: its body parsed from the canonical text that was signed. */
+export function fromWireReport(wire: WireReport): VerifiedReport {
+  return { ...wire, body: JSON.parse(wire.canonical) as VerifiedReport['body'] };
 }
 
 export interface IngestWriterOptions extends WriterWorkerData {
@@ -91,16 +108,30 @@ export class IngestWriter {
       this.pending.set(id, { resolve, reject });
       // Only a thread with work holds the process open.
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, batch } satisfies WriterRequest);
+      worker.postMessage({ id, batch: batch.map(toWireReport) } satisfies WriterRequest);
     });
   }
 
-  /** Stop the thread; the commit queue has drained first, so nothing is pending. */
+  /**
+   * Stop the thread; the commit queue has drained first, so nothing is pending. The thread closes
+   * its connection and exits on its own (a clean SQLite close, and its CPU profile when one is
+   * being taken); one that has not exited within CLOSE_WAIT_MS is terminated.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.ref();
+      worker.postMessage({ close: true } satisfies WriterRequest);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), CLOSE_WAIT_MS);
+      });
+      if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
+      clearTimeout(timer);
+    }
     this.failAll(new CollectorError('SHUTTING_DOWN', 'The collector is shutting down; retry later.', 503, this.options.retryAfterSeconds));
   }
 

@@ -34,6 +34,10 @@ export function openSqliteStorage(file: string, options: SqliteOpenOptions = {})
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Statement journals in memory: a statement that may need its own rollback inside a transaction
+    // (an upsert, anything firing a trigger, everything inside a savepoint: most of a report's writes)
+    // otherwise opens, writes and deletes a temporary file each time, which cost more than the write itself.
+    db.pragma('temp_store = MEMORY');
     const current = db.pragma('user_version', { simple: true }) as number;
     checkOrder(migrations);
     if (current > migrations.length) {

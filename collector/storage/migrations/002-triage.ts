@@ -4,7 +4,7 @@ import { typesFor, type CollectorMigration } from '../migration';
 const SEVERITY_RANK_SQL = "CASE severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 WHEN 'info' THEN 0 ELSE -1 END";
 
 /** Recomputes one device's denormalized risk and open-finding count from its open findings. */
-function refreshDeviceSql(deviceIdExpression: string): string {
+export function refreshDeviceSql(deviceIdExpression: string): string {
   return `UPDATE devices SET
       risk_rank = (SELECT coalesce(max(${SEVERITY_RANK_SQL}), -1) FROM findings WHERE device_id = ${deviceIdExpression} AND closed_at IS NULL),
       open_findings = (SELECT count(*) FROM findings WHERE device_id = ${deviceIdExpression} AND closed_at IS NULL)

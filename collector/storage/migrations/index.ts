@@ -7,8 +7,9 @@ import { migration001Initial } from './001-initial';
 import { migration002Triage } from './002-triage';
 import { migration003Location } from './003-location';
 import { migration004Search } from './004-search';
+import { migration005RiskOnChange } from './005-risk-on-change';
 
-export const COLLECTOR_MIGRATIONS: readonly CollectorMigration[] = [migration001Initial, migration002Triage, migration003Location, migration004Search];
+export const COLLECTOR_MIGRATIONS: readonly CollectorMigration[] = [migration001Initial, migration002Triage, migration003Location, migration004Search, migration005RiskOnChange];
 
 /** The schema version this code writes. */
 export const COLLECTOR_SCHEMA_VERSION = COLLECTOR_MIGRATIONS.length;

@@ -73,8 +73,9 @@ const POISONS: readonly Poison[] = [
 
 function verified(report: SignedReport, receivedAt: number): VerifiedReport {
   const canonical = canonicalBody(report.body);
-  // A poison may be beyond what canonical JSON takes (a BigInt): its text is then irrelevant, it must fail in ingest.
-  const text = canonical?.text ?? JSON.stringify(report.body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  // A poison may be beyond what canonical JSON takes (a BigInt): it must fail in ingest, from its body
+  // on the main thread and from its text on the writer thread (which parses the body from the text).
+  const text = canonical?.text ?? 'not JSON: the body holds a BigInt';
   return { body: report.body, canonical: text, hash: canonical?.hash ?? 'f'.repeat(64), sig: report.sig, receivedAt };
 }
 

@@ -32,6 +32,15 @@ async function riskFromOpenFindings(kit: StorageKit): Promise<void> {
     devices.map((device) => [device.hostname, device.risk, device.openFindings, device.silent]),
     [['calm', 'info', 1, false], ['risky', 'high', 1, false]],
   );
+  const riskOf = async (hostname: string) =>
+    (await collector.itGet('/v1/devices')).json<{ devices: { hostname: string; risk: string; openFindings: number }[] }>().devices.find((device) => device.hostname === hostname);
+  // Seen again unchanged (the update that fires no risk trigger), then lowered: risk follows the severity.
+  assert.equal((await collector.postReport(risky.nextReport({ findings: [{ ...opened, lastSeenAt: opened.lastSeenAt + 500 }] }))).statusCode, 200);
+  const seenAgain = await riskOf('risky');
+  assert.deepEqual([seenAgain?.risk, seenAgain?.openFindings], ['high', 1]);
+  assert.equal((await collector.postReport(risky.nextReport({ findings: [{ ...opened, severity: 'low', lastSeenAt: opened.lastSeenAt + 700 }] }))).statusCode, 200);
+  const lowered = await riskOf('risky');
+  assert.deepEqual([lowered?.risk, lowered?.openFindings], ['low', 1]);
   // The agent closes the finding: risk drops.
   const closed = { ...opened, lastSeenAt: opened.lastSeenAt + 1000, closedAt: opened.lastSeenAt + 1000 };
   assert.equal((await collector.postReport(risky.nextReport({ findings: [closed] }))).statusCode, 200);
