@@ -1,10 +1,12 @@
 /**
- * Valid report bodies of about 2 KB, as an agent would send after a quiet hour: two findings and
- * two timing windows. Used by the crypto row and by the collector ingest load generator.
+ * Valid report bodies of about 2.5 KB, as an agent would send after a quiet hour: two findings, two
+ * timing windows and the location block. Used by the crypto row and by the collector ingest load
+ * generator.
  */
 import crypto, { type KeyObject } from 'node:crypto';
 import { sealReport, spkiOf } from '../../protocol/report-crypto';
 import { GENESIS_HASH, PROTOCOL_VERSION, type ReportBody } from '../../common/report';
+import type { LocationBlock } from '../../common/location';
 import type { TimingWindow } from '../../common/timing';
 
 function timingWindow(startedAt: number, index: number): TimingWindow {
@@ -35,8 +37,24 @@ function timingWindow(startedAt: number, index: number): TimingWindow {
   };
 }
 
+/** Where a device sits: a home of its own (every real report carries its location block). */
+function homeOf(deviceId: string): LocationBlock {
+  const hash = (what: string) => crypto.createHash('sha256').update(`${what}:${deviceId}`).digest('hex');
+  return {
+    gatewayHash: hash('gateway'),
+    bssidHash: hash('bssid'),
+    ssidHash: hash('ssid'),
+    subnetHash: hash('subnet'),
+    timezone: 'America/Chicago',
+    utcOffsetMinutes: -360,
+    defaultRouteTunnel: false,
+    interfaceKind: 'wifi',
+    unavailable: [],
+  };
+}
+
 /**
- * A report body with the given chain position; about 2 KB as canonical JSON. Its two findings were
+ * A report body with the given chain position; about 2.5 KB as canonical JSON. Its two findings were
  * first seen an hour and two before `since` (by default the report's own time): a chain passes its
  * start, so, as from a real agent, every report of a device carries the same two open findings
  * (same identity, new last-seen time) rather than two new ones.
@@ -75,6 +93,7 @@ export function reportBody(deviceId: string, seq: number, prevHash: string, crea
       },
     ],
     timing: [timingWindow(createdAt - 120_000, seq % 7), timingWindow(createdAt - 60_000, (seq + 1) % 7)],
+    location: homeOf(deviceId),
     agentVersion: '0.1.0-bench',
   };
 }

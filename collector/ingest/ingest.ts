@@ -23,7 +23,7 @@ import { devicesWithOpenKindAmong, upsertAgentFindings, type NewFinding } from '
 import { findOpenGapContaining } from '../storage/chain-gaps';
 import { inSavepoint, type Queryable, type SqlDatabase } from '../storage/sql';
 import { decideChain, type ChainDecision } from './chain';
-import { DEFAULT_CORRELATION, recordLocation, type CorrelationSettings } from '../location/correlate';
+import { DEFAULT_CORRELATION, recordLocations, type CorrelationSettings, type LocationDelivery } from '../location/correlate';
 import type { Egress } from '../location/egress';
 import { agentFinding, closeSilence, DEVICE_SILENT_KIND, fillGap, FINDING_CURSOR, openGap, storeAgentFindings } from './findings';
 
@@ -50,8 +50,8 @@ export type IngestOutcome =
 export type BatchOutcome = IngestOutcome | { readonly status: 'failed'; readonly error: unknown };
 
 /**
- * Place a batch of verified reports in their chains, in one transaction. Each stored report's
- * location and egress then feed the correlation (collector/location/correlate.ts) in the same
+ * Place a batch of verified reports in their chains, in one transaction. The stored reports'
+ * locations and egresses then feed the correlation (collector/location/correlate.ts) in the same
  * transaction, so a report is acknowledged only with its cluster settled.
  */
 export async function ingestReports(
@@ -63,9 +63,7 @@ export async function ingestReports(
   return database.transaction(async (tx) => {
     const whole = await inSavepoint(tx, 'ingest_batch', async () => {
       const outcomes = await ingestBatch(tx, batch);
-      for (const [index, outcome] of outcomes.entries()) {
-        if (outcome.status === 'stored') await correlateReport(tx, batch[index]!, correlation);
-      }
+      await recordLocations(tx, batch.filter((_, index) => outcomes[index]?.status === 'stored').map(deliveryOf), correlation);
       return outcomes;
     });
     if (whole.ok) return whole.value;
@@ -73,7 +71,7 @@ export async function ingestReports(
     for (const report of batch) {
       const one = await inSavepoint(tx, 'ingest_report', async () => {
         const outcome = await ingestOne(tx, report);
-        if (outcome.status === 'stored') await correlateReport(tx, report, correlation);
+        if (outcome.status === 'stored') await recordLocations(tx, [deliveryOf(report)], correlation);
         return outcome;
       });
       outcomes.push(one.ok ? one.value : { status: 'failed', error: one.error });
@@ -82,8 +80,8 @@ export async function ingestReports(
   });
 }
 
-async function correlateReport(tx: Queryable, report: VerifiedReport, correlation: CorrelationSettings): Promise<void> {
-  await recordLocation(tx, report.body.deviceId, report.body.location, report.egress ?? null, report.receivedAt, correlation);
+function deliveryOf(report: VerifiedReport): LocationDelivery {
+  return { deviceId: report.body.deviceId, location: report.body.location, egress: report.egress ?? null, now: report.receivedAt };
 }
 
 /** Chain head of a device as the batch sees it (moves forward as the batch appends). */

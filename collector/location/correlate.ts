@@ -1,5 +1,5 @@
 /**
- * Location correlation, run per stored report inside the ingest transaction.
+ * Location correlation, run for the stored reports of each batch inside the ingest transaction.
  *
  * The report's location block (agent hashes) and the egress the collector saw update the device's
  * row in device_locations. Then the device's cluster is found incrementally: a breadth-first walk
@@ -9,7 +9,8 @@
  * hostnames is a possible laptop farm: every member gets a `possible-laptop-farm` finding listing
  * the members and the shared signals. Clusters grow, merge (the oldest id survives), shrink and
  * close as reports arrive; a device that leaves takes its finding's closure with it. Findings are
- * rewritten only when membership or signals change, so a steady farm costs reads only.
+ * rewritten only when membership or signals change, and a report whose signals repeat its device's
+ * last ones skips the walk (recordLocations), so a steady fleet costs one read per batch.
  *
  * The same pass opens, updates or closes the device's `unexpected-egress` finding: an egress
  * country other than the expected one (per device, else fleet-wide), or a hosting/VPN ASN.
@@ -31,6 +32,8 @@ import {
   insertCluster,
   listOpenClusters,
   isApprovedPlace,
+  locationSettingsVersion,
+  touchDeviceLocations,
   LINK_KINDS,
   setMembers,
   updateCluster,
@@ -69,6 +72,37 @@ export interface Component {
   readonly signals: readonly SharedSignal[];
 }
 
+/** One stored report's location block and the egress its delivery came from. */
+export interface LocationDelivery {
+  readonly deviceId: string;
+  readonly location: LocationBlock | undefined;
+  readonly egress: Egress | null;
+  /** When the collector received it. */
+  readonly now: number;
+}
+
+/** Every field of a location row that correlation or the egress finding reads, besides the time. */
+const SIGNAL_FIELDS = {
+  gatewayHash: true,
+  bssidHash: true,
+  ssidHash: true,
+  subnetHash: true,
+  timezone: true,
+  utcOffsetMinutes: true,
+  defaultRouteTunnel: true,
+  interfaceKind: true,
+  egressIp: true,
+  egressAsn: true,
+  egressOrg: true,
+  egressCountry: true,
+  egressHosting: true,
+} as const satisfies Record<Exclude<keyof DeviceLocationRow, 'deviceId' | 'seenAt' | 'settledVersion'>, true>;
+const SIGNAL_KEYS = Object.keys(SIGNAL_FIELDS) as (keyof typeof SIGNAL_FIELDS)[];
+
+function sameSignals(a: DeviceLocationRow, b: DeviceLocationRow): boolean {
+  return SIGNAL_KEYS.every((key) => a[key] === b[key]);
+}
+
 /** Record one report's location and egress for `deviceId`, then re-evaluate its cluster and egress finding. */
 export async function recordLocation(
   tx: Queryable,
@@ -78,28 +112,58 @@ export async function recordLocation(
   now: number,
   settings: CorrelationSettings,
 ): Promise<void> {
-  const previous = await findDeviceLocation(tx, deviceId);
-  if (location === undefined && egress === null && previous === undefined) return;
-  const row: DeviceLocationRow = {
-    deviceId,
-    gatewayHash: location ? (location.gatewayHash ?? null) : (previous?.gatewayHash ?? null),
-    bssidHash: location ? (location.bssidHash ?? null) : (previous?.bssidHash ?? null),
-    ssidHash: location ? (location.ssidHash ?? null) : (previous?.ssidHash ?? null),
-    subnetHash: location ? (location.subnetHash ?? null) : (previous?.subnetHash ?? null),
-    timezone: location ? (location.timezone ?? null) : (previous?.timezone ?? null),
-    utcOffsetMinutes: location ? location.utcOffsetMinutes : (previous?.utcOffsetMinutes ?? null),
-    defaultRouteTunnel: location ? location.defaultRouteTunnel : (previous?.defaultRouteTunnel ?? false),
-    interfaceKind: location ? location.interfaceKind : (previous?.interfaceKind ?? null),
-    egressIp: egress ? egress.ip : (previous?.egressIp ?? null),
-    egressAsn: egress ? egress.asn : (previous?.egressAsn ?? null),
-    egressOrg: egress ? egress.organization : (previous?.egressOrg ?? null),
-    egressCountry: egress ? egress.country : (previous?.egressCountry ?? null),
-    egressHosting: egress ? egress.hosting : (previous?.egressHosting ?? false),
-    seenAt: now,
-  };
-  await upsertDeviceLocation(tx, row);
-  await evaluateEgress(tx, row, now);
-  await correlate(tx, deviceId, now, settings);
+  await recordLocations(tx, [{ deviceId, location, egress, now }], settings);
+}
+
+/**
+ * Record the locations of a batch of stored reports, in order. A device's cluster and egress
+ * finding are re-settled only when something they depend on moved: its signals, its return into
+ * the window, or IT's location settings (their version is stored with the row it settled). A report
+ * that repeats what its device last sent, as nearly all do, only moves the device's last-seen time,
+ * written for the whole batch at the end. Other devices ageing out of the window is the sweep's job
+ * (sweepStaleClusters), as before.
+ */
+export async function recordLocations(tx: Queryable, deliveries: readonly LocationDelivery[], settings: CorrelationSettings): Promise<void> {
+  if (deliveries.length === 0) return;
+  const version = await locationSettingsVersion(tx);
+  const known = new Map<string, DeviceLocationRow>();
+  for (const row of await findDeviceLocations(tx, [...new Set(deliveries.map((delivery) => delivery.deviceId))])) known.set(row.deviceId, row);
+  const seen = new Map<string, number>();
+  for (const { deviceId, location, egress, now } of deliveries) {
+    const previous = known.get(deviceId);
+    if (location === undefined && egress === null && previous === undefined) continue;
+    const row: DeviceLocationRow = {
+      deviceId,
+      gatewayHash: location ? (location.gatewayHash ?? null) : (previous?.gatewayHash ?? null),
+      bssidHash: location ? (location.bssidHash ?? null) : (previous?.bssidHash ?? null),
+      ssidHash: location ? (location.ssidHash ?? null) : (previous?.ssidHash ?? null),
+      subnetHash: location ? (location.subnetHash ?? null) : (previous?.subnetHash ?? null),
+      timezone: location ? (location.timezone ?? null) : (previous?.timezone ?? null),
+      utcOffsetMinutes: location ? location.utcOffsetMinutes : (previous?.utcOffsetMinutes ?? null),
+      defaultRouteTunnel: location ? location.defaultRouteTunnel : (previous?.defaultRouteTunnel ?? false),
+      interfaceKind: location ? location.interfaceKind : (previous?.interfaceKind ?? null),
+      egressIp: egress ? egress.ip : (previous?.egressIp ?? null),
+      egressAsn: egress ? egress.asn : (previous?.egressAsn ?? null),
+      egressOrg: egress ? egress.organization : (previous?.egressOrg ?? null),
+      egressCountry: egress ? egress.country : (previous?.egressCountry ?? null),
+      egressHosting: egress ? egress.hosting : (previous?.egressHosting ?? false),
+      seenAt: now,
+      settledVersion: version,
+    };
+    if (previous !== undefined && previous.settledVersion === version && previous.seenAt >= now - settings.windowMs && sameSignals(previous, row)) {
+      seen.set(deviceId, Math.max(seen.get(deviceId) ?? now, now));
+      known.set(deviceId, { ...previous, seenAt: Math.max(previous.seenAt, now) });
+      continue;
+    }
+    await upsertDeviceLocation(tx, row);
+    known.set(deviceId, row);
+    await evaluateEgress(tx, row, now);
+    await correlate(tx, deviceId, now, settings);
+  }
+  await touchDeviceLocations(
+    tx,
+    [...seen].map(([deviceId, seenAt]) => ({ deviceId, seenAt })),
+  );
 }
 
 /** Re-evaluate the cluster of `deviceId`, and of whatever cluster it belonged to before. */

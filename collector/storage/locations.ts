@@ -3,6 +3,7 @@
  * approved places and expected countries. Bound SQL only; row mappers beside the queries.
  */
 import { LINK_KINDS, type LinkKind } from '../schemas';
+import { reserve } from './counters';
 import { integer, integerOrNull, text, textOrNull, type Queryable, type Row } from './sql';
 
 export { LINK_KINDS, type LinkKind };
@@ -25,10 +26,15 @@ export interface DeviceLocationRow {
   readonly egressCountry: string | null;
   readonly egressHosting: boolean;
   readonly seenAt: number;
+  /** The location-settings version this row's cluster and egress finding were settled under (migration 006); null: never. */
+  readonly settledVersion?: number | null;
 }
 
 const LOCATION_COLUMNS =
-  'device_id, gateway_hash, bssid_hash, ssid_hash, subnet_hash, timezone, utc_offset_minutes, default_route_tunnel, interface_kind, egress_ip, egress_asn, egress_org, egress_country, egress_hosting, seen_at';
+  'device_id, gateway_hash, bssid_hash, ssid_hash, subnet_hash, timezone, utc_offset_minutes, default_route_tunnel, interface_kind, egress_ip, egress_asn, egress_org, egress_country, egress_hosting, seen_at, settled_version';
+
+/** The counter that versions IT's location settings; each change of those settings bumps it. */
+const SETTINGS_COUNTER = 'location_settings';
 
 function toLocation(row: Row): DeviceLocationRow {
   return {
@@ -47,6 +53,7 @@ function toLocation(row: Row): DeviceLocationRow {
     egressCountry: textOrNull(row, 'egress_country'),
     egressHosting: integer(row, 'egress_hosting') === 1,
     seenAt: integer(row, 'seen_at'),
+    settledVersion: integerOrNull(row, 'settled_version'),
   };
 }
 
@@ -56,6 +63,10 @@ export async function findDeviceLocation(db: Queryable, deviceId: string): Promi
 }
 
 export async function findDeviceLocations(db: Queryable, deviceIds: readonly string[]): Promise<DeviceLocationRow[]> {
+  if (db.dialect === 'postgres') {
+    if (deviceIds.length === 0) return [];
+    return (await db.all(`SELECT ${LOCATION_COLUMNS} FROM device_locations WHERE device_id = ANY(?::text[])`, [deviceIds])).map(toLocation);
+  }
   const out: DeviceLocationRow[] = [];
   for (const id of deviceIds) {
     const row = await findDeviceLocation(db, id);
@@ -66,13 +77,13 @@ export async function findDeviceLocations(db: Queryable, deviceIds: readonly str
 
 export async function upsertDeviceLocation(db: Queryable, row: DeviceLocationRow): Promise<void> {
   await db.run(
-    `INSERT INTO device_locations (${LOCATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO device_locations (${LOCATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (device_id) DO UPDATE SET gateway_hash = excluded.gateway_hash, bssid_hash = excluded.bssid_hash,
        ssid_hash = excluded.ssid_hash, subnet_hash = excluded.subnet_hash, timezone = excluded.timezone,
        utc_offset_minutes = excluded.utc_offset_minutes, default_route_tunnel = excluded.default_route_tunnel,
        interface_kind = excluded.interface_kind, egress_ip = excluded.egress_ip, egress_asn = excluded.egress_asn,
        egress_org = excluded.egress_org, egress_country = excluded.egress_country, egress_hosting = excluded.egress_hosting,
-       seen_at = excluded.seen_at`,
+       seen_at = excluded.seen_at, settled_version = excluded.settled_version`,
     [
       row.deviceId,
       row.gatewayHash,
@@ -89,8 +100,34 @@ export async function upsertDeviceLocation(db: Queryable, row: DeviceLocationRow
       row.egressCountry,
       row.egressHosting ? 1 : 0,
       row.seenAt,
+      row.settledVersion ?? null,
     ],
   );
+}
+
+/** Move devices' last-seen times forward (never back), leaving their signals as they are. */
+export async function touchDeviceLocations(db: Queryable, seen: readonly { readonly deviceId: string; readonly seenAt: number }[]): Promise<void> {
+  if (seen.length === 0) return;
+  if (db.dialect === 'postgres') {
+    await db.run(
+      `UPDATE device_locations AS l SET seen_at = GREATEST(l.seen_at, u.seen_at)
+       FROM unnest(?::text[], ?::int8[]) AS u(device_id, seen_at) WHERE l.device_id = u.device_id`,
+      [seen.map((item) => item.deviceId), seen.map((item) => item.seenAt)],
+    );
+    return;
+  }
+  for (const item of seen) await db.run('UPDATE device_locations SET seen_at = max(seen_at, ?) WHERE device_id = ?', [item.seenAt, item.deviceId]);
+}
+
+/** The current version of IT's location settings (expected countries, approved places). */
+export async function locationSettingsVersion(db: Queryable): Promise<number> {
+  const row = await db.get('SELECT value FROM counters WHERE name = ?', [SETTINGS_COUNTER]);
+  return row ? integer(row, 'value') : 0;
+}
+
+/** Every device's next report re-settles its cluster and egress finding under the new settings. */
+async function bumpLocationSettings(db: Queryable): Promise<void> {
+  await reserve(db, SETTINGS_COUNTER, 1);
 }
 
 /** Devices seen since `since` whose `kind` signal equals `value` (index device_locations_<kind>). */
@@ -192,6 +229,7 @@ export async function isApprovedPlace(db: Queryable, kind: LinkKind, value: stri
 }
 
 export async function upsertApprovedPlace(db: Queryable, place: ApprovedPlaceRow): Promise<void> {
+  await bumpLocationSettings(db);
   await db.run('INSERT INTO approved_places (kind, value, label, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, value) DO UPDATE SET label = excluded.label', [
     place.kind,
     place.value,
@@ -201,6 +239,7 @@ export async function upsertApprovedPlace(db: Queryable, place: ApprovedPlaceRow
 }
 
 export async function deleteApprovedPlace(db: Queryable, kind: LinkKind, value: string): Promise<boolean> {
+  await bumpLocationSettings(db);
   return (await db.run('DELETE FROM approved_places WHERE kind = ? AND value = ?', [kind, value])) > 0;
 }
 
@@ -211,6 +250,7 @@ export async function expectedCountry(db: Queryable, deviceId: string): Promise<
 }
 
 export async function setExpectedCountry(db: Queryable, scope: string, country: string | null, now: number): Promise<void> {
+  await bumpLocationSettings(db);
   if (country === null) await db.run('DELETE FROM expected_countries WHERE scope = ?', [scope]);
   else {
     await db.run('INSERT INTO expected_countries (scope, country, updated_at) VALUES (?, ?, ?) ON CONFLICT (scope) DO UPDATE SET country = excluded.country, updated_at = excluded.updated_at', [

@@ -149,6 +149,14 @@ export async function unexpectedEgressScenario(t: TestContext, open: OpenStore):
   assert.ok(audited.includes(`view-location:${device.deviceId}`), audited.join(' '));
   await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
   assert.deepEqual(await egressFindings(), [], 'back home closes it');
+  // A report repeating the device's last signals skips the walk; a change of IT's settings still
+  // re-settles the device on its next report, though nothing about the device moved.
+  await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
+  assert.deepEqual(await egressFindings(), []);
+  const moved = await collector.app.inject({ method: 'PUT', url: '/v1/location/expected-country', headers: { authorization: `Bearer ${WRITE_TOKEN}` }, payload: { country: 'DE' } });
+  assert.equal(moved.statusCode, 200);
+  await collector.postReport(device.nextReport(), { 'x-forwarded-for': '198.51.100.7' });
+  assert.deepEqual((await egressFindings()).map((finding) => finding.evidence.reasons), [['country']]);
 }
 
 /** Members that stop reporting leave their cluster on the timed sweep: 4 → 3 after 25 h, then closed. */
