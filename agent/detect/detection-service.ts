@@ -190,10 +190,13 @@ export class DetectionService implements AgentService {
     await this.running;
   }
 
-  /** One scan cycle; overlapping ticks are skipped (a slow probe must not pile up scans). */
-  tick(): Promise<void> {
+  /**
+   * One scan cycle; overlapping ticks are skipped (a slow probe must not pile up scans). `token`:
+   * the change token the caller just took, so the scan does not read it again.
+   */
+  tick(token?: string | null): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.runOnce().finally(() => {
+    this.running = this.runOnce(token).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -222,7 +225,7 @@ export class DetectionService implements AgentService {
       return this.running;
     }
     this.unchangedSkips = 0;
-    return this.tick();
+    return this.tick(token);
   }
 
   /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
@@ -241,11 +244,15 @@ export class DetectionService implements AgentService {
     }
   }
 
-  /** Tool scan, then the hardware probe if it is due or the hardware changed. */
-  async runOnce(): Promise<void> {
+  /**
+   * Tool scan, then the hardware probe if it is due or the hardware changed. `token`: the change
+   * token taken just before (a scheduled scan's), else it is taken here; the token reads
+   * /proc/net/tcp{,6}, which costs the kernel a walk of its socket tables.
+   */
+  async runOnce(token?: string | null): Promise<void> {
     const now = () => this.ctx.clock.now();
     // Taken before the scan, so a change while it runs shows at the next period.
-    this.lastScanToken = this.probes.scanChangeToken?.() ?? null;
+    this.lastScanToken = token !== undefined ? token : (this.probes.scanChangeToken?.() ?? null);
     try {
       this.lastToolScan = await scanTools({
         matcher: this.matcher,

@@ -72,7 +72,7 @@ describe('detection scan gate', () => {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    const state = { token: 'a' as string | null, scans: 0, hardwareTokens: 0 };
+    const state = { token: 'a' as string | null, scans: 0, hardwareTokens: 0, tokenReads: 0 };
     const probes = {
       ...defaultProbes('linux'),
       listProcesses: async () => {
@@ -87,7 +87,10 @@ describe('detection scan gate', () => {
         state.hardwareTokens++;
         return 'same';
       },
-      scanChangeToken: () => state.token,
+      scanChangeToken: () => {
+        state.tokenReads++;
+        return state.token;
+      },
     };
     const context = {
       db,
@@ -110,8 +113,10 @@ describe('detection scan gate', () => {
     assert.equal(service.skippedScans, 1);
     assert.equal(state.hardwareTokens, 2, 'the hardware check still runs in a skipped period');
     state.token = 'b';
+    const readsBefore = state.tokenReads;
     await service.scheduledTick();
     assert.equal(state.scans, 2, 'changed: scanned');
+    assert.equal(state.tokenReads - readsBefore, 1, 'the scan keeps the token its period took (one read of /proc/net/tcp, not two)');
     for (let i = 0; i < FULL_SCAN_EVERY - 1; i++) await service.scheduledTick();
     assert.equal(state.scans, 2, `${FULL_SCAN_EVERY - 1} quiet periods skipped`);
     await service.scheduledTick();
