@@ -20,6 +20,7 @@ import { displayReaderFor } from './displays/read-displays';
 import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB_SOURCE, type HardwareSnapshot } from './hardware-scanner';
 import { processListerFor } from './processes/list-processes';
 import { socketListerFor } from './sockets/list-sockets';
+import { shareProcNetTcp } from './sockets/linux';
 import { readTcpRttLinux } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
 import { BEHAVIOUR_SOURCE, reportedByObservations, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
@@ -47,6 +48,8 @@ export interface DetectionProbes extends ToolScanProbes {
    * is skipped while it is unchanged and the last scan found nothing. Absent: every period scans.
    */
   scanChangeToken?: ScanChangeToken;
+  /** Runs one scan with the reads it repeats shared (Linux: /proc/net/tcp{,6}); absent: no sharing. */
+  shareReads?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface DetectionOptions {
@@ -77,6 +80,7 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   const scanChangeToken = scanChangeTokenFor(platform);
   return {
     ...(scanChangeToken ? { scanChangeToken } : {}),
+    ...(linux ? { shareReads: shareProcNetTcp } : {}),
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),
@@ -196,7 +200,7 @@ export class DetectionService implements AgentService {
    */
   tick(token?: string | null): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.runOnce(token).finally(() => {
+    this.running = this.shared(() => this.runOnce(token)).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -209,6 +213,16 @@ export class DetectionService implements AgentService {
    * the last-seen time of an installed-tool finding waits for the next full scan.
    */
   scheduledTick(): Promise<void> {
+    if (this.running) return this.running;
+    // The token and the scan it may start read the same /proc/net/tcp{,6} once.
+    return this.shared(() => this.scheduledTickShared());
+  }
+
+  private shared(work: () => Promise<void>): Promise<void> {
+    return this.probes.shareReads ? this.probes.shareReads(work) : work();
+  }
+
+  private scheduledTickShared(): Promise<void> {
     if (this.running) return this.running;
     const token = this.probes.scanChangeToken?.() ?? null;
     // Only installed-but-not-running tools may stand: nothing whose sessions or sockets move on their own.

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { scanChangeTokenLinux } from '../../agent/detect/change/linux';
+import { readTcpTableLinux, shareProcNetTcp } from '../../agent/detect/sockets/linux';
 import { defaultProbes, DetectionService, FULL_SCAN_EVERY } from '../../agent/detect/detection-service';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { AgentEvents } from '../../agent/events';
@@ -61,6 +62,26 @@ describe('scan change token (Linux)', () => {
     proc.tcp([tcpRow('0100007F:170C', '00000000:0000', '0A', 11), tcpRow('0100007F:1770', '00000000:0000', '0A', 15)]);
     assert.notEqual(scanChangeTokenLinux(proc.root), base, 'a new listening socket');
     assert.equal(scanChangeTokenLinux(path.join(proc.root, 'missing')), null, 'unreadable /proc: cannot tell');
+  });
+});
+
+describe('one read of /proc/net/tcp per scan', () => {
+  it('the token and the socket table read inside one shared scan see the table as it was first read; outside, each read is fresh', async (t) => {
+    const proc = fakeProc(t);
+    proc.pids([1]);
+    const listening = tcpRow('0100007F:170C', '00000000:0000', '0A', 11);
+    const inbound = tcpRow('0100007F:170C', '0100007F:D431', '01', 12);
+    proc.tcp([listening]);
+    const before = scanChangeTokenLinux(proc.root);
+    await shareProcNetTcp(async () => {
+      assert.equal(scanChangeTokenLinux(proc.root), before);
+      proc.tcp([listening, inbound]);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(scanChangeTokenLinux(proc.root), before, 'the token reads the shared table');
+      assert.equal(readTcpTableLinux(proc.root).length, 1, 'so does the behaviour scan');
+    });
+    assert.notEqual(scanChangeTokenLinux(proc.root), before, 'after the scan the new connection shows');
+    assert.equal(readTcpTableLinux(proc.root).length, 2);
   });
 });
 
