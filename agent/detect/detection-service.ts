@@ -21,7 +21,7 @@ import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB
 import { processListerFor } from './processes/list-processes';
 import { socketListerFor } from './sockets/list-sockets';
 import { shareProcNetTcp } from './sockets/linux';
-import { readTcpRttLinux } from './rtt/linux';
+import { readTcpRttLinux, shareTcpRtt } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
 import { BEHAVIOUR_SOURCE, reportedByObservations, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
 import { ExecutableIdentifier } from './identity/linux';
@@ -48,7 +48,7 @@ export interface DetectionProbes extends ToolScanProbes {
    * is skipped while it is unchanged and the last scan found nothing. Absent: every period scans.
    */
   scanChangeToken?: ScanChangeToken;
-  /** Runs one scan with the reads it repeats shared (Linux: /proc/net/tcp{,6}); absent: no sharing. */
+  /** Runs one scan with the reads it repeats shared (Linux: /proc/net/tcp{,6} and `ss`); absent: no sharing. */
   shareReads?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
@@ -80,7 +80,7 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   const scanChangeToken = scanChangeTokenFor(platform);
   return {
     ...(scanChangeToken ? { scanChangeToken } : {}),
-    ...(linux ? { shareReads: shareProcNetTcp } : {}),
+    ...(linux ? { shareReads: <T>(work: () => Promise<T>) => shareProcNetTcp(() => shareTcpRtt(work)) } : {}),
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),

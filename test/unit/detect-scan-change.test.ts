@@ -10,6 +10,8 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { scanChangeTokenLinux } from '../../agent/detect/change/linux';
 import { readTcpTableLinux, shareProcNetTcp } from '../../agent/detect/sockets/linux';
+import { readTcpRttLinux, shareTcpRtt } from '../../agent/detect/rtt/linux';
+import { requireTools } from '../helpers/tools';
 import { defaultProbes, DetectionService, FULL_SCAN_EVERY } from '../../agent/detect/detection-service';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { AgentEvents } from '../../agent/events';
@@ -82,6 +84,19 @@ describe('one read of /proc/net/tcp per scan', () => {
     });
     assert.notEqual(scanChangeTokenLinux(proc.root), before, 'after the scan the new connection shows');
     assert.equal(readTcpTableLinux(proc.root).length, 2);
+  });
+
+  it('one ss run per shared scan for the tool and behaviour scans, a fresh one outside', async (t) => {
+    if (!requireTools(t, ['ss'])) return;
+    await shareTcpRtt(async () => {
+      const first = readTcpRttLinux();
+      assert.equal(readTcpRttLinux(), first, 'the second reader joins the first run');
+      await first;
+      assert.equal(readTcpRttLinux(), first);
+    });
+    const [a, b] = [readTcpRttLinux(), readTcpRttLinux()];
+    assert.notEqual(a, b);
+    await Promise.all([a, b]);
   });
 });
 
