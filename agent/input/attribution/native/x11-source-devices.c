@@ -2,10 +2,11 @@
  * telltale-xi2: which device each X input event came from, and nothing else.
  *
  * Listens to XInput2 raw events on the root window (XI_RawKeyPress, XI_RawButtonPress, and with
- * --pointer-motion XI_RawMotion); each carries the `sourceid` of the slave device that produced it. The X server's
- * XTEST slave devices ("Virtual core XTEST keyboard" / "... XTEST pointer") are where every
- * XTestFake*Event call lands: remote-control servers (x11vnc, Xvnc's vncconfig paths, xrdp's
- * xorgxrdp input, xdotool) inject there, while a person's keyboard and mouse are physical slaves.
+ * --pointer-motion XI_RawMotion); each carries the `sourceid` of the slave device that produced
+ * it. The X server's XTEST slave devices ("Virtual core XTEST keyboard" / "... XTEST pointer")
+ * are where every XTestFake*Event call lands: remote-control servers (x11vnc, Xvnc's vncconfig
+ * paths, xrdp's xorgxrdp input, xdotool) inject there, while a person's keyboard and mouse are
+ * physical slaves.
  *
  * Raw motion only on request: while any client selects XI_RawMotion the X server makes raw motion
  * events for every pointer update, and every other client that reads input through XRecord (the
