@@ -76,7 +76,7 @@ export class ViewModel implements BridgeHandlers {
     this.unsubscribes.push(
       events.on('windowFlushed', ({ id, window }) => this.emit('windowFlushed', { id, window })),
       events.on('findingsChanged', () => {
-        // One read of the open findings for both pushes: every scan and timing decision lands here.
+        // One read of the open findings for both pushes (any scan or decision that moved a finding lands here).
         const open = listOpenFindings(this.ctx.db);
         this.emit('findingsChanged', { open: open.length });
         this.emitStatusIfChanged(true, open);
