@@ -76,7 +76,7 @@ export interface AgentOptions {
 export function createServices(ctx: AgentContext, options: AgentOptions): AgentService[] {
   const services: AgentService[] = [];
   const inputSource = options.inputSource === undefined ? new HookInputSource(options.env ?? process.env) : options.inputSource;
-  const attribution = options.attributionSource !== undefined ? options.attributionSource : options.inputSource === undefined ? defaultAttribution(options) : null;
+  const attribution = options.attributionSource !== undefined ? options.attributionSource : options.inputSource === undefined ? defaultAttribution(ctx, options) : null;
   const capture = inputSource === null ? null : new InputCaptureService(ctx, inputSource, attribution);
   if (capture !== null) services.push(capture);
   services.push(
@@ -120,9 +120,9 @@ export function createServices(ctx: AgentContext, options: AgentOptions): AgentS
 }
 
 /** The OS's attribution source, or null where none exists (an unsupported platform). */
-function defaultAttribution(options: AgentOptions): AttributionSource | null {
+function defaultAttribution(ctx: AgentContext, options: AgentOptions): AttributionSource | null {
   try {
-    return attributionSourceFor(options.platform ?? process.platform, options.env ?? process.env);
+    return attributionSourceFor(options.platform ?? process.platform, options.env ?? process.env, { pointerMotion: ctx.policy.injectedInput.pointerMotion });
   } catch (error) {
     if (error instanceof TelltaleError) return null;
     throw error;

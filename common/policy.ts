@@ -39,6 +39,12 @@ export const PolicySchema = Type.Object(
               description: 'Whether injected input is expected while an approved remote tool runs and no unapproved one is seen.',
             }),
           ),
+          pointerMotion: Type.Optional(
+            Type.Boolean({
+              description:
+                'Linux/X11: whether injected pointer motion is counted too (XInput2 raw motion). Off, injected pointer input is counted from clicks and wheel notches only; on, every program reading input on the display pays about five times its CPU per pointer update.',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -122,7 +128,7 @@ export interface ResolvedPolicy {
   readonly enrollmentSecret: string | null;
   readonly approvedTools: readonly ApprovedTool[];
   readonly allowQuit: boolean;
-  readonly injectedInput: { readonly allowedPrograms: readonly string[]; readonly approvedToolsMayInject: boolean };
+  readonly injectedInput: { readonly allowedPrograms: readonly string[]; readonly approvedToolsMayInject: boolean; readonly pointerMotion: boolean };
   readonly intervals: {
     readonly windowSeconds: number;
     readonly windowKeystrokes: number;
@@ -143,7 +149,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   enrollmentSecret: null,
   approvedTools: [],
   allowQuit: false,
-  injectedInput: { allowedPrograms: [], approvedToolsMayInject: true },
+  injectedInput: { allowedPrograms: [], approvedToolsMayInject: true, pointerMotion: false },
   intervals: {
     windowSeconds: 30,
     windowKeystrokes: 50,

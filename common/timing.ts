@@ -132,8 +132,8 @@ export const MouseFeaturesSchema = Type.Object(
      */
     updateIntervals: Type.Optional(intervalHistogram('pointer updates by time since the previous update (1 ms buckets up to 32 ms)')),
     wideStepIntervals: Type.Optional(intervalHistogram('pointer steps of 3 px or more by time since the previous update (1 ms buckets up to 32 ms)')),
-    injectedPointerEvents: Type.Optional(count('pointer movements and wheel turns injected by a program')),
-    devicePointerEvents: Type.Optional(count('pointer movements and wheel turns from a pointing device')),
+    injectedPointerEvents: Type.Optional(count('pointer movements and wheel turns injected by a program (movements on X11 only with injectedInput.pointerMotion)')),
+    devicePointerEvents: Type.Optional(count('pointer movements and wheel turns from a pointing device (movements on X11 only with injectedInput.pointerMotion)')),
     injectedClicks: Type.Optional(count('clicks injected by a program')),
     deviceClicks: Type.Optional(count('clicks from a pointing device')),
   },

@@ -20,7 +20,8 @@ import { displayReaderFor } from './displays/read-displays';
 import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB_SOURCE, type HardwareSnapshot } from './hardware-scanner';
 import { processListerFor } from './processes/list-processes';
 import { socketListerFor } from './sockets/list-sockets';
-import { readTcpRttLinux } from './rtt/linux';
+import { shareProcNetTcp } from './sockets/linux';
+import { readTcpRttLinux, shareTcpRtt } from './rtt/linux';
 import { signerReaderFor } from './signers/read-signer';
 import { BEHAVIOUR_SOURCE, reportedByObservations, reportedByToolScan, scanBehaviour, type BehaviourProbes, type BehaviourScanResult } from './behaviour-scanner';
 import { ExecutableIdentifier } from './identity/linux';
@@ -47,6 +48,8 @@ export interface DetectionProbes extends ToolScanProbes {
    * is skipped while it is unchanged and the last scan found nothing. Absent: every period scans.
    */
   scanChangeToken?: ScanChangeToken;
+  /** Runs one scan with the reads it repeats shared (Linux: /proc/net/tcp{,6} and `ss`); absent: no sharing. */
+  shareReads?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface DetectionOptions {
@@ -77,6 +80,7 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   const scanChangeToken = scanChangeTokenFor(platform);
   return {
     ...(scanChangeToken ? { scanChangeToken } : {}),
+    ...(linux ? { shareReads: <T>(work: () => Promise<T>) => shareProcNetTcp(() => shareTcpRtt(work)) } : {}),
     listProcesses,
     listSockets,
     ...(linux ? { readRtt: readTcpRttLinux } : {}),
@@ -190,10 +194,13 @@ export class DetectionService implements AgentService {
     await this.running;
   }
 
-  /** One scan cycle; overlapping ticks are skipped (a slow probe must not pile up scans). */
-  tick(): Promise<void> {
+  /**
+   * One scan cycle; overlapping ticks are skipped (a slow probe must not pile up scans). `token`:
+   * the change token the caller just took, so the scan does not read it again.
+   */
+  tick(token?: string | null): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.runOnce().finally(() => {
+    this.running = this.shared(() => this.runOnce(token)).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -206,6 +213,16 @@ export class DetectionService implements AgentService {
    * the last-seen time of an installed-tool finding waits for the next full scan.
    */
   scheduledTick(): Promise<void> {
+    if (this.running) return this.running;
+    // The token and the scan it may start read the same /proc/net/tcp{,6} once.
+    return this.shared(() => this.scheduledTickShared());
+  }
+
+  private shared(work: () => Promise<void>): Promise<void> {
+    return this.probes.shareReads ? this.probes.shareReads(work) : work();
+  }
+
+  private scheduledTickShared(): Promise<void> {
     if (this.running) return this.running;
     const token = this.probes.scanChangeToken?.() ?? null;
     // Only installed-but-not-running tools may stand: nothing whose sessions or sockets move on their own.
@@ -222,7 +239,7 @@ export class DetectionService implements AgentService {
       return this.running;
     }
     this.unchangedSkips = 0;
-    return this.tick();
+    return this.tick(token);
   }
 
   /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
@@ -241,11 +258,15 @@ export class DetectionService implements AgentService {
     }
   }
 
-  /** Tool scan, then the hardware probe if it is due or the hardware changed. */
-  async runOnce(): Promise<void> {
+  /**
+   * Tool scan, then the hardware probe if it is due or the hardware changed. `token`: the change
+   * token taken just before (a scheduled scan's), else it is taken here; the token reads
+   * /proc/net/tcp{,6}, which costs the kernel a walk of its socket tables.
+   */
+  async runOnce(token?: string | null): Promise<void> {
     const now = () => this.ctx.clock.now();
     // Taken before the scan, so a change while it runs shows at the next period.
-    this.lastScanToken = this.probes.scanChangeToken?.() ?? null;
+    this.lastScanToken = token !== undefined ? token : (this.probes.scanChangeToken?.() ?? null);
     try {
       this.lastToolScan = await scanTools({
         matcher: this.matcher,

@@ -182,8 +182,8 @@ export class InputCaptureService implements AgentService {
       this.armProgress();
       this.loopProbe.start();
     } else {
-      // Each event is a loop turn the probe can measure, and keeps its timer from waking the loop.
-      this.loopProbe.touch(performance.now());
+      // While input flows the events are the probe's witness: a stall shows as their delivery delay.
+      this.loopProbe.touch(deliveryDelayMs);
     }
     // Only a completed keystroke can trip the keystroke limit; time limits are the timer's job.
     if (event.kind === 'keystroke' && this.aggregator.isDue(now)) this.flush();

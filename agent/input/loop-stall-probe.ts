@@ -2,37 +2,50 @@
  * How long the agent's event loop stalled while a timing window was open, without waking an agent
  * that input is already waking.
  *
- * The probe keeps a deadline `resolutionMs` after the last loop turn it saw; the next turn measures
- * how late it came against that deadline. Turns are the input events themselves (`touch`, called
- * from the hook path, which runs once per event anyway) and, when input pauses, the probe's own
- * timer, armed for the deadline. While input flows faster than every resolutionMs / 2, the timer is
- * pushed back before it fires, so it costs no wake-ups: node's monitorEventLoopDelay, which this
- * replaces, woke the loop 50 times a second on top of the input. In a pause the probe is that
- * monitor (one timer every resolutionMs, lateness against its due time). While input flows a stall
- * of X ms reads as X − resolutionMs plus the spacing of the events, where the monitor read it as
- * anything in (X − resolutionMs, X]: both stay within one resolution of the truth.
+ * Two witnesses, one per state of the input:
+ *
+ * - In a pause, the probe's own timer every `resolutionMs` (node's monitorEventLoopDelay at 20 ms,
+ *   which this replaces): a stall reads as how late the timer ran.
+ * - While input flows, the events themselves: each comes with its delivery delay, how much later
+ *   than the promptest event the agent handled it (the input clock's check,
+ *   agent/input/input-clock.ts). An event the loop could not take for S ms arrives S ms late, so a
+ *   stall while input flows reads as the delay of the first event after it.
+ *
+ * Input flows when an event came within `resolutionMs` of a timer turn (pointer motion does; typing
+ * alone mostly does not, and keeps the timer at `resolutionMs`). Then the timer only checks, every
+ * `flowCheckMs`, whether it still flows, and its own lateness counts too; a stall inside a pause
+ * shorter than that check, in which no event arrives, goes unseen unless the check falls in it. Events never touch the timer: pushing a node timer back does not move the
+ * libuv timer under it, which still wakes the loop at the old due time, so a timer pushed back on
+ * every event woke the loop as often as a periodic one (measured under the bench's injected input:
+ * about 40 extra wake-ups a second and twice the bare hook's CPU per event).
  */
 
-/** The probe's deadline after each turn, and its timer period in a pause, ms. */
+/** The timer's period in a pause, ms. */
 export const LOOP_PROBE_RESOLUTION_MS = 20;
+/** The timer's period while input flows, ms: only to notice that input stopped. */
+export const LOOP_PROBE_FLOW_CHECK_MS = 500;
 
 export class LoopStallProbe {
   private timer: NodeJS.Timeout | null = null;
-  private lastTurn = 0;
-  private armedAt = 0;
+  private dueAt = 0;
   private longest = 0;
-  private turns = 0;
+  private readings = 0;
+  /** When the latest event was handled (monotonic ms). */
+  private lastTouch = -Infinity;
   private readonly onTimer = (): void => {
     this.timer = null;
     const now = this.now();
-    this.turn(now);
-    this.arm(now);
+    this.read(Math.max(0, now - this.dueAt));
+    // Flowing: events come at least every resolution, so they, not the timer, watch the loop.
+    const flowing = now - this.lastTouch < this.resolutionMs;
+    this.arm(now, flowing ? this.flowCheckMs : this.resolutionMs);
   };
 
   constructor(
     private readonly resolutionMs = LOOP_PROBE_RESOLUTION_MS,
     /** Monotonic ms clock (a seam for tests). */
     private readonly now: () => number = () => performance.now(),
+    private readonly flowCheckMs = LOOP_PROBE_FLOW_CHECK_MS,
   ) {}
 
   /** Whether the probe is watching (started and not stopped). */
@@ -43,26 +56,26 @@ export class LoopStallProbe {
   /** Start watching from now. Idempotent. */
   start(): void {
     if (this.timer !== null) return;
-    const now = this.now();
-    this.lastTurn = now;
-    this.arm(now);
+    this.lastTouch = -Infinity;
+    this.arm(this.now(), this.resolutionMs);
   }
 
-  /** A loop turn the caller is making anyway (an input event), at monotonic `nowMs`. O(1). */
-  touch(nowMs: number): void {
+  /**
+   * An input event handled now, `deliveryDelayMs` later than the promptest one (0 when unknown).
+   * O(1), one monotonic clock read and no timer call: it runs once per raw event.
+   */
+  touch(deliveryDelayMs = 0): void {
     if (this.timer === null) return;
-    this.turn(nowMs);
-    // Push the timer back only every half resolution: often enough that flowing input keeps it
-    // from firing, rarely enough that most events pay one comparison.
-    if (nowMs - this.armedAt >= this.resolutionMs / 2) this.arm(nowMs);
+    this.lastTouch = this.now();
+    this.read(deliveryDelayMs);
   }
 
-  /** The longest stall since the last take, ms (0 when none), or null when no turn was measured. */
+  /** The longest stall since the last take, ms (0 when none), or null when nothing was measured. */
   take(): number | null {
-    if (this.turns === 0) return null;
+    if (this.readings === 0) return null;
     const longest = this.longest;
     this.longest = 0;
-    this.turns = 0;
+    this.readings = 0;
     return longest;
   }
 
@@ -71,20 +84,17 @@ export class LoopStallProbe {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.longest = 0;
-    this.turns = 0;
+    this.readings = 0;
   }
 
-  private turn(nowMs: number): void {
-    const late = nowMs - this.lastTurn - this.resolutionMs;
-    if (late > this.longest) this.longest = late;
-    this.turns++;
-    this.lastTurn = nowMs;
+  private read(lateMs: number): void {
+    if (lateMs > this.longest) this.longest = lateMs;
+    this.readings++;
   }
 
-  private arm(nowMs: number): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.armedAt = nowMs;
-    this.timer = setTimeout(this.onTimer, this.resolutionMs);
+  private arm(nowMs: number, delayMs: number): void {
+    this.dueAt = nowMs + delayMs;
+    this.timer = setTimeout(this.onTimer, delayMs);
     // Never what keeps the agent alive.
     this.timer.unref();
   }

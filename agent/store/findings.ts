@@ -59,7 +59,8 @@ export function isEmptyChange(result: ReconcileResult): boolean {
  * Apply one detector's observations: open new findings, refresh seen ones, close vanished ones.
  *
  * Every observation key must start with `${source}:` (a bug otherwise: it would escape the source's
- * ownership and never be closed). All writes happen in one transaction. `updated` lists findings
+ * ownership and never be closed). All writes happen in one transaction, and none is opened when
+ * there is nothing to observe and nothing of the source open. `updated` lists findings
  * whose severity, title, explanation or evidence changed (a bare last-seen bump is not reported,
  * so listeners are not woken on every quiet scan). Emits `findingsChanged` after commit when
  * `events` is given and something changed.
@@ -80,6 +81,13 @@ export function reconcileFindings(
     }
     byKey.set(observation.key, observation);
   }
+  // Range over the prefix so the open-key index is usable; ';' is the character after ':'.
+  const upper = `${source};`;
+  // Nothing seen and nothing open: no write transaction (detectors reconcile every few seconds,
+  // and on a quiet machine almost always with nothing to do).
+  if (observations.length === 0 && db.prepare('SELECT 1 FROM findings WHERE closed_at IS NULL AND key >= ? AND key < ? LIMIT 1').get(prefix, upper) === undefined) {
+    return { opened: [], closed: [], updated: [] };
+  }
   const selectOpen = db.prepare(
     "SELECT * FROM findings WHERE closed_at IS NULL AND key >= ? AND key < ? ORDER BY id",
   );
@@ -92,8 +100,6 @@ export function reconcileFindings(
      WHERE id = ? RETURNING *`,
   );
   const close = db.prepare('UPDATE findings SET closed_at = ? WHERE id = ? RETURNING *');
-  // Range over the prefix so the open-key index is usable; ';' is the character after ':'.
-  const upper = `${source};`;
 
   const result = db
     .transaction((): ReconcileResult => {

@@ -76,8 +76,10 @@ export class ViewModel implements BridgeHandlers {
     this.unsubscribes.push(
       events.on('windowFlushed', ({ id, window }) => this.emit('windowFlushed', { id, window })),
       events.on('findingsChanged', () => {
-        this.emit('findingsChanged', { open: listOpenFindings(this.ctx.db).length });
-        this.emitStatusIfChanged(true);
+        // One read of the open findings for both pushes (any scan or decision that moved a finding lands here).
+        const open = listOpenFindings(this.ctx.db);
+        this.emit('findingsChanged', { open: open.length });
+        this.emitStatusIfChanged(true, open);
       }),
       events.on('reportQueued', ({ seq }) => this.emit('reportsChanged', { seq, change: 'queued' })),
       events.on('reportDelivered', ({ seq }) => this.emit('reportsChanged', { seq, change: 'delivered' })),
@@ -103,7 +105,10 @@ export class ViewModel implements BridgeHandlers {
 
   /** The device state and its plain-language summary (also drives the tray). */
   status(): Status {
-    const open = listOpenFindings(this.ctx.db);
+    return this.statusOf(listOpenFindings(this.ctx.db));
+  }
+
+  private statusOf(open: readonly Finding[]): Status {
     const concerning = rankConcerning(open);
     const state: DeviceState = concerning.length > 0 ? 'attention' : this.sync.state === 'offline' ? 'offline' : 'ok';
     return { state, summary: summaryOf(state, concerning, open.length, this.reporting()), sync: { ...this.sync }, openFindings: open.length };
@@ -226,8 +231,8 @@ export class ViewModel implements BridgeHandlers {
     for (const listener of this.listeners) listener(channel, payload);
   }
 
-  private emitStatusIfChanged(force: boolean): void {
-    const status = this.status();
+  private emitStatusIfChanged(force: boolean, open?: readonly Finding[]): void {
+    const status = open === undefined ? this.status() : this.statusOf(open);
     if (!force && status.state === this.lastState) return;
     this.lastState = status.state;
     this.emit('statusChanged', status);

@@ -48,6 +48,7 @@ export const BENCH_COMMAND = {
     ['BENCH_WRITER_THREAD', 'off: the SQLite collector rows commit on the main thread instead of the writer thread (an A/B).'],
     ['BENCH_VERIFY_THREADS', 'N: the collector rows verify signatures on N worker threads (0: on the main thread) instead of the collector default (an A/B).'],
     ['BENCH_CPU_PROF', 'A folder: every workload child writes a V8 CPU profile there when it exits (summarize with npm run profile -- FILE).'],
+    ['BENCH_XI2_POINTER_MOTION', 'Set to 1: the input rows run the XInput2 helper of the agent with pointer motion (policy injectedInput.pointerMotion), for an A/B of its cost.'],
   ],
   examples: [
     ['npm run bench -- --quick', 'Every group, short.'],

@@ -5,7 +5,8 @@
  * BENCH_RENDERER_DIR, when set, is a built renderer folder for the transparency view: the bundled
  * variant needs it because a bundle cannot find renderer/ relative to its own file.
  * BENCH_XI2_HELPER, when set, is the X11 attribution helper to run (dist/native/telltale-xi2), for
- * the same reason: the bundle does not sit where the agent looks for it.
+ * the same reason: the bundle does not sit where the agent looks for it. BENCH_XI2_POINTER_MOTION=1
+ * runs it as policy `injectedInput.pointerMotion: true` does (XInput2 raw motion selected).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const rendererDir = process.env.BENCH_RENDERER_DIR;
   const helper = process.env.BENCH_XI2_HELPER;
   const created = await Agent.create({
-    ...(helper ? { attributionSource: new X11AttributionSource(process.env, helper) } : {}),
+    ...(helper ? { attributionSource: new X11AttributionSource(process.env, helper, { pointerMotion: process.env.BENCH_XI2_POINTER_MOTION === '1' }) } : {}),
     dataDir,
     managedPolicyPath: path.join(dataDir, 'no-managed-policy.json'),
     ...(rendererDir ? { view: { rendererDir } } : {}),

@@ -70,17 +70,17 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-function startAgent(t: { after(fn: () => unknown): void }, env: NodeJS.ProcessEnv): { agent: AgentProcess; databasePath: string } {
+function startAgent(t: { after(fn: () => unknown): void }, env: NodeJS.ProcessEnv, injectedInput: Record<string, unknown> = {}): { agent: AgentProcess; databasePath: string } {
   const dir = tempDir(t);
   const policy = path.join(dir, 'policy.json');
-  fs.writeFileSync(policy, JSON.stringify({ intervals: { windowSeconds: 5, windowKeystrokes: 12, scanSeconds: 5 } }));
+  fs.writeFileSync(policy, JSON.stringify({ intervals: { windowSeconds: 5, windowKeystrokes: 12, scanSeconds: 5 }, injectedInput }));
   const dataDir = path.join(dir, 'data');
   const agent = spawnAgent(['--policy', policy, '--data-dir', dataDir], env);
   return { agent, databasePath: path.join(dataDir, 'telltale.db') };
 }
 
 describe('injected input under Xvfb', () => {
-  it('XTEST-typed keys and moves open injected-input findings, counted as injected', async (t) => {
+  it('XTEST-typed keys and moves open injected-input findings, counted as injected (policy injectedInput.pointerMotion)', async (t) => {
     if (!requireTools(t, ['Xvfb', 'xterm', 'xdotool', 'gcc'])) return;
     if (!requireCondition(t, fs.existsSync(HELPER), `${HELPER} was not built (needs cc and libxi-dev)`)) return;
     buildInjector();
@@ -90,7 +90,7 @@ describe('injected input under Xvfb', () => {
       await agent?.stop('SIGKILL');
       await x.stop();
     });
-    const started = startAgent(t, x.env);
+    const started = startAgent(t, x.env, { pointerMotion: true });
     agent = started.agent;
     await agent.waitForLine((line) => line.message === 'Input attribution started', 'attribution to start');
 
@@ -112,6 +112,35 @@ describe('injected input under Xvfb', () => {
     const injectedKeys = windows.reduce((sum, line) => sum + Number(line.injectedKeyPresses ?? 0), 0);
     assert.ok(injectedKeys >= 12, `injected key presses in windows: ${injectedKeys}`);
     assert.equal(windows.reduce((sum, line) => sum + Number(line.deviceKeyPresses ?? 0), 0), 0);
+    assert.equal(await agent.stop('SIGTERM'), 0);
+  });
+
+  it('by default XTEST clicks open the pointer finding and XTEST motion is not counted', async (t) => {
+    if (!requireTools(t, ['Xvfb', 'xterm', 'xdotool', 'gcc'])) return;
+    if (!requireCondition(t, fs.existsSync(HELPER), `${HELPER} was not built (needs cc and libxi-dev)`)) return;
+    buildInjector();
+    const x = await startXvfb();
+    let agent: AgentProcess | null = null;
+    t.after(async () => {
+      await agent?.stop('SIGKILL');
+      await x.stop();
+    });
+    const started = startAgent(t, x.env);
+    agent = started.agent;
+    await agent.waitForLine((line) => line.message === 'Input attribution started', 'attribution to start');
+
+    const moves = lineMovement(100, { from: [300, 300], dx: 2, dy: 1, intervalMs: 10 });
+    const clicks: string[] = [];
+    for (let i = 0; i < 45; i++) clicks.push(`${1200 + i * 60} click 1`);
+    await inject([...moves, ...clicks], x.env);
+    const pointer = await pollUntil('an injected-input finding for the pointer', 30_000, () =>
+      openFindings(started.databasePath).find((finding) => finding.key === 'injected:input:pointer'),
+    );
+    assert.equal(pointer.evidence.device, 0, JSON.stringify(pointer.evidence));
+    const windows = () => agent!.lines.filter((line) => line.message === 'window');
+    await pollUntil('windows holding the clicks', 15_000, () => (windows().reduce((sum, line) => sum + Number(line.injectedClicks ?? 0), 0) >= 45 ? true : undefined));
+    assert.ok(windows().reduce((sum, line) => sum + Number(line.moves ?? 0), 0) >= 90, 'the hook saw the moves');
+    assert.equal(windows().reduce((sum, line) => sum + Number(line.injectedPointerEvents ?? 0), 0), 0, 'no motion counted without pointerMotion');
     assert.equal(await agent.stop('SIGTERM'), 0);
   });
 

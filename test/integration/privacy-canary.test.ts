@@ -61,8 +61,9 @@ describe('privacy canary', () => {
     agent = spawnAgent(['--policy', policy, '--data-dir', dataDir], x.env);
     await agent.waitForLine((line) => line.message === 'Input timing capture started', 'capture to start');
     await agent.waitForLine((line) => line.message === 'Input attribution started', 'attribution to start');
-    // A second helper on the same display: its raw output is what the agent's helper pipes to it.
-    const helper = spawn(XI2_HELPER, [], { env: x.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A second helper on the same display: its raw output is what the agent's helper pipes to it
+    // (with pointer motion, so the moves below reach its output too).
+    const helper = spawn(XI2_HELPER, ['--pointer-motion'], { env: x.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const helperOut: Buffer[] = [];
     helper.stdout.on('data', (chunk: Buffer) => helperOut.push(chunk));
     t.after(() => helper.kill('SIGKILL'));

@@ -38,6 +38,24 @@ function observation(key: string, evidence: Record<string, string | number> = {}
 }
 
 describe('findings store', () => {
+  it('takes no write lock to reconcile nothing seen against nothing open, and does when a finding of the source is open', (t) => {
+    const db = tempDb(t);
+    reconcileFindings(db, 'tool', [observation('tool:x11vnc')], 1000);
+    // Another connection holds the write lock: a reconcile that needs it would wait, then fail busy.
+    const other = openDatabase(db.name);
+    other.pragma('busy_timeout = 0');
+    db.pragma('busy_timeout = 0');
+    t.after(() => other.close());
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      assert.deepEqual(reconcileFindings(db, 'timing', [], 2000), { opened: [], closed: [], updated: [] });
+      assert.throws(() => reconcileFindings(db, 'tool', [], 2000), /database is locked/, 'an open finding to close needs the write lock');
+    } finally {
+      other.prepare('ROLLBACK').run();
+    }
+    assert.equal(reconcileFindings(db, 'tool', [], 3000).closed.length, 1);
+  });
+
   it('opens, deduplicates, updates last-seen, closes and reopens as a new row', (t) => {
     const db = tempDb(t);
     const events = new AgentEvents();

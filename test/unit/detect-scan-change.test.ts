@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { scanChangeTokenLinux } from '../../agent/detect/change/linux';
+import { readTcpTableLinux, shareProcNetTcp } from '../../agent/detect/sockets/linux';
+import { readTcpRttLinux, shareTcpRtt } from '../../agent/detect/rtt/linux';
+import { requireTools } from '../helpers/tools';
 import { defaultProbes, DetectionService, FULL_SCAN_EVERY } from '../../agent/detect/detection-service';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
 import { AgentEvents } from '../../agent/events';
@@ -64,6 +67,39 @@ describe('scan change token (Linux)', () => {
   });
 });
 
+describe('one read of /proc/net/tcp per scan', () => {
+  it('the token and the socket table read inside one shared scan see the table as it was first read; outside, each read is fresh', async (t) => {
+    const proc = fakeProc(t);
+    proc.pids([1]);
+    const listening = tcpRow('0100007F:170C', '00000000:0000', '0A', 11);
+    const inbound = tcpRow('0100007F:170C', '0100007F:D431', '01', 12);
+    proc.tcp([listening]);
+    const before = scanChangeTokenLinux(proc.root);
+    await shareProcNetTcp(async () => {
+      assert.equal(scanChangeTokenLinux(proc.root), before);
+      proc.tcp([listening, inbound]);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(scanChangeTokenLinux(proc.root), before, 'the token reads the shared table');
+      assert.equal(readTcpTableLinux(proc.root).length, 1, 'so does the behaviour scan');
+    });
+    assert.notEqual(scanChangeTokenLinux(proc.root), before, 'after the scan the new connection shows');
+    assert.equal(readTcpTableLinux(proc.root).length, 2);
+  });
+
+  it('one ss run per shared scan for the tool and behaviour scans, a fresh one outside', async (t) => {
+    if (!requireTools(t, ['ss'])) return;
+    await shareTcpRtt(async () => {
+      const first = readTcpRttLinux();
+      assert.equal(readTcpRttLinux(), first, 'the second reader joins the first run');
+      await first;
+      assert.equal(readTcpRttLinux(), first);
+    });
+    const [a, b] = [readTcpRttLinux(), readTcpRttLinux()];
+    assert.notEqual(a, b);
+    await Promise.all([a, b]);
+  });
+});
+
 describe('detection scan gate', () => {
   async function rig(t: TestContext, processes: () => ProcessInfo[]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-gate-'));
@@ -72,7 +108,7 @@ describe('detection scan gate', () => {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    const state = { token: 'a' as string | null, scans: 0, hardwareTokens: 0 };
+    const state = { token: 'a' as string | null, scans: 0, hardwareTokens: 0, tokenReads: 0 };
     const probes = {
       ...defaultProbes('linux'),
       listProcesses: async () => {
@@ -87,7 +123,10 @@ describe('detection scan gate', () => {
         state.hardwareTokens++;
         return 'same';
       },
-      scanChangeToken: () => state.token,
+      scanChangeToken: () => {
+        state.tokenReads++;
+        return state.token;
+      },
     };
     const context = {
       db,
@@ -110,8 +149,10 @@ describe('detection scan gate', () => {
     assert.equal(service.skippedScans, 1);
     assert.equal(state.hardwareTokens, 2, 'the hardware check still runs in a skipped period');
     state.token = 'b';
+    const readsBefore = state.tokenReads;
     await service.scheduledTick();
     assert.equal(state.scans, 2, 'changed: scanned');
+    assert.equal(state.tokenReads - readsBefore, 1, 'the scan keeps the token its period took (one read of /proc/net/tcp, not two)');
     for (let i = 0; i < FULL_SCAN_EVERY - 1; i++) await service.scheduledTick();
     assert.equal(state.scans, 2, `${FULL_SCAN_EVERY - 1} quiet periods skipped`);
     await service.scheduledTick();

@@ -178,7 +178,7 @@ describe('injected-input detector', () => {
   });
 
   it('opens nothing while an allowed program runs, and logs why', async (t) => {
-    const ctx = testContext(t, { policy: { injectedInput: { allowedPrograms: ['onboard'], approvedToolsMayInject: true } } });
+    const ctx = testContext(t, { policy: { injectedInput: { allowedPrograms: ['onboard'], approvedToolsMayInject: true, pointerMotion: false } } });
     let listed = 0;
     const detector = new InjectedInputDetector(ctx, async () => {
       listed++;
@@ -194,7 +194,7 @@ describe('injected-input detector', () => {
 
   it('lets an approved tool inject, unless an unapproved remote tool is open too, and only when the policy says so', async (t) => {
     for (const approvedToolsMayInject of [true, false]) {
-      const ctx = testContext(t, { policy: { injectedInput: { allowedPrograms: [], approvedToolsMayInject } } });
+      const ctx = testContext(t, { policy: { injectedInput: { allowedPrograms: [], approvedToolsMayInject, pointerMotion: false } } });
       const detector = new InjectedInputDetector(ctx, async () => assert.fail('no allowed programs: processes are not listed'));
       detector.start();
       t.after(() => detector.stop());

@@ -6,11 +6,7 @@ import { LoopStallProbe } from '../../agent/input/loop-stall-probe';
 function rig(t: TestContext) {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let now = 1000;
-  let timerTurns = 0;
-  const probe = new LoopStallProbe(20, () => {
-    timerTurns++;
-    return now;
-  });
+  const probe = new LoopStallProbe(20, () => now);
   return {
     probe,
     get now() {
@@ -31,10 +27,6 @@ function rig(t: TestContext) {
     release() {
       t.mock.timers.tick(0);
     },
-    /** How many times the probe read its clock itself (start and its own timer turns). */
-    get ownTurns() {
-      return timerTurns;
-    },
   };
 }
 
@@ -53,39 +45,71 @@ describe('loop stall probe', () => {
     r.probe.stop();
   });
 
-  it('measures a stall between input events from the gap between turns', (t) => {
+  it('measures a stall while input flows from the delivery delay of the first event after it', (t) => {
     const r = rig(t);
     r.probe.start();
     for (let i = 0; i < 40; i++) {
       r.advance(5);
-      r.probe.touch(r.now);
+      r.probe.touch(i % 3);
     }
-    assert.equal(r.probe.take(), 0);
-    // The loop blocks 150 ms; the first event handled after it is 150 ms after the last turn.
+    assert.equal(r.probe.take(), 2, 'prompt events: only their own small delays');
+    // The loop blocks 150 ms; the event handled after it reached the agent 150 ms late.
     r.block(150);
-    r.probe.touch(r.now);
-    assert.equal(r.probe.take(), 130, 'the gap less the probe resolution, as a 20 ms delay monitor reads it');
+    r.probe.touch(150);
+    assert.equal(r.probe.take(), 150);
     r.probe.stop();
   });
 
-  it('does not wake the loop while input flows faster than half its resolution, and does once it pauses', (t) => {
+  it('calls no timer function per event, runs its timer every flow check while input flows and every resolution once input pauses', (t) => {
+    const r = rig(t);
+    let timerCalls = 0;
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    t.mock.method(globalThis, 'setTimeout', (...args: Parameters<typeof setTimeout>) => {
+      timerCalls++;
+      return realSet(...args);
+    });
+    t.mock.method(globalThis, 'clearTimeout', (...args: Parameters<typeof clearTimeout>) => {
+      timerCalls++;
+      return realClear(...args);
+    });
+    r.probe.start();
+    const before = timerCalls;
+    for (let i = 0; i < 500; i++) {
+      r.advance(4);
+      r.probe.touch(0);
+    }
+    // 2 s of input every 4 ms: the first 20 ms turn finds input flowing, then one turn per 500 ms,
+    // each arming the next timer; the events themselves never call a timer function.
+    const flowCalls = timerCalls - before;
+    assert.ok(flowCalls >= 3 && flowCalls <= 5, `timer calls in 2 s of flowing input: ${flowCalls}`);
+    r.advance(1000);
+    const pauseCalls = timerCalls - before - flowCalls;
+    assert.ok(pauseCalls >= 20, `timer calls in the 1 s pause that follows: ${pauseCalls}`);
+    assert.equal(r.probe.take(), 0);
+    r.probe.stop();
+  });
+
+  it('a stall while input flows also shows as its flow-check timer running late', (t) => {
     const r = rig(t);
     r.probe.start();
-    const before = r.ownTurns;
     for (let i = 0; i < 100; i++) {
       r.advance(4);
-      r.probe.touch(r.now);
+      r.probe.touch(0);
     }
-    assert.equal(r.ownTurns, before, 'no timer turn in 400 ms of input every 4 ms');
+    r.probe.take();
+    // No event gets through the stall (say the X server starves too); the timer still sees it.
     r.advance(100);
-    assert.ok(r.ownTurns - before >= 4, `timer turns in a 100 ms pause: ${r.ownTurns - before}`);
-    assert.equal(r.probe.take(), 0);
+    r.block(700);
+    r.advance(500);
+    const stall = r.probe.take();
+    assert.ok(stall !== null && stall >= 600 && stall <= 700, `stall ${stall} ms`);
     r.probe.stop();
   });
 
   it('stop forgets what it measured and leaves no timer; touches before start are ignored', (t) => {
     const r = rig(t);
-    r.probe.touch(r.now);
+    r.probe.touch(500);
     assert.equal(r.probe.take(), null);
     r.probe.start();
     assert.equal(r.probe.isRunning, true);

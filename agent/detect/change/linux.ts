@@ -12,7 +12,7 @@
  * CAP_NET_ADMIN, which the agent does not run with, and a native socket Node does not offer.
  */
 import fs from 'node:fs';
-import path from 'node:path';
+import { readProcNetTcpText } from '../sockets/linux';
 
 /** TCP states in /proc/net/tcp (include/net/tcp_states.h). */
 const ESTABLISHED = '01';
@@ -48,13 +48,9 @@ function tcpDigest(procRoot: string): string {
   const listening: string[] = [];
   const listenPorts = new Set<string>();
   const established: { local: string; inode: string }[] = [];
-  for (const file of ['tcp', 'tcp6']) {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(procRoot, 'net', file), 'latin1');
-    } catch {
-      continue;
-    }
+  for (const file of ['tcp', 'tcp6'] as const) {
+    const text = readProcNetTcpText(procRoot, file);
+    if (text === null) continue;
     let start = text.indexOf('\n') + 1;
     while (start > 0 && start < text.length) {
       const end = text.indexOf('\n', start);

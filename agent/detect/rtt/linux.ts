@@ -64,8 +64,28 @@ export function parseSsTcpInfo(text: string): ConnectionRtt[] {
   return result;
 }
 
-/** RTTs of every established TCP connection (one `ss` run; called only when a session exists). */
-export async function readTcpRttLinux(): Promise<ConnectionRtt[]> {
-  const { stdout } = await promisify(execFile)('ss', ['-tinH', 'state', 'established'], { maxBuffer: 16 * 1024 * 1024 });
-  return parseSsTcpInfo(stdout);
+/** The `ss` run shared by one scan (`shareTcpRtt`), once started; undefined: not sharing. */
+let sharedRtt: Promise<ConnectionRtt[]> | null | undefined;
+
+/**
+ * Run `work` (one scan) with at most one `ss` run in it: the tool scan and the behaviour scan each
+ * want the RTTs of the sessions they found, and a spawn from a node process with the agent's
+ * heap costs it more CPU than the rest of a quiet scan. Nested calls join the outer one.
+ */
+export async function shareTcpRtt<T>(work: () => Promise<T>): Promise<T> {
+  if (sharedRtt !== undefined) return work();
+  sharedRtt = null;
+  try {
+    return await work();
+  } finally {
+    sharedRtt = undefined;
+  }
+}
+
+/** RTTs of every established TCP connection (one `ss` run per scan; called only when a session exists). */
+export function readTcpRttLinux(): Promise<ConnectionRtt[]> {
+  if (sharedRtt) return sharedRtt;
+  const read = promisify(execFile)('ss', ['-tinH', 'state', 'established'], { maxBuffer: 16 * 1024 * 1024 }).then(({ stdout }) => parseSsTcpInfo(stdout));
+  if (sharedRtt === null) sharedRtt = read;
+  return read;
 }

@@ -7,11 +7,14 @@ import { DarwinAttributionSource } from './darwin';
 import { Win32AttributionSource } from './win32';
 import { X11AttributionSource } from './x11';
 
-/** Throws UNSUPPORTED_PLATFORM for anything but linux, darwin and win32. */
-export function attributionSourceFor(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): AttributionSource {
+/**
+ * Throws UNSUPPORTED_PLATFORM for anything but linux, darwin and win32. `pointerMotion` is the
+ * policy's `injectedInput.pointerMotion` (only X11 has a cost to choose: see x11.ts).
+ */
+export function attributionSourceFor(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, options: { readonly pointerMotion?: boolean } = {}): AttributionSource {
   switch (platform) {
     case 'linux':
-      return new X11AttributionSource(env);
+      return new X11AttributionSource(env, null, options);
     case 'win32':
       return new Win32AttributionSource();
     case 'darwin':

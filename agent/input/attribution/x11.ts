@@ -4,7 +4,9 @@
  * The helper listens to XInput2 raw events, whose `sourceid` names the slave device behind each
  * event; the XTEST devices are where injected input lands. It writes counts of injected and device
  * key presses, pointer events and clicks, at most every 250 ms, never a keycode, button,
- * coordinate or event time (see the C file).
+ * coordinate or event time (see the C file). Pointer motion is counted only with `pointerMotion`
+ * (policy `injectedInput.pointerMotion`); otherwise pointer events are wheel notches, and clicks
+ * are counted as always.
  *
  * Why a helper process rather than a node-gyp addon: the addon would need a compiler and headers
  * on every laptop at install time, and a rebuild for Electron's ABI (uiohook-napi and
@@ -49,10 +51,15 @@ export class X11AttributionSource implements AttributionSource {
   private child: ChildProcess | null = null;
   private stopping = false;
 
-  /** @param helperPath the helper executable; default the first of x11HelperCandidates() that exists. */
+  /**
+   * @param helperPath the helper executable; default the first of x11HelperCandidates() that exists.
+   * @param options.pointerMotion count injected pointer motion too (policy `injectedInput.pointerMotion`):
+   *   the helper then selects XInput2 raw motion, which raises every X input client's cost per pointer update.
+   */
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly helperPath: string | null = null,
+    private readonly options: { readonly pointerMotion?: boolean } = {},
   ) {}
 
   async start(listener: AttributionListener, onLost: (reason: string) => void): Promise<Result<void>> {
@@ -62,7 +69,7 @@ export class X11AttributionSource implements AttributionSource {
     }
     if ((this.env.DISPLAY ?? '') === '') return fail('UNSUPPORTED_PLATFORM', 'No X display (DISPLAY is not set)');
     this.stopping = false;
-    const child = spawn(helper, [], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(helper, this.options.pointerMotion === true ? ['--pointer-motion'] : [], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
     let isReady = false;

@@ -1,11 +1,18 @@
 /*
  * telltale-xi2: which device each X input event came from, and nothing else.
  *
- * Listens to XInput2 raw events on the root window (XI_RawKeyPress, XI_RawButtonPress,
- * XI_RawMotion); each carries the `sourceid` of the slave device that produced it. The X server's
- * XTEST slave devices ("Virtual core XTEST keyboard" / "... XTEST pointer") are where every
- * XTestFake*Event call lands: remote-control servers (x11vnc, Xvnc's vncconfig paths, xrdp's
- * xorgxrdp input, xdotool) inject there, while a person's keyboard and mouse are physical slaves.
+ * Listens to XInput2 raw events on the root window (XI_RawKeyPress, XI_RawButtonPress, and with
+ * --pointer-motion XI_RawMotion); each carries the `sourceid` of the slave device that produced
+ * it. The X server's XTEST slave devices ("Virtual core XTEST keyboard" / "... XTEST pointer")
+ * are where every XTestFake*Event call lands: remote-control servers (x11vnc, Xvnc's vncconfig
+ * paths, xrdp's xorgxrdp input, xdotool) inject there, while a person's keyboard and mouse are
+ * physical slaves.
+ *
+ * Raw motion only on request: while any client selects XI_RawMotion the X server makes raw motion
+ * events for every pointer update, and every other client that reads input through XRecord (the
+ * agent's own hook, any other) pays about five times its CPU per event (measured in
+ * bench/groups/input.ts: a bare uiohook listener 18 -> 102 ms per 1,000 events). Without it,
+ * injected pointer input is counted from button presses and wheel notches only.
  *
  * Output: counts, never events. Every FLUSH_MS at most, when anything happened, one line
  * "n <xk> <dk> <xp> <dp> <xc> <dc>": key presses, pointer events (motion, wheel notches) and clicks
@@ -17,6 +24,7 @@
  * selection is in place; errors go to stderr, one line.
  *
  * Build: cc -O2 x11-source-devices.c -o telltale-xi2 -lXi -lX11
+ * Usage: telltale-xi2 [--pointer-motion]
  */
 #include <X11/Xlib.h>
 #include <X11/extensions/XInput2.h>
@@ -70,9 +78,18 @@ static int flush_counts(void) {
 
 static void set_bit(unsigned char *mask, int bit) { mask[bit >> 3] |= (unsigned char)(1 << (bit & 7)); }
 
-int main(void) {
+int main(int argc, char **argv) {
   /* Die with the agent, even when it is killed without a chance to stop us. */
   prctl(PR_SET_PDEATHSIG, SIGTERM);
+  int pointer_motion = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--pointer-motion") == 0) {
+      pointer_motion = 1;
+    } else {
+      fprintf(stderr, "unknown argument (usage: telltale-xi2 [--pointer-motion])\n");
+      return 2;
+    }
+  }
   Display *display = XOpenDisplay(NULL);
   if (display == NULL) {
     fprintf(stderr, "cannot open the X display\n");
@@ -99,7 +116,7 @@ int main(void) {
   memset(hierarchy_bits, 0, sizeof hierarchy_bits);
   set_bit(raw_bits, XI_RawKeyPress);
   set_bit(raw_bits, XI_RawButtonPress);
-  set_bit(raw_bits, XI_RawMotion);
+  if (pointer_motion) set_bit(raw_bits, XI_RawMotion);
   set_bit(hierarchy_bits, XI_HierarchyChanged);
   XIEventMask masks[2] = {
       {.deviceid = XIAllMasterDevices, .mask_len = sizeof raw_bits, .mask = raw_bits},
