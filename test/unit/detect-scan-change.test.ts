@@ -65,6 +65,28 @@ describe('scan change token (Linux)', () => {
     assert.notEqual(scanChangeTokenLinux(proc.root), base, 'a new listening socket');
     assert.equal(scanChangeTokenLinux(path.join(proc.root, 'missing')), null, 'unreadable /proc: cannot tell');
   });
+
+  it('reads the connection table only when the TCP socket counts of sockstat moved', (t) => {
+    const proc = fakeProc(t);
+    const sockstat = (tcp: number, tcp6: number) => {
+      fs.writeFileSync(path.join(proc.root, 'net', 'sockstat'), `sockets: used 10\nTCP: inuse ${tcp} orphan 0 tw 0 alloc ${tcp} mem 1\nUDP: inuse 0 mem 0\n`);
+      fs.writeFileSync(path.join(proc.root, 'net', 'sockstat6'), `TCP6: inuse ${tcp6}\nUDP6: inuse 0\n`);
+    };
+    proc.pids([1]);
+    proc.tcp([tcpRow('0100007F:170C', '00000000:0000', '0A', 11)]);
+    sockstat(1, 0);
+    const base = scanChangeTokenLinux(proc.root);
+    // A listener swapped for another between two periods leaves the counts as they were: not read.
+    proc.tcp([tcpRow('0100007F:1770', '00000000:0000', '0A', 15)]);
+    assert.equal(scanChangeTokenLinux(proc.root), base, 'same counts: the table is not read again');
+    sockstat(2, 0);
+    proc.tcp([tcpRow('0100007F:1770', '00000000:0000', '0A', 15), tcpRow('0100007F:1770', '0100007F:D431', '01', 16)]);
+    const inbound = scanChangeTokenLinux(proc.root);
+    assert.notEqual(inbound, base, 'a count moved: the table is read and the inbound connection shows');
+    sockstat(2, 1);
+    proc.tcp([tcpRow('0100007F:1770', '00000000:0000', '0A', 15), tcpRow('0100007F:1770', '0100007F:D431', '01', 16)]);
+    assert.equal(scanChangeTokenLinux(proc.root), inbound, 'an outbound IPv6 socket reads the table, which shows nothing new');
+  });
 });
 
 describe('one read of /proc/net/tcp per scan', () => {
