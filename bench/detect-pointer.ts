@@ -129,30 +129,25 @@ export function printPointerTable(all: readonly Capture[], quick: boolean): void
   const header = `| route | x11vnc | delay ms | jitter ms | mouse Hz | seeds | decisions | alarms cold | ${WARM_MOUSE_RATES.map((r) => `alarms warm (local ${r} Hz mouse learned)`).join(' | ')} | median score cold |`;
   console.log(header);
   console.log(header.replace(/[^|]/g, '-'));
-  for (const capture of captures) {
-    const pools = pointerDecisions(capture.events);
+  /** The cells every row shares: decisions, cold alarms, warm alarms per learned mouse, median cold score. */
+  const scoreCells = (pools: ReturnType<typeof pointerDecisions>): string => {
     const coldScores = mouseScores(pools, cold);
     const warmCells = WARM_MOUSE_RATES.map((r) => {
       const scores = mouseScores(pools, warm.get(r)!);
       return rate(scores.filter((s) => s >= warmThreshold).length, scores.length);
     });
     const sorted = [...coldScores].sort((a, b) => a - b);
+    return `${coldScores.length} | ${rate(coldScores.filter((s) => s >= coldThreshold).length, coldScores.length)} | ${warmCells.join(' | ')} | ${sorted[sorted.length >> 1]?.toFixed(1) ?? '-'}`;
+  };
+  for (const capture of captures) {
     console.log(
-      `| ${capture.route} | ${capture.route === 'local' ? '-' : (capture.x11vnc ?? 'tuned')} | ${capture.delayMs} | ${capture.jitterMs} | ${capture.rateHz} | ${split(capture) === 0 ? 'tuning' : 'held-out'} | ${coldScores.length} | ${rate(coldScores.filter((s) => s >= coldThreshold).length, coldScores.length)} | ${warmCells.join(' | ')} | ${sorted.length === 0 ? '-' : sorted[sorted.length >> 1]!.toFixed(1)} |`,
+      `| ${capture.route} | ${capture.route === 'local' ? '-' : (capture.x11vnc ?? 'tuned')} | ${capture.delayMs} | ${capture.jitterMs} | ${capture.rateHz} | ${split(capture) === 0 ? 'tuning' : 'held-out'} | ${scoreCells(pointerDecisions(capture.events))} |`,
     );
   }
   // Offline local negatives: generated motion at every rate, held-out (odd) seeds, cold and warm.
   for (const rateHz of POINTER_RATES) {
     const pools = [1, 3, 5, 7].flatMap((seed) => generatedDecisions(rateHz, seed * 1000 + rateHz));
-    const coldScores = mouseScores(pools, cold);
-    const warmCells = WARM_MOUSE_RATES.map((r) => {
-      const scores = mouseScores(pools, warm.get(r)!);
-      return rate(scores.filter((s) => s >= warmThreshold).length, scores.length);
-    });
-    const sorted = [...coldScores].sort((a, b) => a - b);
-    console.log(
-      `| offline local (generated) | - | 0 | 0 | ${rateHz} | held-out | ${coldScores.length} | ${rate(coldScores.filter((s) => s >= coldThreshold).length, coldScores.length)} | ${warmCells.join(' | ')} | ${sorted[sorted.length >> 1]?.toFixed(1) ?? '-'} |`,
-    );
+    console.log(`| offline local (generated) | - | 0 | 0 | ${rateHz} | held-out | ${scoreCells(pools)} |`);
   }
   console.log(
     'Warm columns for a local row of a different rate than the learned mouse show a laptop whose user switches pointing devices (the learned period no longer fits the new one).',
