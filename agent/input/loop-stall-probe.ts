@@ -11,10 +11,13 @@
  *   agent/input/input-clock.ts). An event the loop could not take for S ms arrives S ms late, so a
  *   stall while input flows reads as the delay of the first event after it.
  *
- * Input flows when an event came within `resolutionMs` of a timer turn (pointer motion does; typing
- * alone mostly does not, and keeps the timer at `resolutionMs`). Then the timer only checks, every
- * `flowCheckMs`, whether it still flows, and its own lateness counts too; a stall inside a pause
- * shorter than that check, in which no event arrives, goes unseen unless the check falls in it. Events never touch the timer: pushing a node timer back does not move the
+ * Input flows when an event came within `resolutionMs` of two timer turns in a row (pointer motion
+ * does; typing alone mostly does not, and keeps the timer at `resolutionMs`). One turn is not enough:
+ * a key tap's down and up handled together look recent to the next turn, and libuv arms a timer
+ * from the loop's cached time, so that turn can come a few ms early by the monotonic clock. Once
+ * input flows, the timer only checks, every `flowCheckMs`, whether it still does, and its own
+ * lateness counts too; a stall inside a pause shorter than that check, in which no event arrives,
+ * goes unseen unless the check falls in it. Events never touch the timer: pushing a node timer back does not move the
  * libuv timer under it, which still wakes the loop at the old due time, so a timer pushed back on
  * every event woke the loop as often as a periodic one (measured under the bench's injected input:
  * about 40 extra wake-ups a second and twice the bare hook's CPU per event).
@@ -32,12 +35,16 @@ export class LoopStallProbe {
   private readings = 0;
   /** When the latest event was handled (monotonic ms). */
   private lastTouch = -Infinity;
+  /** Whether an event came within a resolution of the previous timer turn. */
+  private recentAtLastTurn = false;
   private readonly onTimer = (): void => {
     this.timer = null;
     const now = this.now();
     this.read(Math.max(0, now - this.dueAt));
-    // Flowing: events come at least every resolution, so they, not the timer, watch the loop.
-    const flowing = now - this.lastTouch < this.resolutionMs;
+    // Flowing: events came near this turn and the one before, so they, not the timer, watch the loop.
+    const recent = now - this.lastTouch < this.resolutionMs;
+    const flowing = recent && this.recentAtLastTurn;
+    this.recentAtLastTurn = recent;
     this.arm(now, flowing ? this.flowCheckMs : this.resolutionMs);
   };
 
@@ -57,6 +64,7 @@ export class LoopStallProbe {
   start(): void {
     if (this.timer !== null) return;
     this.lastTouch = -Infinity;
+    this.recentAtLastTurn = false;
     this.arm(this.now(), this.resolutionMs);
   }
 
