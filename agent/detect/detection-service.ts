@@ -1,6 +1,7 @@
 /**
  * DetectionService: runs the remote-tool scan every policy.intervals.scanSeconds (skipped while the
- * platform's change token, change/scan-change.ts, says nothing it looks at changed), followed by the
+ * platform's change digests, change/scan-change.ts, say nothing it looks at changed, and narrowed to
+ * the new processes when only those changed), followed by the
  * behaviour scan (protocol probes of listening sockets, forwarder attribution) and, on Windows, the
  * RDP host scan; and the hardware probe (displays, USB) at start, on change, and at most every
  * hardwareScanSeconds (minimum 60). Findings of sources `tool`, `behaviour`, `rdp-host`, `edid`,
@@ -18,7 +19,9 @@ import { execFileRunner, type CommandRunner } from './command-runner';
 import { listDrmConnectors } from './displays/linux';
 import { displayReaderFor } from './displays/read-displays';
 import { DISPLAY_SOURCE, EDID_SOURCE, evaluateHardware, hardwareChangeToken, USB_SOURCE, type HardwareSnapshot } from './hardware-scanner';
+import { listProcessesLinux } from './processes/linux';
 import { processListerFor } from './processes/list-processes';
+import type { ProcessInfo } from './processes/process-info';
 import { socketListerFor } from './sockets/list-sockets';
 import { shareProcNetTcp } from './sockets/linux';
 import { readTcpRttLinux, shareTcpRtt } from './rtt/linux';
@@ -29,10 +32,10 @@ import { SignerIdentifier } from './identity/signer';
 import { ProtocolProber } from './protocol-probe/prober';
 import { RDP_HOST_SOURCE, rdpHostObservations, readRdpHostWin32, type RdpHostState } from './rdp-host/win32';
 import { tcpTableReaderFor } from './sockets/list-sockets';
-import { pathExists, scanTools, TOOL_SOURCE, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
+import { pathExists, scanTools, TOOL_SOURCE, toolOf, type ToolScanProbes, type ToolScanResult } from './tool-scanner';
 import { listUsbDevicesLinux } from './usb/linux';
 import { usbListerFor } from './usb/list-usb';
-import { scanChangeTokenFor, type ScanChangeToken } from './change/scan-change';
+import { scanChangeReaderFor, type ScanChange, type ScanChangeReader } from './change/scan-change';
 
 export interface DetectionProbes extends ToolScanProbes {
   /** The machine's TCP table for the behaviour scan; absent: no behaviour scan. */
@@ -44,10 +47,12 @@ export interface DetectionProbes extends ToolScanProbes {
   /** Cheap change token (a readdir or two), checked on every tool scan. */
   hardwareToken(): string;
   /**
-   * Cheap token of what the tool and behaviour scans see (change/scan-change.ts): a scheduled scan
-   * is skipped while it is unchanged and the last scan found nothing. Absent: every period scans.
+   * Cheap digests of what the tool and behaviour scans see (change/scan-change.ts): a scheduled scan
+   * is skipped while they are unchanged and the last scan found nothing. Absent: every period scans.
    */
-  scanChangeToken?: ScanChangeToken;
+  readScanChange?: ScanChangeReader;
+  /** The processes of these pids only, for checking the ones started since the last scan. Absent: a full scan instead. */
+  listProcessesOf?: (pids: readonly number[]) => Promise<ProcessInfo[]>;
   /** Runs one scan with the reads it repeats shared (Linux: /proc/net/tcp{,6} and `ss`); absent: no sharing. */
   shareReads?: <T>(work: () => Promise<T>) => Promise<T>;
 }
@@ -77,9 +82,10 @@ export function defaultProbes(platform: NodeJS.Platform, run: CommandRunner = ex
   const readSigner = signerReaderFor(platform, run);
   // --- end per-OS hardware and signer probes ---
   const signerIdentifier = new SignerIdentifier(catalog, readSigner);
-  const scanChangeToken = scanChangeTokenFor(platform);
+  const readScanChange = scanChangeReaderFor(platform);
   return {
-    ...(scanChangeToken ? { scanChangeToken } : {}),
+    ...(readScanChange ? { readScanChange } : {}),
+    ...(linux ? { listProcessesOf: async (pids: readonly number[]) => listProcessesLinux('/proc', pids) } : {}),
     ...(linux ? { shareReads: <T>(work: () => Promise<T>) => shareProcNetTcp(() => shareTcpRtt(work)) } : {}),
     listProcesses,
     listSockets,
@@ -155,11 +161,14 @@ export class DetectionService implements AgentService {
   }
 
   private throttled = false;
-  /** The change token taken before the last full scan, and scheduled scans skipped since. */
-  private lastScanToken: string | null = null;
+  /** What the scan looked at when last read (before the last full scan, or by a new-process check). */
+  private lastScanChange: ScanChange | null = null;
+  /** Scheduled periods since the last full scan that skipped it (unchanged, or only new processes checked). */
   private unchangedSkips = 0;
   /** Scheduled scans skipped because nothing had changed (for tests and the bench). */
   skippedScans = 0;
+  /** Scheduled scans narrowed to the processes started since the last read, which were no tool. */
+  newProcessChecks = 0;
   /** The unavailable X screen probe is logged once per run. */
   private loggedNoXScreen = false;
   private skippedTicks = 0;
@@ -195,26 +204,30 @@ export class DetectionService implements AgentService {
   }
 
   /**
-   * One scan cycle; overlapping ticks are skipped (a slow probe must not pile up scans). `token`:
-   * the change token the caller just took, so the scan does not read it again.
+   * One scan cycle; overlapping ticks are skipped (a slow probe must not pile up scans). `change`:
+   * what the caller just read, so the scan does not read it again.
    */
-  tick(token?: string | null): Promise<void> {
+  tick(change?: ScanChange | null): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.shared(() => this.runOnce(token)).finally(() => {
+    this.running = this.shared(() => this.runOnce(change)).finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
   /**
-   * A period's scan: skipped (the hardware check still runs) when the change token is unchanged
-   * since the last full scan, that scan found no running tool and no behaviour finding, and the
-   * fallback period has not come round. A full scan would then reconcile the same findings; only
-   * the last-seen time of an installed-tool finding waits for the next full scan.
+   * A period's scan, when the last full scan found no running tool and no behaviour finding and the
+   * fallback period has not come round:
+   * - nothing changed: skipped (the hardware check still runs); a full scan would reconcile the same
+   *   findings, and only the last-seen time of an installed-tool finding waits for the next one;
+   * - only processes started or exited: the new ones alone are matched and identified, as the full
+   *   scan would, and only one that is a tool starts a full scan. Sockets unchanged, no new process
+   *   can have made a behaviour finding: those come from listening sockets and inbound connections.
+   * Otherwise it scans in full.
    */
   scheduledTick(): Promise<void> {
     if (this.running) return this.running;
-    // The token and the scan it may start read the same /proc/net/tcp{,6} once.
+    // The digests and the scan they may start read the same /proc/net/tcp{,6} once.
     return this.shared(() => this.scheduledTickShared());
   }
 
@@ -224,22 +237,56 @@ export class DetectionService implements AgentService {
 
   private scheduledTickShared(): Promise<void> {
     if (this.running) return this.running;
-    const token = this.probes.scanChangeToken?.() ?? null;
+    const change = this.probes.readScanChange?.() ?? null;
+    const last = this.lastScanChange;
     // Only installed-but-not-running tools may stand: nothing whose sessions or sockets move on their own.
     const nothingRunning =
       this.lastToolScan !== undefined &&
       this.lastToolScan.tools.every((tool) => tool.processes.length === 0) &&
       (this.lastBehaviourScan?.observations.length ?? 0) === 0;
-    if (token !== null && token === this.lastScanToken && nothingRunning && this.unchangedSkips < FULL_SCAN_EVERY - 1) {
-      this.unchangedSkips++;
-      this.skippedScans++;
-      this.running = this.runHardwareCheck().finally(() => {
-        this.running = undefined;
-      });
-      return this.running;
+    if (change === null || last === null || !nothingRunning || this.unchangedSkips >= FULL_SCAN_EVERY - 1 || change.sockets !== last.sockets) {
+      this.unchangedSkips = 0;
+      return this.tick(change);
     }
-    this.unchangedSkips = 0;
-    return this.tick(token);
+    const listProcessesOf = this.probes.listProcessesOf;
+    if (change.processes !== last.processes && !listProcessesOf) {
+      this.unchangedSkips = 0;
+      return this.tick(change);
+    }
+    this.running = (async () => {
+      if (change.processes === last.processes) {
+        this.skippedScans++;
+      } else if (await this.anyNewTool(last, change, listProcessesOf!)) {
+        this.unchangedSkips = 0;
+        await this.runOnce(change);
+        return;
+      } else {
+        this.newProcessChecks++;
+        this.lastScanChange = change;
+      }
+      this.unchangedSkips++;
+      await this.runHardwareCheck();
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Whether a process started since `last` is a catalog tool, by name or by binary identity. */
+  private async anyNewTool(last: ScanChange, change: ScanChange, listProcessesOf: (pids: readonly number[]) => Promise<ProcessInfo[]>): Promise<boolean> {
+    const known = new Set(last.pids);
+    const started = change.pids.filter((pid) => !known.has(pid));
+    if (started.length === 0) return false;
+    try {
+      for (const process of await listProcessesOf(started)) {
+        if (await toolOf(process, this.matcher, this.probes)) return true;
+      }
+      return false;
+    } catch (error) {
+      // Unsure is a full scan, never a skip.
+      this.ctx.logger.log('warn', 'new-process check failed; scanning in full', { error: error instanceof Error ? error.message : String(error) });
+      return true;
+    }
   }
 
   /** Protocol probes of listening sockets and forwarder attribution, after the tool scan it dedupes against. */
@@ -259,14 +306,14 @@ export class DetectionService implements AgentService {
   }
 
   /**
-   * Tool scan, then the hardware probe if it is due or the hardware changed. `token`: the change
-   * token taken just before (a scheduled scan's), else it is taken here; the token reads
-   * /proc/net/tcp{,6}, which costs the kernel a walk of its socket tables.
+   * Tool scan, then the hardware probe if it is due or the hardware changed. `change`: the digests
+   * read just before (a scheduled scan's), else they are read here; they read /proc/net/tcp{,6},
+   * which costs the kernel a walk of its socket tables.
    */
-  async runOnce(token?: string | null): Promise<void> {
+  async runOnce(change?: ScanChange | null): Promise<void> {
     const now = () => this.ctx.clock.now();
-    // Taken before the scan, so a change while it runs shows at the next period.
-    this.lastScanToken = token !== undefined ? token : (this.probes.scanChangeToken?.() ?? null);
+    // Read before the scan, so a change while it runs shows at the next period.
+    this.lastScanChange = change !== undefined ? change : (this.probes.readScanChange?.() ?? null);
     try {
       this.lastToolScan = await scanTools({
         matcher: this.matcher,

@@ -80,6 +80,18 @@ export interface ToolScanResult {
   readonly processes: readonly ProcessInfo[];
 }
 
+/** The catalog tool a process is, by its names or else by its binary's identity, or undefined. */
+export async function toolOf(
+  process: ProcessInfo,
+  matcher: ProcessMatcher,
+  probes: Pick<ToolScanProbes, 'identify'>,
+): Promise<{ by: 'name'; entry: CatalogEntry; matchedName: string } | { by: 'identity'; entry: CatalogEntry; evidence: Evidence } | undefined> {
+  const match = matcher.match(processNames(process));
+  if (match) return { by: 'name', entry: match.entry, matchedName: match.matchedName };
+  const identity = await probes.identify?.(process);
+  return identity && { by: 'identity', entry: identity.entry, evidence: identity.evidence };
+}
+
 /** Run one scan. Throws only on bugs; probe failures propagate for the service to log. */
 export async function scanTools(options: ToolScanOptions): Promise<ToolScanResult> {
   const { matcher, probes } = options;
@@ -87,19 +99,18 @@ export async function scanTools(options: ToolScanOptions): Promise<ToolScanResul
   const matched = new Map<string, { entry: CatalogEntry; matchedName: string; identifiedBy?: Evidence; processes: ProcessInfo[] }>();
   const identified = new Map<string, { entry: CatalogEntry; matchedName: string; identifiedBy?: Evidence; processes: ProcessInfo[] }>();
   for (const process of processes) {
-    const match = matcher.match(processNames(process));
-    if (match) {
-      const group = matched.get(match.entry.id) ?? { entry: match.entry, matchedName: match.matchedName, processes: [] };
+    const tool = await toolOf(process, matcher, probes);
+    if (!tool) continue;
+    if (tool.by === 'name') {
+      const group = matched.get(tool.entry.id) ?? { entry: tool.entry, matchedName: tool.matchedName, processes: [] };
       group.processes.push(process);
-      matched.set(match.entry.id, group);
+      matched.set(tool.entry.id, group);
       continue;
     }
-    const identity = await probes.identify?.(process);
-    if (!identity) continue;
     // Renamed copies form their own group (own finding keys), so a named and a renamed instance both show.
-    const group = identified.get(identity.entry.id) ?? { entry: identity.entry, matchedName: process.name, identifiedBy: identity.evidence, processes: [] };
+    const group = identified.get(tool.entry.id) ?? { entry: tool.entry, matchedName: process.name, identifiedBy: tool.evidence, processes: [] };
     group.processes.push(process);
-    identified.set(identity.entry.id, group);
+    identified.set(tool.entry.id, group);
   }
   for (const [id, group] of identified) matched.set(`${id}:renamed`, group);
   const pids = [...matched.values()].flatMap((group) => group.processes.map((process) => process.pid));

@@ -4,7 +4,7 @@
  * machine does not move the change token.
  *
  *   node --import tsx test/helpers/scan-change-scenario.ts
- * Prints one JSON line: { quietSkipped, toolFound, msToFinding, skippedScans }.
+ * Prints one JSON line: { quietSkipped, plainChecked, plainScanned, toolFound, msToFinding, skippedScans }.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,18 +34,32 @@ await service.scheduledTick();
 await service.scheduledTick();
 const quietSkipped = service.skippedScans - quietBefore;
 
+/** A copy of sleep under `name`, started. */
+async function startCopy(name: string) {
+  const file = path.join(dir, name);
+  fs.copyFileSync('/bin/sleep', file);
+  fs.chmodSync(file, 0o755);
+  const started = spawn(file, ['30'], { stdio: 'ignore' });
+  await new Promise((resolve) => started.once('spawn', resolve));
+  return started;
+}
+
+// A process that is no tool starts: the next period checks it alone and does not scan in full.
+const plain = await startCopy('backup-job');
+const scanBefore = service.lastToolScan;
+await service.scheduledTick();
+const plainChecked = service.newProcessChecks;
+const plainScanned = service.lastToolScan !== scanBefore;
+
 // A process named like a catalog tool (a copy of sleep called x11vnc) starts.
-const fakeTool = path.join(dir, 'x11vnc');
-fs.copyFileSync('/bin/sleep', fakeTool);
-fs.chmodSync(fakeTool, 0o755);
-const child = spawn(fakeTool, ['30'], { stdio: 'ignore' });
-await new Promise((resolve) => child.once('spawn', resolve));
+const child = await startCopy('x11vnc');
 const started = performance.now();
 // The next period's scheduled scan: the token moved, so it scans in full.
 await service.scheduledTick();
 const msToFinding = performance.now() - started;
 const toolFound = service.lastToolScan?.tools.some((tool) => tool.processes.some((process) => process.pid === child.pid)) ?? false;
 child.kill();
+plain.kill();
 db.close();
 fs.rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ quietSkipped, toolFound, msToFinding: Math.round(msToFinding), skippedScans: service.skippedScans }));
+console.log(JSON.stringify({ quietSkipped, plainChecked, plainScanned, toolFound, msToFinding: Math.round(msToFinding), skippedScans: service.skippedScans }));

@@ -93,6 +93,8 @@ describe('per-OS parsers on recorded outputs', () => {
     ]);
     const own = listProcessesLinux().find((item) => item.pid === process.pid);
     assert.ok(own && own.exe !== null && own.startedAt !== null);
+    // Only the pids asked for, the same as in the full listing; one that has exited is left out.
+    assert.deepEqual(listProcessesLinux('/proc', [process.pid, 2 ** 31 - 1]), [own]);
   });
 });
 

@@ -8,12 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { scanChangeTokenLinux } from '../../agent/detect/change/linux';
+import { readScanChangeLinux } from '../../agent/detect/change/linux';
 import { readTcpTableLinux, shareProcNetTcp } from '../../agent/detect/sockets/linux';
 import { readTcpRttLinux, shareTcpRtt } from '../../agent/detect/rtt/linux';
 import { requireTools } from '../helpers/tools';
 import { defaultProbes, DetectionService, FULL_SCAN_EVERY } from '../../agent/detect/detection-service';
+import type { ScanChange } from '../../agent/detect/change/scan-change';
 import type { ProcessInfo } from '../../agent/detect/processes/process-info';
+import type { ProcessIdentity } from '../../agent/detect/tool-scanner';
 import { AgentEvents } from '../../agent/events';
 import { openDatabase } from '../../agent/store/database';
 import { DEFAULT_POLICY } from '../../common/policy';
@@ -40,6 +42,12 @@ function fakeProc(t: TestContext): { root: string; pids(list: number[]): void; t
   };
 }
 
+/** Both digests as one text, for comparing reads. */
+function scanChangeTokenLinux(procRoot: string): string | null {
+  const change = readScanChangeLinux(procRoot);
+  return change && `${change.processes}|${change.sockets}`;
+}
+
 describe('scan change token (Linux)', () => {
   it('changes with the pid set, listening sockets and inbound connections, not with outbound ones', (t) => {
     const proc = fakeProc(t);
@@ -54,6 +62,9 @@ describe('scan change token (Linux)', () => {
     proc.pids([1, 200, 3000, 3001]);
     const started = scanChangeTokenLinux(proc.root);
     assert.notEqual(started, base, 'a process started');
+    const [before, after] = [readScanChangeLinux(proc.root)!, readScanChangeLinux(proc.root)!];
+    assert.equal(after.sockets, before.sockets, 'a start moves the process digest alone');
+    assert.deepEqual([...after.pids].sort((a, b) => a - b), [1, 200, 3000, 3001], 'and names the pids to check');
     proc.pids([1, 200, 3001]);
     assert.notEqual(scanChangeTokenLinux(proc.root), started, 'a process exited (same count)');
     proc.pids([1, 200, 3000]);
@@ -130,7 +141,18 @@ describe('detection scan gate', () => {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    const state = { token: 'a' as string | null, scans: 0, hardwareTokens: 0, tokenReads: 0 };
+    const state = {
+      change: { processes: 'a', sockets: 's', pids: [1] } as ScanChange | null,
+      scans: 0,
+      hardwareTokens: 0,
+      tokenReads: 0,
+      /** The pids each new-process check read. */
+      checked: [] as number[][],
+      /** Processes of pids a check may read (pid → process). */
+      started: new Map<number, ProcessInfo>(),
+      /** Identity by executable path, as identity/linux.ts gives for a renamed copy. */
+      identities: new Map<string, ProcessIdentity>(),
+    };
     const probes = {
       ...defaultProbes('linux'),
       listProcesses: async () => {
@@ -145,10 +167,15 @@ describe('detection scan gate', () => {
         state.hardwareTokens++;
         return 'same';
       },
-      scanChangeToken: () => {
+      readScanChange: () => {
         state.tokenReads++;
-        return state.token;
+        return state.change;
       },
+      listProcessesOf: async (pids: readonly number[]) => {
+        state.checked.push([...pids]);
+        return pids.flatMap((pid) => state.started.get(pid) ?? []);
+      },
+      identify: (process: ProcessInfo) => (process.exe === null ? undefined : state.identities.get(process.exe)),
     };
     const context = {
       db,
@@ -170,18 +197,55 @@ describe('detection scan gate', () => {
     assert.equal(state.scans, 1, 'unchanged: skipped');
     assert.equal(service.skippedScans, 1);
     assert.equal(state.hardwareTokens, 2, 'the hardware check still runs in a skipped period');
-    state.token = 'b';
+    state.change = { ...state.change!, sockets: 't' };
     const readsBefore = state.tokenReads;
     await service.scheduledTick();
-    assert.equal(state.scans, 2, 'changed: scanned');
+    assert.equal(state.scans, 2, 'a socket changed: scanned');
     assert.equal(state.tokenReads - readsBefore, 1, 'the scan keeps the token its period took (one read of /proc/net/tcp, not two)');
     for (let i = 0; i < FULL_SCAN_EVERY - 1; i++) await service.scheduledTick();
     assert.equal(state.scans, 2, `${FULL_SCAN_EVERY - 1} quiet periods skipped`);
     await service.scheduledTick();
     assert.equal(state.scans, 3, 'the fallback period scans in full');
-    state.token = null;
+    state.change = null;
     await service.scheduledTick();
     assert.equal(state.scans, 4, 'a platform that cannot tell always scans');
+  });
+
+  it('checks only the processes started since, and scans in full only when one is a tool by name or by binary identity', async (t) => {
+    const { state, service } = await rig(t, () => []);
+    await service.tick();
+    assert.equal(state.scans, 1);
+    const proc = (pid: number, name: string, exe: string): ProcessInfo => ({ pid, ppid: 1, uid: 1000, name, exe, argv0: null, script: null, startedAt: 1 });
+    // An autovacuum worker starts and another process exits: only the new pid is read, and it is no tool.
+    state.started.set(2, proc(2, 'postgres', '/usr/lib/postgresql/15/bin/postgres'));
+    state.change = { processes: 'b', sockets: 's', pids: [2] };
+    await service.scheduledTick();
+    assert.deepEqual([state.scans, service.newProcessChecks, service.skippedScans], [1, 1, 0], 'no full scan');
+    assert.deepEqual(state.checked, [[2]]);
+    await service.scheduledTick();
+    assert.deepEqual([state.scans, service.skippedScans], [1, 1], 'the check moved the baseline: the same set again is a plain skip');
+    // A renamed copy of a catalog tool starts: identified by its binary, so the next period scans in full.
+    const x11vncEntry = { id: 'x11vnc' } as ProcessIdentity['entry'];
+    state.identities.set('/tmp/helper', { entry: x11vncEntry, evidence: { method: 'sha256', reference: '/usr/bin/x11vnc' } });
+    state.started.set(3, proc(3, 'helper', '/tmp/helper'));
+    state.change = { processes: 'c', sockets: 's', pids: [2, 3] };
+    await service.scheduledTick();
+    assert.deepEqual(state.checked.at(-1), [3]);
+    assert.equal(state.scans, 2, 'a renamed tool among the new processes: scanned in full');
+    // A process named like a tool is a full scan too, and the fallback period still comes round.
+    state.started.set(4, proc(4, 'x11vnc', '/usr/bin/x11vnc'));
+    state.change = { processes: 'd', sockets: 's', pids: [2, 3, 4] };
+    await service.scheduledTick();
+    assert.equal(state.scans, 3, 'a tool by name: scanned in full');
+    for (let i = 0; i < FULL_SCAN_EVERY - 1; i++) {
+      state.started.set(10 + i, proc(10 + i, 'sh', '/bin/sh'));
+      state.change = { processes: `e${i}`, sockets: 's', pids: [2, 3, 4, 10 + i] };
+      await service.scheduledTick();
+    }
+    assert.equal(state.scans, 3, `${FULL_SCAN_EVERY - 1} periods of new non-tool processes: checked, not scanned`);
+    state.change = { processes: 'f', sockets: 's', pids: [2, 3, 4] };
+    await service.scheduledTick();
+    assert.equal(state.scans, 4, 'the fallback period scans in full');
   });
 
   it('always scans while the last scan found a running tool (its sessions move without a new process)', async (t) => {

@@ -36,7 +36,7 @@ describe('detection under the CPU watchdog', () => {
       readHardware: async () => ({ connectors: [], usb: [], xScreens: [] }) as never,
       hardwareToken: () => 'same',
       // Every period scans here: the change gate has its own test (detect-scan-change.test.ts).
-      scanChangeToken: undefined,
+      readScanChange: undefined,
     };
     const context = {
       db,

@@ -15,18 +15,22 @@
  * number of TCP sockets in use changed; a socket closed and another opened within one period (same
  * count) waits for the scan's fallback period, like an exec in place.
  *
+ * The two digests are apart because they ask for different work: new processes alone are checked
+ * one by one (the service reads only those pids), while a socket change needs the behaviour scan.
+ *
  * The kernel's proc connector (netlink process events) would report exec too, but needs
  * CAP_NET_ADMIN, which the agent does not run with, and a native socket Node does not offer.
  */
 import fs from 'node:fs';
 import { readProcNetTcpText } from '../sockets/linux';
+import type { ScanChange } from './scan-change';
 
 /** TCP states in /proc/net/tcp (include/net/tcp_states.h). */
 const ESTABLISHED = '01';
 const LISTEN = '0A';
 
-/** The change token, or null when /proc cannot be read (the caller then scans). */
-export function scanChangeTokenLinux(procRoot = '/proc'): string | null {
+/** What the scan looks at, as digests, or null when /proc cannot be read (the caller then scans). */
+export function readScanChangeLinux(procRoot = '/proc'): ScanChange | null {
   let entries: string[];
   try {
     entries = fs.readdirSync(procRoot);
@@ -35,7 +39,7 @@ export function scanChangeTokenLinux(procRoot = '/proc'): string | null {
   }
   // Order-independent digest of the pid set: count, sum and a mixed sum (collisions need two sets
   // with equal count and sums, which a start or exit between scans does not make).
-  let count = 0;
+  const pids: number[] = [];
   let sum = 0;
   let mixed = 0;
   for (const entry of entries) {
@@ -43,11 +47,11 @@ export function scanChangeTokenLinux(procRoot = '/proc'): string | null {
     if (code < 48 || code > 57) continue;
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
-    count++;
+    pids.push(pid);
     sum += pid;
     mixed = (mixed + Math.imul(pid, 0x9e3779b1)) | 0;
   }
-  return `${count}.${sum}.${mixed >>> 0}|${tcpDigestWhenCountsMoved(procRoot)}`;
+  return { processes: `${pids.length}.${sum}.${mixed >>> 0}`, sockets: tcpDigestWhenCountsMoved(procRoot), pids };
 }
 
 /** The last digest per /proc root and the socket counts it was taken at. */

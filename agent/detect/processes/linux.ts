@@ -37,41 +37,49 @@ export function parseProcStat(text: string): { name: string; ppid: number; start
   return { name: text.slice(open + 1, close), ppid, startTicks };
 }
 
-/** List processes from `procRoot` (default /proc). Processes that exit mid-read are skipped. */
-export function listProcessesLinux(procRoot = '/proc'): ProcessInfo[] {
+/**
+ * List processes from `procRoot` (default /proc), or only those of `pids` (a check of the processes
+ * started since the last scan). Processes that exit mid-read are skipped.
+ */
+export function listProcessesLinux(procRoot = '/proc', pids?: readonly number[]): ProcessInfo[] {
   const bootTime = readBootTime(procRoot);
   const result: ProcessInfo[] = [];
-  for (const entry of fs.readdirSync(procRoot)) {
-    if (!/^\d+$/.test(entry)) continue;
-    const dir = path.join(procRoot, entry);
-    try {
-      const stat = parseProcStat(fs.readFileSync(path.join(dir, 'stat'), 'utf8'));
-      if (!stat) continue;
-      const uid = fs.statSync(dir).uid;
-      let exe: string | null = null;
-      try {
-        exe = fs.readlinkSync(path.join(dir, 'exe')).replace(/ \(deleted\)$/, '');
-      } catch {
-        // Kernel threads have no exe; other users' processes deny the link without root.
-      }
-      const argv = readArgv(dir);
-      const argv0 = argv[0] ? baseName(argv[0]) : null;
-      const script = argv0 && isInterpreter(argv0) && argv[1] && !argv[1].startsWith('-') ? baseName(argv[1]) : null;
-      result.push({
-        pid: Number(entry),
-        ppid: stat.ppid,
-        uid,
-        name: stat.name,
-        exe,
-        argv0: argv0 === stat.name ? null : argv0,
-        script,
-        startedAt: bootTime === null ? null : bootTime + Math.round((stat.startTicks * 1000) / CLOCK_TICKS_PER_SECOND),
-      });
-    } catch {
-      // The process exited between readdir and read: not an error.
-    }
+  const entries = pids?.map(String) ?? fs.readdirSync(procRoot).filter((entry) => /^\d+$/.test(entry));
+  for (const entry of entries) {
+    const process = readProcess(path.join(procRoot, entry), Number(entry), bootTime);
+    if (process) result.push(process);
   }
   return result;
+}
+
+/** One process from its /proc folder, or undefined when it exited between the listing and the read. */
+function readProcess(dir: string, pid: number, bootTime: number | null): ProcessInfo | undefined {
+  try {
+    const stat = parseProcStat(fs.readFileSync(path.join(dir, 'stat'), 'utf8'));
+    if (!stat) return undefined;
+    const uid = fs.statSync(dir).uid;
+    let exe: string | null = null;
+    try {
+      exe = fs.readlinkSync(path.join(dir, 'exe')).replace(/ \(deleted\)$/, '');
+    } catch {
+      // Kernel threads have no exe; other users' processes deny the link without root.
+    }
+    const argv = readArgv(dir);
+    const argv0 = argv[0] ? baseName(argv[0]) : null;
+    const script = argv0 && isInterpreter(argv0) && argv[1] && !argv[1].startsWith('-') ? baseName(argv[1]) : null;
+    return {
+      pid,
+      ppid: stat.ppid,
+      uid,
+      name: stat.name,
+      exe,
+      argv0: argv0 === stat.name ? null : argv0,
+      script,
+      startedAt: bootTime === null ? null : bootTime + Math.round((stat.startTicks * 1000) / CLOCK_TICKS_PER_SECOND),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** argv[0] and argv[1] only; the rest of the command line is never read into memory we keep. */
