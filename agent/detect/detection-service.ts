@@ -244,12 +244,15 @@ export class DetectionService implements AgentService {
       this.lastToolScan !== undefined &&
       this.lastToolScan.tools.every((tool) => tool.processes.length === 0) &&
       (this.lastBehaviourScan?.observations.length ?? 0) === 0;
-    if (change === null || last === null || !nothingRunning || this.unchangedSkips >= FULL_SCAN_EVERY - 1 || change.sockets !== last.sockets) {
-      this.unchangedSkips = 0;
-      return this.tick(change);
-    }
     const listProcessesOf = this.probes.listProcessesOf;
-    if (change.processes !== last.processes && !listProcessesOf) {
+    const gated =
+      change !== null &&
+      last !== null &&
+      nothingRunning &&
+      this.unchangedSkips < FULL_SCAN_EVERY - 1 &&
+      change.sockets === last.sockets &&
+      (change.processes === last.processes || listProcessesOf !== undefined);
+    if (!gated) {
       this.unchangedSkips = 0;
       return this.tick(change);
     }
