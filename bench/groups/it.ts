@@ -17,7 +17,7 @@ import { listReportSummaries } from '../../collector/storage/reports';
 import type { SqlDatabase } from '../../collector/storage/sql';
 import { openSqliteStorage } from '../../collector/storage/sqlite';
 import type { Group, RowSpec } from '../lib/group';
-import { spreadOf, type Row } from '../lib/summary';
+import { percentileOf, spreadOf, type Row } from '../lib/summary';
 
 const QUERIES = ['device list sorted by risk', 'device list filtered (risk high + kind) and sorted by last seen', 'device search (hostname part)', 'incident queue (first page)', 'per-device page (device, findings, reports)'] as const;
 const STORES = ['SQLite', 'PostgreSQL'] as const;
@@ -56,10 +56,6 @@ export async function seedFleet(database: SqlDatabase, devices: number, now: num
   });
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 async function timeQuery(work: () => Promise<unknown>, iterations: number): Promise<{ p50: number; p99: number }> {
   for (let warm = 0; warm < 5; warm++) await work();
   const samples: number[] = [];
@@ -68,8 +64,7 @@ async function timeQuery(work: () => Promise<unknown>, iterations: number): Prom
     await work();
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return { p50: percentileOf(samples, 50), p99: percentileOf(samples, 99) };
 }
 
 async function measure(database: SqlDatabase, now: number, iterations: number): Promise<{ p50: number; p99: number }[]> {

@@ -20,6 +20,13 @@ export function spreadOf(values: readonly number[]): Spread {
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, n: sorted.length };
 }
 
+/** The p-th percentile (0–100) of one run's latency samples, nearest rank: the sample at or below it. */
+export function percentileOf(samples: readonly number[], p: number): number {
+  if (samples.length === 0) throw new Error('percentileOf: empty sample');
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 /**
  * A target the figure is checked against.
  * `ratioAtMost`: figure / baseline must not exceed the value (costs); `ratioAtLeast`: it must reach

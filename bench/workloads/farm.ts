@@ -2,10 +2,10 @@
  * Farm rows workload, on a real collector SQLite file (the collector's migrations): N devices with
  * a location each (1% of them in farms of five sharing a gateway hash, the rest alone), then
  *
- * - ingest: p99 of the correlation one report adds to ingest (recordLocation inside a write
+ * - ingest: p50 and p99 of the correlation one report adds to ingest (recordLocation inside a write
  *   transaction: upsert the device's location, its egress finding, the walk of its cluster);
  *   baseline: a write transaction holding only the read and upsert of the location row.
- * - query: p99 of what GET /v1/farms reads (open clusters, then their members' hostnames).
+ * - query: p50 and p99 of what GET /v1/farms reads (open clusters, then their members' hostnames).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,17 +16,25 @@ import { insertDevice } from '../../collector/storage/devices';
 import { hostnamesOf, listOpenClusters, upsertDeviceLocation } from '../../collector/storage/locations';
 import { openSqliteStorage } from '../../collector/storage/sqlite';
 import type { LocationBlock } from '../../common/location';
+import { percentileOf } from '../lib/summary';
 import { serve } from './protocol';
 
 const hash = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 const block = (gateway: string): LocationBlock => ({ gatewayHash: hash(gateway), utcOffsetMinutes: 0, defaultRouteTunnel: false, interfaceKind: 'wired', unavailable: [] });
 
-function p99(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+export interface FarmMeasure {
+  /** p99 of each, ms. */
+  readonly ingest: number;
+  readonly bare: number;
+  readonly query: number;
+  /** p50 of the correlation and of the farm query, ms. */
+  readonly ingestP50: number;
+  readonly queryP50: number;
+  readonly farms: number;
+  readonly seedSeconds: number;
 }
 
-async function measure(devices: number, samples: number): Promise<{ ingest: number; bare: number; query: number; farms: number; seedSeconds: number }> {
+async function measure(devices: number, samples: number): Promise<FarmMeasure> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telltale-bench-farm-'));
   const database = await openSqliteStorage(path.join(dir, 'collector.db'));
   try {
@@ -78,7 +86,15 @@ async function measure(devices: number, samples: number): Promise<{ ingest: numb
       }
     }
     const farms = (await listOpenClusters(database, 100_000)).length;
-    return { ingest: p99(ingest), bare: p99(bare), query: p99(query), farms, seedSeconds };
+    return {
+      ingest: percentileOf(ingest, 99),
+      bare: percentileOf(bare, 99),
+      query: percentileOf(query, 99),
+      ingestP50: percentileOf(ingest, 50),
+      queryP50: percentileOf(query, 50),
+      farms,
+      seedSeconds,
+    };
   } finally {
     await database.close();
     fs.rmSync(dir, { recursive: true, force: true });
